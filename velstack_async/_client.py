@@ -1,0 +1,178 @@
+"""`AsyncVelstack`: configuration, the connection pool, and the resource services."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import platform
+from types import TracebackType
+
+import httpx
+
+from ._exceptions import InvalidInputError
+from ._phone import DEFAULT_REGION
+from ._resources import AsyncContacts, AsyncGroups, AsyncSenderIds, AsyncSms
+from ._retry import RetryPolicy
+from ._transport import Transport
+from ._version import __version__
+
+DEFAULT_BASE_URL = "https://sms.velstack.com"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+USER_AGENT = (
+    f"velstack-async/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+)
+
+
+class AsyncVelstack:
+    """The async Velstack client.
+
+    ``api_key`` defaults to ``$VELSTACK_API_KEY``, ``base_url`` to
+    ``$VELSTACK_BASE_URL`` or ``https://sms.velstack.com``. ``timeout`` is
+    seconds or an `httpx.Timeout` (default: connect 5 s, read 30 s).
+    ``max_retries`` bounds automatic retries (see README, "Retries").
+    Pass ``http_client`` to use your own `httpx.AsyncClient`; the SDK never
+    closes a client it did not create. ``default_region`` is the region
+    national phone numbers are read in (Ghana: ``"GH"``).
+    """
+
+    sms: AsyncSms
+    groups: AsyncGroups
+    contacts: AsyncContacts
+    sender_ids: AsyncSenderIds
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        default_region: str = DEFAULT_REGION,
+    ) -> None:
+        api_key = api_key if api_key is not None else os.environ.get("VELSTACK_API_KEY")
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise InvalidInputError(
+                "no API key: pass api_key=... or set the VELSTACK_API_KEY environment variable"
+            )
+        if any(c.isspace() for c in api_key.strip()) or not api_key.isprintable():
+            raise InvalidInputError("api_key must not contain spaces or control characters")
+        base_url = base_url or os.environ.get("VELSTACK_BASE_URL") or DEFAULT_BASE_URL
+        _check_base_url(base_url)
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise InvalidInputError("http_client must be an httpx.AsyncClient")
+        owns_client = http_client is None
+        resolved_timeout = _timeout(timeout)
+        if http_client is None:
+            http_client = httpx.AsyncClient(timeout=resolved_timeout or DEFAULT_TIMEOUT)
+        self._setup(
+            Transport(
+                api_key=api_key.strip(),
+                base_url=base_url,
+                user_agent=USER_AGENT,
+                http_client=http_client,
+                owns_client=owns_client,
+                # Our own client has the timeout built in; a caller's keeps theirs unless told.
+                timeout=None if owns_client else resolved_timeout,
+                policy=RetryPolicy(max_retries=_max_retries(max_retries)),
+            ),
+            default_region,
+        )
+
+    def _setup(self, transport: Transport, region: str) -> None:
+        self._transport = transport
+        self._region = region
+        self.sms = AsyncSms(transport, region=region)
+        self.groups = AsyncGroups(transport, region=region)
+        self.contacts = AsyncContacts(transport, region=region)
+        self.sender_ids = AsyncSenderIds(transport, region=region)
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._transport.policy.max_retries
+
+    def with_options(
+        self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+    ) -> AsyncVelstack:
+        """A client with other settings on the same connection pool (None: unchanged).
+
+        Closing the derived client leaves the pool open; close the original.
+        """
+        policy = self._transport.policy
+        if max_retries is not None:
+            policy = RetryPolicy(
+                max_retries=_max_retries(max_retries),
+                initial_backoff=policy.initial_backoff,
+                max_backoff=policy.max_backoff,
+                max_retry_after=policy.max_retry_after,
+                rng=policy.rng,
+            )
+        derived = AsyncVelstack.__new__(AsyncVelstack)
+        derived._setup(
+            self._transport.derive(timeout=_timeout(timeout), policy=policy), self._region
+        )
+        return derived
+
+    async def aclose(self) -> None:
+        """Close the connection pool, if this client created it. Safe to call twice."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncVelstack:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncVelstack base_url={self.base_url!r} api_key=<hidden>>"
+
+
+def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout | None:
+    if value is None or isinstance(value, httpx.Timeout):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidInputError("timeout must be a positive number of seconds or httpx.Timeout")
+    return httpx.Timeout(float(value))
+
+
+def _max_retries(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError("max_retries must be a non-negative int")
+    return value
+
+
+def _check_base_url(base_url: str) -> None:
+    """Refuse to send the API key in clear text anywhere but this machine."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        raise InvalidInputError("base_url is not a valid URL") from None
+    if url.scheme == "https" and url.host:
+        return
+    if url.scheme == "http" and _is_loopback(url.host):
+        return
+    if url.scheme == "http":
+        raise InvalidInputError(
+            "base_url must use https:// (plain http:// is allowed only for loopback hosts): "
+            "the API key would travel in clear text"
+        )
+    raise InvalidInputError("base_url must be an https:// URL")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

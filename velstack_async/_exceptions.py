@@ -1,0 +1,187 @@
+"""Every error the SDK raises, in one hierarchy.
+
+```
+VelstackError
+├── APIConnectionError            no usable HTTP response (connect, read, write, protocol)
+│   └── APITimeoutError           a timeout (connect, read, write or pool)
+├── APIStatusError                the API answered with an error (HTTP >= 400 or "status": false)
+│   ├── AuthenticationError       401: missing or wrong API key
+│   ├── InsufficientBalanceError  403: "Insufficient balance to complete this message"
+│   ├── PermissionDeniedError     403: any other refusal
+│   ├── NotFoundError             404: unknown group, contact or route
+│   ├── ValidationError           422: Laravel validation failure, with `.errors`
+│   ├── RateLimitError            429: throttled, with `.retry_after`
+│   ├── ServiceUnavailableError   503: "Service unavailable" (not processed)
+│   └── ServerError               any other 5xx
+├── InvalidInputError (ValueError)  bad arguments, refused before any request
+└── ResponseParseError            a response body the SDK cannot understand
+```
+
+`may_have_been_sent` is True when a request that must not run twice (a send,
+or a create) may have been processed before the error: a read timeout, a
+dropped connection, 500/502/504. Such a request is never retried
+automatically.
+
+Lower-layer errors (httpx, JSON, cattrs) are translated in `_transport.py` and
+`_parsing.py`; nothing else raises them to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._redact import mask_digits
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "InsufficientBalanceError",
+    "InvalidInputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseParseError",
+    "ServerError",
+    "ServiceUnavailableError",
+    "ValidationError",
+    "VelstackError",
+]
+
+
+class VelstackError(Exception):
+    """Base class of every error raised by velstack-async."""
+
+    #: True when a send may have been accepted by Velstack despite this error.
+    may_have_been_sent: bool = False
+
+    def __init__(self, message: str, *, may_have_been_sent: bool = False) -> None:
+        # Server-provided messages may echo phone numbers: mask digit runs once, here.
+        message = mask_digits(message)
+        if may_have_been_sent:
+            message += (
+                " (Velstack may have processed it, so it was not retried: check before resending)"
+            )
+        super().__init__(message)
+        self.message = message
+        self.may_have_been_sent = may_have_been_sent
+
+
+class APIConnectionError(VelstackError):
+    """No usable HTTP response: the connection failed, broke or spoke invalid HTTP."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or waiting for a pooled connection)."""
+
+
+class APIStatusError(VelstackError):
+    """Velstack answered with an error status (HTTP >= 400, or ``"status": false``).
+
+    ``status_code`` is the envelope's ``code`` when present, else the HTTP status.
+    ``body`` is the decoded JSON body (or the raw text when it was not JSON).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+        may_have_been_sent: bool = False,
+    ) -> None:
+        super().__init__(message, may_have_been_sent=may_have_been_sent)
+        self.status_code = status_code
+        self.body = body
+        self.headers: Mapping[str, str] = dict(headers or {})
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class InsufficientBalanceError(APIStatusError):
+    """403: the account's credit cannot cover the message. Nothing was sent."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403 for any reason other than balance."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the group, contact or route does not exist."""
+
+
+class ValidationError(APIStatusError):
+    """422: Velstack (Laravel) rejected the request's fields.
+
+    ``errors`` maps each field to its messages, e.g.
+    ``{"recipient": ["The recipient field is required."]}``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+        may_have_been_sent: bool = False,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+            may_have_been_sent=may_have_been_sent,
+        )
+        self.errors: dict[str, list[str]] = {
+            k: [mask_digits(m) for m in v] for k, v in (errors or {}).items()
+        }
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests. ``retry_after`` is the wait in seconds, if Velstack gave one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+        may_have_been_sent: bool = False,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+            may_have_been_sent=may_have_been_sent,
+        )
+        self.retry_after = retry_after
+
+
+class ServiceUnavailableError(APIStatusError):
+    """503: Velstack is down or overloaded; the request was not processed."""
+
+
+class ServerError(APIStatusError):
+    """Any other 5xx (500, 502, 504, ...), including HTML pages from a proxy."""
+
+
+class InvalidInputError(VelstackError, ValueError):
+    """An argument is invalid; raised before any request is made."""
+
+
+class ResponseParseError(VelstackError):
+    """Velstack answered with a body the SDK cannot understand."""
+
+    def __init__(self, message: str, *, body: Any = None, may_have_been_sent: bool = False) -> None:
+        super().__init__(message, may_have_been_sent=may_have_been_sent)
+        self.body = body

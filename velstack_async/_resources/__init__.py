@@ -1,0 +1,8 @@
+"""Resource services: each method describes one request and the model it returns."""
+
+from .contacts import AsyncContacts
+from .groups import AsyncGroups
+from .sender_ids import AsyncSenderIds
+from .sms import AsyncSms
+
+__all__ = ["AsyncContacts", "AsyncGroups", "AsyncSenderIds", "AsyncSms"]

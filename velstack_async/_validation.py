@@ -1,0 +1,66 @@
+"""Argument checks that run before any request: bad input never costs a request."""
+
+from __future__ import annotations
+
+import re
+
+from ._exceptions import InvalidInputError
+from ._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
+
+MAX_SENDER_LENGTH = 11
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
+def text(name: str, value: object) -> str:
+    """A required, non-blank string."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{name} must not be empty")
+    return value
+
+
+def optional_text(name: str, value: object) -> str | None:
+    return None if value is None else text(name, value)
+
+
+def resource_id(name: str, value: object) -> str:
+    """An id that goes into a URL path: letters, digits, '-' and '_' only (no '/', no '..')."""
+    value = text(name, value)
+    if len(value) > 128 or not _ID.fullmatch(value):
+        raise InvalidInputError(f"{name} must be letters, digits, '-' or '_' (a Velstack id)")
+    return value
+
+
+def sender(value: object, name: str = "sender") -> str:
+    """An alphanumeric sender ID of at most 11 characters (the GSM limit)."""
+    value = text(name, value)
+    if len(value) > MAX_SENDER_LENGTH:
+        raise InvalidInputError(
+            f"{name} must be at most {MAX_SENDER_LENGTH} characters, got {len(value)}"
+        )
+    if not (value.isascii() and value.isalnum()):
+        raise InvalidInputError(f"{name} must contain only ASCII letters and digits")
+    return value
+
+
+def phone(name: str, value: object, region: str = DEFAULT_REGION) -> str:
+    """A valid phone number, returned in the format the API documents."""
+    value = text(name, value)
+    try:
+        return to_api_format(normalize(value.strip(), region))
+    except InvalidNumber as exc:
+        raise InvalidInputError(f"{name}: {exc}") from None
+
+
+def recipients(value: object, region: str = DEFAULT_REGION) -> str:
+    """One number, or several separated by commas, each checked and normalised."""
+    value = text("recipient", value)
+    return ",".join(phone("recipient", part, region) for part in value.split(","))
+
+
+def email(value: object) -> str | None:
+    value = optional_text("email_address", value)
+    if value is not None and ("@" not in value or any(c.isspace() for c in value.strip())):
+        raise InvalidInputError("email_address must be an email address")
+    return value
