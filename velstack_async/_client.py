@@ -32,8 +32,10 @@ class AsyncVelstack:
     seconds or an `httpx.Timeout` (default: connect 5 s, read 30 s).
     ``max_retries`` bounds automatic retries (see README, "Retries").
     Pass ``http_client`` to use your own `httpx.AsyncClient`; the SDK never
-    closes a client it did not create. ``default_region`` is the region
-    national phone numbers are read in (Ghana: ``"GH"``).
+    closes a client it did not create. Or pass ``transport`` (an
+    `httpx.AsyncBaseTransport`, e.g. a fake server's) for the client the SDK
+    creates and owns. ``default_region`` is the region national phone numbers
+    are read in (Ghana: ``"GH"``).
     """
 
     sms: AsyncSms
@@ -49,6 +51,7 @@ class AsyncVelstack:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         default_region: str = DEFAULT_REGION,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("VELSTACK_API_KEY")
@@ -62,10 +65,14 @@ class AsyncVelstack:
         _check_base_url(base_url)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise InvalidInputError("http_client must be an httpx.AsyncClient")
+        if http_client is not None and transport is not None:
+            raise InvalidInputError("pass http_client or transport, not both")
         owns_client = http_client is None
         resolved_timeout = _timeout(timeout)
         if http_client is None:
-            http_client = httpx.AsyncClient(timeout=resolved_timeout or DEFAULT_TIMEOUT)
+            http_client = httpx.AsyncClient(
+                timeout=resolved_timeout or DEFAULT_TIMEOUT, transport=transport
+            )
         self._setup(
             Transport(
                 api_key=api_key.strip(),
