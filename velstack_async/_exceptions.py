@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from ._redact import mask_digits
 
 __all__ = [
@@ -96,7 +98,8 @@ class APIStatusError(VelstackError):
         super().__init__(message, may_have_been_sent=may_have_been_sent)
         self.status_code = status_code
         self.body = body
-        self.headers: Mapping[str, str] = dict(headers or {})
+        #: Response headers, case-insensitive.
+        self.headers: Mapping[str, str] = httpx.Headers(headers or {})
 
 
 class AuthenticationError(APIStatusError):

@@ -1,0 +1,41 @@
+"""Pins the public names: a change here is a change to the SDK's contract."""
+
+from __future__ import annotations
+
+import velstack_async
+
+EXPECTED = {
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncVelstack",
+    "AuthenticationError",
+    "Contact",
+    "Group",
+    "InsufficientBalanceError",
+    "InvalidInputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseParseError",
+    "SenderId",
+    "ServerError",
+    "ServiceUnavailableError",
+    "SmsSummary",
+    "ValidationError",
+    "VelstackError",
+    "__version__",
+    "set_testing",
+}
+
+
+def test_exported_names() -> None:
+    assert set(velstack_async.__all__) == EXPECTED
+    assert len(velstack_async.__all__) == len(EXPECTED)
+
+
+def test_exported_names_exist_and_present_as_public() -> None:
+    for name in velstack_async.__all__:
+        obj = getattr(velstack_async, name)
+        module = getattr(obj, "__module__", "velstack_async")
+        assert not module.startswith("velstack_async._"), name
