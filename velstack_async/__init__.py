@@ -1,5 +1,6 @@
 """velstack-async: the async-first Python SDK for the Velstack SMS API."""
 
+from ._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, Estimate, JournalError
 from ._client import AsyncVelstack
 from ._exceptions import (
     APIConnectionError,
@@ -19,6 +20,7 @@ from ._exceptions import (
 )
 from ._models import Contact, Group, SenderId, SmsSummary
 from ._retry import set_testing
+from ._sync_client import Velstack
 from ._version import __version__
 
 __all__ = [
@@ -27,10 +29,16 @@ __all__ = [
     "APITimeoutError",
     "AsyncVelstack",
     "AuthenticationError",
+    "BulkMessage",
+    "BulkReport",
+    "BulkResult",
+    "BulkStatus",
     "Contact",
+    "Estimate",
     "Group",
     "InsufficientBalanceError",
     "InvalidInputError",
+    "JournalError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -40,6 +48,7 @@ __all__ = [
     "ServiceUnavailableError",
     "SmsSummary",
     "ValidationError",
+    "Velstack",
     "VelstackError",
     "__version__",
     "set_testing",

@@ -5,16 +5,23 @@ from __future__ import annotations
 import ipaddress
 import os
 import platform
+import sys
+import urllib.request
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
+from . import _validation as check
 from ._exceptions import InvalidInputError
 from ._phone import DEFAULT_REGION
 from ._resources import AsyncContacts, AsyncGroups, AsyncSenderIds, AsyncSms
 from ._retry import RetryPolicy
-from ._transport import Transport
+from ._transport import FastExchange, Transport
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._aiohttp import AiohttpTransport as _AiohttpTransport
 
 DEFAULT_BASE_URL = "https://sms.velstack.com"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -34,8 +41,11 @@ class AsyncVelstack:
     Pass ``http_client`` to use your own `httpx.AsyncClient`; the SDK never
     closes a client it did not create. Or pass ``transport`` (an
     `httpx.AsyncBaseTransport`, e.g. a fake server's) for the client the SDK
-    creates and owns. ``default_region`` is the region national phone numbers
-    are read in (Ghana: ``"GH"``).
+    creates and owns. Without either, the SDK's client sends with aiohttp
+    when it is installed (the ``fast`` extra; see README, "Performance");
+    ``transport=httpx.AsyncHTTPTransport()`` or ``VELSTACK_HTTP_TRANSPORT=httpx``
+    opts out. ``default_region`` is the region national phone numbers are
+    read in (Ghana: ``"GH"``).
     """
 
     sms: AsyncSms
@@ -61,17 +71,27 @@ class AsyncVelstack:
             )
         if any(c.isspace() for c in api_key.strip()) or not api_key.isprintable():
             raise InvalidInputError("api_key must not contain spaces or control characters")
+        if not api_key.isascii():  # it goes into a header
+            raise InvalidInputError("api_key must be ASCII")
         base_url = base_url or os.environ.get("VELSTACK_BASE_URL") or DEFAULT_BASE_URL
         _check_base_url(base_url)
+        region = check.region(default_region)
+        policy = RetryPolicy(max_retries=_max_retries(max_retries))  # checked before any I/O setup
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise InvalidInputError("http_client must be an httpx.AsyncClient")
         if http_client is not None and transport is not None:
             raise InvalidInputError("pass http_client or transport, not both")
         owns_client = http_client is None
         resolved_timeout = _timeout(timeout)
+        fast: FastExchange | None = None
         if http_client is None:
+            if transport is None:
+                transport = fast = _default_transport()
             http_client = httpx.AsyncClient(
-                timeout=resolved_timeout or DEFAULT_TIMEOUT, transport=transport
+                timeout=resolved_timeout or DEFAULT_TIMEOUT,
+                transport=transport,
+                # A proxy from the environment would read a plain-http (loopback) request's key.
+                trust_env=httpx.URL(base_url).scheme == "https",
             )
         self._setup(
             Transport(
@@ -82,9 +102,10 @@ class AsyncVelstack:
                 owns_client=owns_client,
                 # Our own client has the timeout built in; a caller's keeps theirs unless told.
                 timeout=None if owns_client else resolved_timeout,
-                policy=RetryPolicy(max_retries=_max_retries(max_retries)),
+                policy=policy,
+                fast=fast or _fast_path(transport),
             ),
-            default_region,
+            region,
         )
 
     def _setup(self, transport: Transport, region: str) -> None:
@@ -144,6 +165,33 @@ class AsyncVelstack:
         return f"<AsyncVelstack base_url={self.base_url!r} api_key=<hidden>>"
 
 
+def _default_transport() -> _AiohttpTransport | None:
+    """The aiohttp transport when aiohttp is installed, not opted out, and no proxy is set.
+
+    None means httpx's own transport. Proxies from the environment are
+    honoured by httpx's transport only, so they select it.
+    """
+    choice = os.environ.get("VELSTACK_HTTP_TRANSPORT", "").strip().lower()
+    if choice == "httpx" or urllib.request.getproxies_environment():
+        return None
+    if choice not in ("", "aiohttp"):
+        raise InvalidInputError("VELSTACK_HTTP_TRANSPORT must be 'aiohttp' or 'httpx'")
+    try:
+        from ._aiohttp import AiohttpTransport
+    except ImportError:  # the `fast` extra is not installed
+        return None
+    return AiohttpTransport()
+
+
+def _fast_path(transport: httpx.AsyncBaseTransport | None) -> FastExchange | None:
+    """A caller's `AiohttpTransport` also gets the fast path (the SDK owns the client)."""
+    module = sys.modules.get("velstack_async._aiohttp")
+    if module is not None and isinstance(transport, module.AiohttpTransport):
+        fast: FastExchange = transport
+        return fast
+    return None
+
+
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout | None:
     if value is None or isinstance(value, httpx.Timeout):
         return value
@@ -164,6 +212,9 @@ def _check_base_url(base_url: str) -> None:
         url = httpx.URL(base_url)
     except (httpx.InvalidURL, TypeError):
         raise InvalidInputError("base_url is not a valid URL") from None
+    if "?" in base_url or "#" in base_url or url.userinfo:
+        # Paths are appended to it: a query or fragment would swallow them.
+        raise InvalidInputError("base_url must not have a query, fragment or user info")
     if url.scheme == "https" and url.host:
         return
     if url.scheme == "http" and _is_loopback(url.host):

@@ -41,7 +41,10 @@ def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return int(value.strip())
+        try:
+            return int(value.strip())
+        except ValueError:  # its message repeats the value: it may be message text
+            raise ValueError("expected an integer") from None
     raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
@@ -54,6 +57,9 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
         raise ValueError("expected a number") from None
     if not result.is_finite():
         raise ValueError("expected a finite number")
+    # No balance is 10**30 credits; 1e999999999 would overflow any sum (decimal.Overflow).
+    if result and not -30 <= result.adjusted() <= 30:
+        raise ValueError("number out of range")
     return result
 
 

@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -49,6 +49,32 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _RETRY_STATUSES_ONCE = frozenset({429, 503})
 _NEVER_PROCESSED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# One encoder: json.dumps(separators=...) would build a new one for every request.
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class FastExchange(Protocol):
+    """A transport the SDK can call directly, skipping httpx's client layer.
+
+    Implemented by `velstack_async._aiohttp.AiohttpTransport`. ``exchange``
+    raises the httpx exceptions httpx's own transport would, or
+    `ResponseTooLarge`.
+    """
+
+    @property
+    def uses_aiohttp(self) -> bool: ...
+
+    def ensure_capacity(self, connections: int) -> None: ...
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeout: httpx.Timeout,
+        max_bytes: int,
+    ) -> tuple[int, Mapping[str, str], bytes]: ...
 
 
 class Transport:
@@ -65,6 +91,7 @@ class Transport:
         timeout: httpx.Timeout | None,
         policy: RetryPolicy,
         gate: PauseGate | None = None,
+        fast: FastExchange | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._http = http_client
@@ -79,6 +106,9 @@ class Transport:
         }
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._request_kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        # The SDK's own pool on aiohttp: requests skip httpx's client layer (same errors).
+        self._fast = fast
+        self._fast_timeout = timeout or http_client.timeout
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -95,8 +125,17 @@ class Transport:
         derived._owns_client = False
         derived._timeout = timeout if timeout is not None else self._timeout
         derived._request_kwargs = {} if derived._timeout is None else {"timeout": derived._timeout}
+        derived._fast_timeout = derived._timeout or self._http.timeout
         derived.policy = policy
         return derived
+
+    def reserve_connections(self, connections: int) -> None:
+        """Let the SDK's own aiohttp pool hold ``connections`` at once (bulk sends call this).
+
+        No effect on a caller's `httpx.AsyncClient` or on httpx's own transport.
+        """
+        if self._fast is not None:
+            self._fast.ensure_capacity(connections)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -119,7 +158,7 @@ class Transport:
         if body is None:
             content, headers = None, self._headers
         else:
-            content, headers = json.dumps(body, separators=(",", ":")).encode(), self._json_headers
+            content, headers = _encode_json(body).encode(), self._json_headers
         policy = self.policy
         retry = 0
         while True:
@@ -186,7 +225,13 @@ class Transport:
         once: bool,
     ) -> Any:
         """One HTTP exchange: the envelope's ``data``, or `_Retryable`, or a final error."""
+        fast = self._fast
         try:
+            if fast is not None and fast.uses_aiohttp:
+                status, response_headers, raw = await fast.exchange(
+                    method, url, headers, content, self._fast_timeout, MAX_RESPONSE_BYTES
+                )
+                return _decode(status, response_headers, raw, once)
             request = self._http.build_request(
                 method, url, content=content, headers=headers, **self._request_kwargs
             )
@@ -207,13 +252,13 @@ class Transport:
             if never_processed or not once:
                 raise _Retryable(error) from None
             raise error from None
-        except _TooLarge as exc:
+        except ResponseTooLarge as exc:
             raise ResponseParseError(f"refused: {exc}", may_have_been_sent=once) from None
         except httpx.HTTPError as exc:  # invalid URL, stream errors: not retryable
             raise APIConnectionError(
                 f"{type(exc).__name__}: {_describe(exc)}", may_have_been_sent=once
             ) from None
-        return _decode(response, raw, once)
+        return _decode(response.status_code, response.headers, raw, once)
 
 
 class _Retryable(Exception):
@@ -226,25 +271,39 @@ class _Retryable(Exception):
 async def _read_limited(response: httpx.Response) -> bytes:
     length = response.headers.get("Content-Length")
     if length is not None and length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
-        raise _TooLarge(int(length))
+        raise ResponseTooLarge(int(length))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise _TooLarge(size)
-        chunks.append(chunk)
+    body = response.aiter_bytes()
+    try:
+        async for chunk in body:
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise ResponseTooLarge(size)
+            chunks.append(chunk)
+    finally:
+        # Leaving the loop early must close the generator now (trio warns otherwise).
+        await body.aclose()  # type: ignore[attr-defined]
     return b"".join(chunks)
 
 
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"response body larger than {MAX_RESPONSE_BYTES} bytes ({size}+)")
+class ResponseTooLarge(Exception):
+    """A response body over the size limit; the rest was not read."""
+
+    def __init__(self, size: int, limit: int | None = None) -> None:
+        limit = MAX_RESPONSE_BYTES if limit is None else limit
+        super().__init__(f"response body larger than {_amount(limit)} ({_amount(size)}+)")
 
 
-def _decode(response: httpx.Response, raw: bytes, once: bool) -> Any:
+def _amount(size: int) -> str:
+    """A byte count that reads well and survives `mask_digits` (no run of 7 digits)."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MiB"
+    return f"{size:,} bytes" if size >= 1_000_000 else f"{size} bytes"
+
+
+def _decode(status: int, headers: Mapping[str, str], raw: bytes, once: bool) -> Any:
     """The ``data`` of a successful envelope; raise the typed error for anything else."""
-    status = response.status_code
     body: Any
     try:
         body = json.loads(raw) if raw.strip() else None
@@ -256,14 +315,14 @@ def _decode(response: httpx.Response, raw: bytes, once: bool) -> Any:
                 body=body,
                 may_have_been_sent=once,
             ) from None
-        raise _status_error(status, body, response.headers, once) from None
+        raise _status_error(status, body, headers, once) from None
     if isinstance(body, dict) and body.get("status") is False:
         code = body.get("code")
         if not isinstance(code, int) or isinstance(code, bool) or code < 400:
             code = status if status >= 400 else 400
-        raise _status_error(code, body, response.headers, once)
+        raise _status_error(code, body, headers, once)
     if status >= 400:
-        raise _status_error(status, body, response.headers, once)
+        raise _status_error(status, body, headers, once)
     if status >= 300 or status < 200:
         raise ResponseParseError(
             f"unexpected HTTP {status} from Velstack", body=body, may_have_been_sent=once
@@ -277,7 +336,7 @@ def _decode(response: httpx.Response, raw: bytes, once: bool) -> Any:
     return body.get("data")
 
 
-def _status_error(status: int, body: Any, headers: httpx.Headers, once: bool) -> Exception:
+def _status_error(status: int, body: Any, headers: Mapping[str, str], once: bool) -> Exception:
     """The typed error for an error status. Raised directly unless it may be retried."""
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message.strip():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 from ._exceptions import InvalidInputError
 from ._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
 
@@ -42,6 +44,13 @@ def sender(value: object, name: str = "sender") -> str:
     if not (value.isascii() and value.isalnum()):
         raise InvalidInputError(f"{name} must contain only ASCII letters and digits")
     return value
+
+
+def region(value: object, name: str = "default_region") -> str:
+    """A region code libphonenumber knows, upper-cased (``"gh"`` -> ``"GH"``)."""
+    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInputError(f"{name} must be a two-letter region code such as 'GH'")
+    return value.upper()
 
 
 def phone(name: str, value: object, region: str = DEFAULT_REGION) -> str:

@@ -1,0 +1,182 @@
+"""Every benchmark in one run (``nox -s bench``); writes benchmarks/RESULTS.md.
+
+    python benchmarks/run_all.py            # the full run (a few minutes)
+    python benchmarks/run_all.py --quick    # a smoke run: small counts, one round
+
+1. Throughput: the fake server in its own process on loopback; velstack-async
+   ``send_bulk`` (async and sync), raw aiohttp, raw httpx and a sequential
+   requests loop send the same campaign at concurrency 1, 64 and 256, with 0
+   and 50 ms of server latency.
+2. Memory: ``benchmarks/bulk_memory.py`` (1,000,000 recipients from a generator).
+3. The sync facade's per-call overhead: ``benchmarks/sync_overhead.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from measure import Figures
+from report import throughput_table
+from targets import check_targets
+from throughput import SEQUENTIAL_SECONDS, Plan, run_plan
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+
+FULL = Plan(
+    clients=("send_bulk", "sync_send_bulk", "aiohttp", "httpx", "requests"),
+    concurrency=(1, 64, 256),
+    latency=(0.0, 0.05),
+    count=5_000,
+    sequential_count=1_000,
+    counts={"httpx": 1_000},
+    rounds=2,
+    repeated=frozenset({"send_bulk", "sync_send_bulk", "aiohttp"}),
+)
+#: The transport options weighed for the SDK (issue 7), in a separate run.
+OPTIONS = Plan(
+    clients=("aiohttp", "httpx_aiohttp", "httpx_velstack", "sdk_send", "sdk_send_httpcore"),
+    concurrency=(64, 256),
+    latency=(0.0,),
+    count=5_000,
+    counts={"sdk_send_httpcore": 2_000},
+)
+QUICK = Plan(
+    clients=FULL.clients,
+    concurrency=FULL.concurrency,
+    latency=FULL.latency,
+    count=500,
+    sequential_count=100,
+    counts={"httpx": 300},
+)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def run_script(name: str, args: Sequence[str], timeout: float) -> str:
+    """Run a sibling benchmark script; its output (or why it did not run)."""
+    path = HERE / name
+    if not path.exists():
+        return f"(not run: {name} does not exist yet)"
+    command = [sys.executable, str(path), *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return f"(stopped: {name} ran longer than {timeout:.0f} s)"
+    output = done.stdout.strip()
+    if done.returncode != 0:
+        output += f"\n(exit status {done.returncode})\n{done.stderr.strip()[-2000:]}"
+    return output
+
+
+def render(
+    results: list[Figures],
+    options: list[Figures],
+    memory: str,
+    sync: str,
+    command: str,
+    seconds: float,
+    plan: Plan,
+) -> str:
+    today = datetime.date.today().isoformat()
+    return f"""# Benchmark results
+
+Date: {today}. Machine: {machine()}.
+Command: `{command}` ({seconds / 60:.1f} minutes).
+
+Only ratios within one run mean anything: the machine is shared and noisy.
+The fake server (`python -m velstack_async.testing serve`, uvicorn) runs in
+its own process on loopback; each cell runs in a fresh client process and
+reports client-process CPU (user + system, all threads, via `getrusage`)
+and peak RSS. Concurrent cells of {", ".join(sorted(plan.repeated))} run
+{plan.rounds} interleaved rounds and keep the best. Messages per cell: {plan.count:,};
+raw httpx {plan.counts.get("httpx", plan.count):,} (it is slow); concurrency 1
+and the sequential `requests` loop {plan.sequential_count:,} without latency and
+{SEQUENTIAL_SECONDS / 0.05:.0f} with 50 ms ({SEQUENTIAL_SECONDS:g} s of waiting).
+
+## Throughput
+
+{throughput_table(results)}
+
+## Targets
+
+{check_targets(results)}
+
+## Transport options tried (one round, no latency)
+
+httpx over `httpx-aiohttp` (the PyPI package) and over the SDK's own
+`AiohttpTransport` (`velstack_async.fast`), both under a plain
+`httpx.AsyncClient`; `AsyncVelstack.sms.send` from concurrent workers over the
+SDK's transport (its fast path skips httpx's client layer) and over httpx's
+own transport.
+
+{throughput_table(options) if options else "(not run: `python benchmarks/run_all.py --options`)"}
+
+## Memory: 1,000,000 recipients through `send_bulk`
+
+```
+{memory}
+```
+
+## Sync facade per-call overhead
+
+```
+{sync}
+```
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, one round")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--options", action="store_true", help="also compare the transport options (+2 min)"
+    )
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    print("throughput (client, concurrency, latency):", flush=True)
+    results = run_plan(plan, progress=lambda line: print(line, flush=True))
+    options: list[Figures] = []
+    if args.options:
+        print("transport options:", flush=True)
+        options = run_plan(OPTIONS, progress=lambda line: print(line, flush=True))
+    print("memory: bulk_memory.py", flush=True)
+    memory_args = ["--quick"] if args.quick else []
+    memory = "(skipped)" if args.skip_memory else run_script("bulk_memory.py", memory_args, 420)
+    print(memory, flush=True)
+    print("sync overhead: sync_overhead.py", flush=True)
+    sync = run_script("sync_overhead.py", ["--calls", "300" if args.quick else "2000"], 180)
+    print(sync, flush=True)
+    command = "python benchmarks/run_all.py" + (" --quick" if args.quick else "")
+    text = render(results, options, memory, sync, command, time.perf_counter() - started, plan)
+    args.output.write_text(text)
+    print(f"\n{throughput_table(results)}\n\n{check_targets(results)}\n\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Small runnable programs using velstack-async; each is tested in tests/examples/."""

@@ -1,0 +1,182 @@
+"""send_bulk when things go wrong: retries, throttling, balance, auth, ambiguous sends."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from velstack_async import (
+    AsyncVelstack,
+    AuthenticationError,
+    BulkStatus,
+    InsufficientBalanceError,
+    ServerError,
+)
+from velstack_async.testing import FakeVelstack
+
+from .helpers import Probe, e164, numbers
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_ten_thousand_with_a_fifth_failing_all_sent_exactly_once(
+    client: AsyncVelstack, fake: FakeVelstack, anyio_backend: str
+) -> None:
+    fake.faults.fail_rate = 0.2
+    count = 10_000 if anyio_backend == "asyncio" else 2_000  # the same engine; keep the run short
+    recipients = numbers(count)
+    report = await client.sms.send_bulk(iter(recipients), message="Sale", sender="VELSTACK")
+
+    assert fake.fault_counts["unavailable"] > count * 0.15  # the 503s really happened
+    assert (report.sent, report.total, report.unsent) == (count, count, ())
+    assert fake.message_count == count
+    fake.assert_no_duplicates()
+    assert {m.recipient for m in fake.messages} == set(map(e164, recipients))
+
+
+@pytest.mark.usefixtures("instant_retries")
+@pytest.mark.parametrize("concurrency", [1, 7])
+async def test_in_flight_never_exceeds_concurrency(
+    client: AsyncVelstack, fake: FakeVelstack, probe: Probe, concurrency: int
+) -> None:
+    fake.faults.latency = 0.001
+    fake.faults.latency_jitter = 0.002
+    fake.faults.fail_rate = 0.1
+    report = await client.sms.send_bulk(
+        numbers(150), message="Hi", sender="VELSTACK", concurrency=concurrency
+    )
+    assert report.sent == 150
+    assert probe.max_in_flight == concurrency
+
+
+async def test_a_429_pauses_every_worker(
+    client: AsyncVelstack, fake: FakeVelstack, probe: Probe
+) -> None:
+    """Real waiting (no instant_retries): the fake asks for Retry-After: 1."""
+    fake.faults.latency = 0.002
+    sent_before_throttle = 40
+    throttled_at: list[float] = []
+
+    def throttle_once(result: object) -> None:
+        if fake.message_count >= sent_before_throttle and not throttled_at:
+            fake.faults.throttle_next(3, retry_after=1)
+            throttled_at.append(time.monotonic())
+
+    report = await client.sms.send_bulk(
+        numbers(150), message="Hi", sender="VELSTACK", concurrency=8, on_result=throttle_once
+    )
+
+    assert report.sent == 150
+    assert fake.fault_counts["throttle"] == 3
+    # The first 429 answered a request that arrived right after the throttle was set;
+    # requests already in flight may land just after it, then nothing for about 1 s.
+    start = throttled_at[0]
+    window = [t for t in probe.arrivals if start + 0.1 < t < start + 0.9]
+    assert window == []
+    assert any(t >= start + 0.9 for t in probe.arrivals)
+    fake.assert_no_duplicates()
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_insufficient_balance_stops_dispatch(
+    client: AsyncVelstack, fake: FakeVelstack
+) -> None:
+    fake.set_balance(50)
+    report = await client.sms.send_bulk(
+        numbers(400), message="Hi", sender="VELSTACK", concurrency=4
+    )
+
+    assert report.sent == 50
+    assert fake.message_count == 50
+    assert 1 <= report.failed <= 4  # the refused send and any in flight with it
+    assert report.not_attempted == 400 - 50 - report.failed
+    assert report.total == 400
+    assert report.stopped_reason is not None
+    assert report.stopped_reason.startswith("insufficient balance")
+    failed = [r for r in report.unsent if r.status == BulkStatus.FAILED]
+    assert all(isinstance(r.error, InsufficientBalanceError) for r in failed)
+    rest = [r for r in report.unsent if r.status == BulkStatus.NOT_ATTEMPTED]
+    assert all(r.reason == report.stopped_reason for r in rest)
+    assert report.credit_left == 0
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_authentication_error_stops_at_once(fake: FakeVelstack, probe: Probe) -> None:
+    async with AsyncVelstack(api_key="wrong-key", transport=probe) as client:
+        report = await client.sms.send_bulk(
+            numbers(300), message="Hi", sender="VELSTACK", concurrency=5
+        )
+    assert report.sent == 0
+    assert 1 <= report.failed <= 5
+    assert report.not_attempted == 300 - report.failed
+    assert len(probe.arrivals) == report.failed
+    assert (report.stopped_reason or "").startswith("authentication failed")
+    assert isinstance(report.unsent[0].error, AuthenticationError)
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_processed_but_unanswered_sends_are_unknown_never_resent(
+    client: AsyncVelstack, fake: FakeVelstack
+) -> None:
+    fake.faults.drop_rate = 0.3
+    report = await client.sms.send_bulk(numbers(200), message="Hi", sender="VELSTACK")
+
+    dropped = fake.fault_counts["drop"]
+    assert dropped > 20
+    assert report.unknown == dropped
+    assert report.sent == 200 - dropped
+    assert fake.message_count == 200  # the dropped ones were delivered: once
+    fake.assert_no_duplicates()
+    unknown = [r for r in report.unsent if r.status == BulkStatus.UNKNOWN]
+    assert all(r.error is not None and r.error.may_have_been_sent for r in unknown)
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_html_502_is_unknown_and_connection_resets_are_retried(
+    client: AsyncVelstack, fake: FakeVelstack
+) -> None:
+    fake.faults.html_502_rate = 0.1
+    fake.faults.reset_rate = 0.2
+    report = await client.sms.send_bulk(numbers(200), message="Hi", sender="VELSTACK")
+
+    assert fake.fault_counts["reset"] > 20
+    assert report.unknown == fake.fault_counts["bad_gateway"] > 0
+    assert report.sent == 200 - report.unknown
+    assert all(isinstance(r.error, ServerError) for r in report.unsent)
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_max_failures_stops_the_campaign(client: AsyncVelstack, fake: FakeVelstack) -> None:
+    fake.faults.drop_rate = 1.0
+    report = await client.sms.send_bulk(
+        numbers(100), message="Hi", sender="VELSTACK", concurrency=2, max_failures=5
+    )
+    assert 5 <= report.unknown <= 6
+    assert report.not_attempted == 100 - report.unknown
+    assert (report.stopped_reason or "").startswith("max_failures reached")
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_a_service_that_never_recovers_stops_the_campaign(
+    client: AsyncVelstack, fake: FakeVelstack
+) -> None:
+    fake.faults.fail_rate = 1.0
+    report = await client.sms.send_bulk(numbers(50), message="Hi", sender="VELSTACK", concurrency=2)
+    assert report.sent == 0
+    assert 1 <= report.failed <= 2
+    assert report.not_attempted == 50 - report.failed
+    assert "kept refusing" in (report.stopped_reason or "")
+    assert fake.message_count == 0
+
+
+async def test_rate_limit_spaces_sends(client: AsyncVelstack, probe: Probe) -> None:
+    started = time.monotonic()
+    report = await client.sms.send_bulk(
+        numbers(11), message="Hi", sender="VELSTACK", concurrency=11, rate_limit=50
+    )
+    assert report.sent == 11
+    # One slot every 20 ms shared by all 11 workers: the 11th starts >= 200 ms in
+    # (a lower bound: sleeps never end early).
+    assert probe.arrivals[-1] - started >= 0.2

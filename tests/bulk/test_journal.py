@@ -1,0 +1,189 @@
+"""The campaign journal: durable order of records, resume, and refusing the wrong file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import cast
+
+import anyio
+import httpx
+import pytest
+
+from velstack_async import AsyncVelstack, BulkResult, BulkStatus, InvalidInputError, JournalError
+from velstack_async._bulk.journal import Journal, Row, Verdict
+from velstack_async.testing import FakeVelstack
+
+from .helpers import Probe, e164, numbers
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("instant_retries")]
+
+
+async def test_rerun_skips_what_was_sent(
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j"
+    first = await client.sms.send_bulk(
+        numbers(100), message="Hi", sender="VELSTACK", journal=journal
+    )
+    second = await client.sms.send_bulk(
+        numbers(150), message="Hi", sender="VELSTACK", journal=str(journal)
+    )
+    assert first.sent == 100
+    assert (second.sent, second.skipped) == (50, 100)
+    assert fake.message_count == 150
+    fake.assert_no_duplicates()
+
+
+async def test_refused_and_unknown_recipients_on_rerun(
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j"
+    fake.set_balance(30)
+    fake.faults.drop_rate = 0.2
+    first = await client.sms.send_bulk(
+        numbers(100), message="Hi", sender="VELSTACK", journal=journal, concurrency=4
+    )
+    assert first.stopped_reason is not None
+    assert first.unknown > 0
+    unknown = {r.recipient for r in first.unsent if r.status == BulkStatus.UNKNOWN}
+
+    fake.faults.clear()
+    fake.set_balance(1000)
+    second = await client.sms.send_bulk(
+        numbers(100), message="Hi", sender="VELSTACK", journal=journal, concurrency=4
+    )
+    # Refused (403) and never-attempted recipients are sent now; unknown ones are not.
+    assert {r.recipient for r in second.unsent if r.status == BulkStatus.UNKNOWN} == unknown
+    assert second.sent == 100 - first.sent - first.unknown
+    assert second.skipped == first.sent
+    assert fake.message_count == 100  # dropped sends were delivered, and not resent
+    fake.assert_no_duplicates()
+
+    third = await client.sms.send_bulk(
+        numbers(100), message="Hi", sender="VELSTACK", journal=journal, resend_unknown=True
+    )
+    assert third.sent == len(unknown)
+    assert {d.recipient for d in fake.duplicates()} == set(map(e164, unknown))
+
+
+async def test_another_campaign_is_refused(
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j"
+    await client.sms.send_bulk(numbers(5), message="Hi {name}", sender="VELSTACK", journal=journal)
+    requests = fake.request_count
+    for message, sender in (("Hello {name}", "VELSTACK"), ("Hi {name}", "OTHER")):
+        with pytest.raises(InvalidInputError, match="belongs to another campaign"):
+            await client.sms.send_bulk(numbers(5), message=message, sender=sender, journal=journal)
+    assert fake.request_count == requests
+
+
+async def test_a_file_that_is_not_a_journal_is_refused_and_untouched(
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path
+) -> None:
+    text = tmp_path / "numbers.csv"
+    text.write_text("0205550368\n" * 200)
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER)")
+    conn.close()
+    before = (text.read_bytes(), other.read_bytes())
+    for path in (text, other, tmp_path / "missing-dir" / "j"):
+        with pytest.raises(InvalidInputError, match="journal"):
+            await client.sms.send_bulk(numbers(5), message="Hi", sender="VELSTACK", journal=path)
+    assert (text.read_bytes(), other.read_bytes()) == before
+    assert fake.request_count == 0
+
+
+async def test_a_journal_in_use_is_refused(client: AsyncVelstack, tmp_path: Path) -> None:
+    journal = tmp_path / "j"
+    stream = client.sms.stream_bulk(numbers(600), message="Hi", sender="VELSTACK", journal=journal)
+    await stream.__anext__()  # the first campaign is open, between two bursts
+    try:
+        with pytest.raises(InvalidInputError, match="in use"):
+            await client.sms.send_bulk(numbers(5), message="Hi", sender="VELSTACK", journal=journal)
+    finally:
+        await cast(AsyncGenerator[BulkResult, None], stream).aclose()
+    report = await client.sms.send_bulk(
+        numbers(5), message="Hi", sender="VELSTACK", journal=journal
+    )
+    assert report.total == 5
+
+
+async def test_each_send_is_durable_before_its_request_and_its_result(
+    fake: FakeVelstack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What makes SIGKILL safe: attempting committed < request < outcome committed < report."""
+    events: list[tuple[str, int, str]] = []
+    write = Journal._write
+
+    def logged_write(self: Journal, batch: list[tuple[int, str | None, int]]) -> None:
+        write(self, batch)
+        events.extend(("commit", state, str(key)) for state, _, key in batch)
+
+    monkeypatch.setattr(Journal, "_write", logged_write)
+
+    class Spy(Probe):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            number = request.content.decode().split('"recipient":"')[1][:10]
+            events.append(("request", 0, "233" + number[1:]))
+            return await super().handle_async_request(request)
+
+    def reported(result: BulkResult) -> None:
+        events.append(("result", 0, e164(result.recipient)[1:]))
+
+    async with AsyncVelstack(api_key=fake.api_key, transport=Spy(fake.async_transport())) as c:
+        report = await c.sms.send_bulk(
+            numbers(200),
+            message="Hi",
+            sender="VELSTACK",
+            journal=tmp_path / "j",
+            on_result=reported,
+        )
+    assert report.sent == 200
+    position = {event: i for i, event in enumerate(events)}
+    for number in numbers(200):
+        key = e164(number)[1:]
+        attempting = position[("commit", Row.ATTEMPTING, key)]
+        request = position[("request", 0, key)]
+        sent = position[("commit", Row.SENT, key)]
+        result = position[("result", 0, key)]
+        assert attempting < request < sent < result
+
+
+async def test_a_failing_journal_stops_before_sending(
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Journal, batch: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Journal, "_write", broken)
+    with pytest.raises(JournalError, match="disk I/O error"):
+        await client.sms.send_bulk(
+            numbers(50), message="Hi", sender="VELSTACK", journal=tmp_path / "j"
+        )
+    assert fake.request_count == 0
+
+
+async def test_attempting_rows_are_unknown_after_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    journal = await anyio.to_thread.run_sync(lambda: Journal.open(path, "c", resend_unknown=False))
+    assert journal.classify([1, 2, 3, 3]) == [Verdict.NEW] * 3 + [Verdict.DUPLICATE]
+    await journal.record(1, Row.ATTEMPTING)
+    await journal.record(2, Row.ATTEMPTING)
+    await journal.record(2, Row.SENT, "msg-2")
+    journal._conn.close()  # a crash: no orderly close
+
+    again = Journal.open(path, "c", resend_unknown=False)
+    assert again.classify([1, 2, 3, 4]) == [
+        Verdict.ALREADY_UNKNOWN,  # attempting, no outcome: may have been sent
+        Verdict.ALREADY_SENT,
+        Verdict.NEW,  # queued only: never attempted
+        Verdict.NEW,
+    ]
+    again.close()
+    resend = Journal.open(path, "c", resend_unknown=True)
+    assert resend.classify([1, 2]) == [Verdict.NEW, Verdict.ALREADY_SENT]
+    resend.close()

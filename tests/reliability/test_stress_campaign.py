@@ -1,0 +1,137 @@
+"""A 20,000-recipient campaign over a real socket while the server misbehaves in every way.
+
+The fake runs in its own process (``fake_child.py``: its CPU is not the
+client's), on loopback, injecting at once: 10 % 503s; connections cut after
+the request was read ("reset": over a socket the client sees the connection
+close mid-response, so the SDK must treat it as possibly processed); responses
+dropped after the message was accepted (held until the client's read timeout
+in the first half, connection closed in the second); random latency of
+0-0.2 s, raised to 0-2 s for one second in every six; and a burst of 429s
+(a 20-requests-a-second limit, for half a second in every eight, answered
+with ``Retry-After: 1``, which pauses every worker). Real waits throughout (no
+``set_testing``).
+
+Latency is 0-0.2 s most of the time so that the run fits CI's budget: at
+concurrency 128, 0-2 s throughout would hold throughput near 128 requests a
+second (2.5 minutes for 20,000). The read timeout is 3 s: longer than any
+injected latency, so only dropped responses time out.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from velstack_async import AsyncVelstack, BulkResult, BulkStatus
+
+from .server_process import FakeProcess, delivered
+
+pytestmark = pytest.mark.stress
+
+COUNT = 20_000
+CONCURRENCY = 128
+KEY = "vs_test_stress_6d1f0b"
+FAULTS: dict[str, Any] = {
+    "fail_rate": 0.10,
+    "reset_rate": 0.01,
+    "drop_rate": 0.01,
+    "drop_mode": "timeout",
+    "latency_jitter": 0.2,
+}
+
+
+def numbers(count: int) -> list[str]:
+    return [f"020{i:07d}" for i in range(count)]
+
+
+async def misbehave(server: FakeProcess, done: anyio.Event) -> None:
+    """Every second: change what goes wrong (latency spikes, 429 bursts, drop mode)."""
+    async with httpx.AsyncClient(base_url=server.base_url) as control:
+        tick = 0
+        while not done.is_set():
+            changes: dict[str, Any] = {"latency_jitter": 2.0 if tick % 6 == 5 else 0.2}
+            if tick == 15:
+                changes["drop_mode"] = "disconnect"
+            throttle = tick % 8 == 7
+            if throttle:
+                changes["rate_limit"] = 20
+            await control.put("/_fake/faults", json=changes)
+            with anyio.move_on_after(0.5 if throttle else 1.0):
+                await done.wait()
+            if throttle:
+                await control.put("/_fake/faults", json={"rate_limit": None})
+                with anyio.move_on_after(0.5):
+                    await done.wait()
+            tick += 1
+
+
+def test_twenty_thousand_recipients_each_sent_once_or_unknown(tmp_path: Path) -> None:
+    log = tmp_path / "delivered.log"
+    results: dict[str, BulkStatus] = {}
+
+    def record(result: BulkResult) -> None:
+        assert result.recipient not in results, "a recipient got two results"
+        results[result.recipient] = result.status
+
+    with FakeProcess(0, KEY, log, **FAULTS) as server:
+        balance_before = float(server.stats()["balance"])
+
+        async def campaign() -> Any:
+            done = anyio.Event()
+            client = AsyncVelstack(
+                api_key=KEY, base_url=server.base_url, timeout=httpx.Timeout(3.0, pool=60.0)
+            )
+            async with client, anyio.create_task_group() as tg:
+                tg.start_soon(misbehave, server, done)
+                try:
+                    with anyio.fail_after(600):  # a hang fails the test instead of CI
+                        return await client.sms.send_bulk(
+                            numbers(COUNT),
+                            message="Flash sale: 20% off today only",
+                            sender="VELSTACK",
+                            concurrency=CONCURRENCY,
+                            on_result=record,
+                        )
+                finally:
+                    done.set()
+
+        started = time.monotonic()
+        report = anyio.run(campaign)
+        elapsed = time.monotonic() - started
+        stats = server.stats()
+
+    faults = stats["faults"]
+    got = delivered(log)
+    sent = {r for r, s in results.items() if s is BulkStatus.SENT}
+    unknown = {r for r, s in results.items() if s is BulkStatus.UNKNOWN}
+    print(
+        f"\n{COUNT} recipients in {elapsed:.1f} s: {stats['requests']} requests, "
+        f"faults {faults}, report sent={report.sent} unknown={report.unknown} "
+        f"failed={report.failed}, delivered {len(got)}, duplicates {stats['duplicates']}"
+    )
+
+    # Every recipient has exactly one result: sent, or unknown (nothing failed for good).
+    assert len(results) == report.total == COUNT
+    assert (report.sent, report.unknown) == (len(sent), len(unknown))
+    assert report.sent + report.unknown == COUNT, report
+    # The faults really happened, all of them.
+    assert faults["unavailable"] > COUNT * 0.08
+    assert min(faults["reset"], faults["drop"], faults["throttle"]) > 0, faults
+    # Nobody got it twice; everyone reported sent got it; the rest are unknown.
+    assert stats["duplicates"] == 0
+    assert max(got.values()) == 1
+    assert sent <= set(got)
+    assert set(got) - sent <= unknown
+    # The report's counts equal the fake's own log: the unknown ones that arrived are
+    # exactly the dropped responses (processed, then lost); the others (connections cut
+    # before processing) never arrived.
+    assert stats["messages"] == len(got) == report.sent + faults["drop"]
+    # Credits: what the report says was charged is what the fake charged for them.
+    charged = balance_before - float(stats["balance"])
+    assert report.credit_used == report.sent
+    assert charged == report.sent + faults["drop"]

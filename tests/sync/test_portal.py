@@ -1,0 +1,158 @@
+"""The portal bridges: coroutines, async iterators and async context managers from threads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.lowlevel
+import pytest
+import trio
+
+from velstack_async._portal import Portal, running_event_loop
+
+
+@pytest.fixture
+def portal() -> Iterator[Portal]:
+    portal = Portal.start()
+    yield portal
+    portal.close()
+
+
+class Numbers:
+    """An async generator that holds a task group open across its ``yield`` (like a campaign)."""
+
+    def __init__(self) -> None:
+        self.pulled = 0
+        self.tasks: set[object] = set()
+        self.closed = False
+
+    async def run(self, n: int) -> AsyncIterator[int]:
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(anyio.sleep_forever)
+                for i in range(n):
+                    self.tasks.add(anyio.get_current_task().id)
+                    await anyio.lowlevel.checkpoint()
+                    self.pulled += 1
+                    yield i
+                group.cancel_scope.cancel()
+        finally:
+            self.tasks.add(anyio.get_current_task().id)
+            self.closed = True
+
+
+def test_call_forwards_arguments_and_results(portal: Portal) -> None:
+    async def combine(a: int, /, *rest: int, scale: int = 1, **named: int) -> int:
+        await anyio.lowlevel.checkpoint()
+        return (a + sum(rest) + sum(named.values())) * scale
+
+    assert portal.call(combine, 1, 2, 3, scale=10, x=4) == 100
+
+
+def test_iterate_without_read_ahead(portal: Portal) -> None:
+    numbers = Numbers()
+    iterator = portal.iterate(numbers.run, 5)
+    assert numbers.pulled == 0  # lazy, like the async generator
+    assert next(iterator) == 0
+    assert numbers.pulled == 1
+    assert list(iterator) == [1, 2, 3, 4]
+    assert numbers.closed
+    assert len(numbers.tasks) == 1  # every step, and the close, in one task
+
+
+def test_breaking_out_closes_the_async_generator_in_its_task(portal: Portal) -> None:
+    numbers = Numbers()
+    for i in portal.iterate(numbers.run, 1_000):
+        if i == 2:
+            break
+    assert numbers.closed
+    assert numbers.pulled == 3
+    assert len(numbers.tasks) == 1
+    assert portal.call(anyio.sleep, 0) is None  # the portal survived the task group's exit
+
+
+def test_an_exception_inside_the_loop_body_closes_the_generator(portal: Portal) -> None:
+    numbers = Numbers()
+
+    def consume() -> None:
+        for _ in portal.iterate(numbers.run, 10):
+            raise KeyError("consumer failed")
+
+    with pytest.raises(KeyError):
+        consume()
+    assert numbers.closed
+
+
+def test_iterator_errors_reach_the_thread(portal: Portal) -> None:
+    async def failing() -> AsyncIterator[int]:
+        yield 1
+        raise LookupError("from the loop")
+
+    iterator = portal.iterate(failing)
+    assert next(iterator) == 1
+    with pytest.raises(LookupError, match="from the loop"):
+        next(iterator)
+    with pytest.raises(StopIteration):
+        next(iterator)
+
+
+def test_errors_while_closing_the_generator_reach_the_thread(portal: Portal) -> None:
+    async def bad_cleanup() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            raise OSError("cleanup failed")
+
+    iterator = portal.iterate(bad_cleanup)
+    assert next(iterator) == 1
+    with pytest.raises(OSError, match="cleanup failed"):
+        iterator.close()
+
+
+def test_base_exceptions_are_carried_without_stopping_the_portal(portal: Portal) -> None:
+    async def exits() -> None:
+        raise SystemExit(3)
+
+    with pytest.raises(SystemExit) as info:
+        portal.call(exits)
+    assert info.value.code == 3
+    assert portal.call(anyio.sleep, 0) is None
+
+
+def test_enter_runs_the_async_context_manager_in_one_task(portal: Portal) -> None:
+    tasks: list[int] = []
+    seen: list[type[BaseException] | None] = []
+
+    @asynccontextmanager
+    async def resource(value: int) -> AsyncIterator[int]:
+        tasks.append(anyio.get_current_task().id)
+        try:
+            yield value * 2
+        except BaseException as exc:
+            seen.append(type(exc))
+            raise
+        else:
+            seen.append(None)
+        finally:
+            tasks.append(anyio.get_current_task().id)
+
+    with portal.enter(resource, 21) as value:
+        assert value == 42
+    with pytest.raises(ValueError, match="inside"), portal.enter(resource, 1):
+        raise ValueError("inside")
+    assert seen == [None, ValueError]
+    assert tasks[0] == tasks[1]
+    assert tasks[2] == tasks[3]
+
+
+def test_running_event_loop_detection() -> None:
+    async def name() -> str | None:
+        return running_event_loop()
+
+    assert running_event_loop() is None
+    assert asyncio.run(name()) == "asyncio"
+    assert trio.run(name) == "trio"

@@ -1,0 +1,261 @@
+"""The campaign's record of recipients: duplicate detection, and with a path, crash-safe resume.
+
+Both are one SQLite table keyed by the recipient's E.164 digits as an integer
+(``+233205550368`` -> ``233205550368``), so memory stays flat however many
+recipients a campaign has: SQLite keeps a small page cache and the rest on disk.
+
+Without a path the table lives in a private temporary SQLite file (deleted on
+close, never synced) and only answers "seen before in this run?".
+
+With a path it is a durable journal (WAL, ``synchronous=FULL``, one process at
+a time through an exclusive lock). A recipient's row goes
+
+    queued -> attempting -> sent | failed | unknown
+
+and the ``attempting`` row is committed (fsync'd) **before** the request is
+made, the outcome **before** the result is reported. A process killed at any
+moment therefore leaves either no durable trace of a send (never attempted:
+sent on resume), an ``attempting`` row (the request may have gone out:
+``unknown`` on resume, not resent unless ``resend_unknown``), or the outcome.
+Commits from many workers are grouped: whoever finds no commit running writes
+everything pending in one transaction; the others wait for it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+import sqlite3
+
+import anyio
+
+from .._exceptions import InvalidInputError, VelstackError
+
+__all__ = ["Journal", "JournalError", "Row", "Verdict", "campaign_id"]
+
+FORMAT = "velstack-bulk-journal/1"
+_CACHE_KIB = 2048
+
+
+class JournalError(VelstackError):
+    """The campaign journal could not be written; the campaign stopped."""
+
+
+class Row(enum.IntEnum):
+    """A recipient's state in the table."""
+
+    QUEUED = 0
+    ATTEMPTING = 1
+    SENT = 2
+    FAILED = 3
+    UNKNOWN = 4
+
+
+class Verdict(enum.IntEnum):
+    """What to do with a recipient, from the table."""
+
+    NEW = 0
+    DUPLICATE = 1
+    ALREADY_SENT = 2
+    ALREADY_UNKNOWN = 3
+
+
+def campaign_id(message: str | None, sender: str) -> str:
+    """What identifies a campaign in its journal: a hash of its template and sender."""
+    text = f"{message if message is not None else ''}\0{sender}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS recipients ("
+    " number INTEGER PRIMARY KEY, state INTEGER NOT NULL,"
+    " seen_run INTEGER NOT NULL, message_id TEXT)",
+)
+_INSERT = "INSERT OR IGNORE INTO recipients (number, state, seen_run) VALUES (?, 0, ?)"
+_UPDATE = "UPDATE recipients SET state = ?, message_id = ? WHERE number = ?"
+
+
+class Journal:
+    """The recipients table of one campaign run. Open with `temporary` or `open`."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, *, durable: bool, run: int, resend_unknown: bool
+    ) -> None:
+        self._conn = conn
+        self.durable = durable
+        self._run = run
+        self._resend_unknown = resend_unknown
+        self._limiter = anyio.CapacityLimiter(1)
+        self._pending: list[tuple[int, str | None, int]] = []
+        self._queued = 0
+        self._committed = 0
+        self._committing = False
+        self._changed: anyio.Event | None = None
+        self._error: BaseException | None = None
+
+    @classmethod
+    def temporary(cls) -> Journal:
+        """Duplicate detection only: a private temporary file, never synced."""
+        conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{_CACHE_KIB}"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute(_SCHEMA[1])
+        return cls(conn, durable=False, run=1, resend_unknown=False)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], campaign: str, *, resend_unknown: bool) -> Journal:
+        """Open or create the durable journal at ``path`` for ``campaign`` (blocking).
+
+        Starts a new run: rows left ``attempting`` by a crashed run become ``unknown``.
+        """
+        name = os.fspath(path)
+        try:
+            conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False, timeout=0)
+        except (sqlite3.Error, ValueError) as exc:
+            raise InvalidInputError(f"journal {name!r}: cannot open it ({exc})") from None
+        try:
+            run = _start_run(conn, name, campaign)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, durable=True, run=run, resend_unknown=resend_unknown)
+
+    def classify(self, keys: list[int]) -> list[Verdict]:
+        """Mark ``keys`` seen in this run and say what to do with each (blocking)."""
+        conn, run = self._conn, self._run
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+        verdicts = []
+        for key in keys:
+            if conn.execute(_INSERT, (key, run)).rowcount:
+                verdicts.append(Verdict.NEW)
+            elif not self.durable:
+                verdicts.append(Verdict.DUPLICATE)
+            else:
+                verdicts.append(self._verdict(key))
+        if not self.durable:
+            conn.execute("COMMIT")
+        return verdicts
+
+    def _verdict(self, key: int) -> Verdict:
+        """A key already in the table: seen in this run, or what an earlier run did."""
+        conn = self._conn
+        state, seen_run = conn.execute(
+            "SELECT state, seen_run FROM recipients WHERE number = ?", (key,)
+        ).fetchone()
+        if seen_run == self._run:
+            return Verdict.DUPLICATE
+        verdict = Verdict.NEW
+        if state == Row.SENT:
+            verdict = Verdict.ALREADY_SENT
+        elif state == Row.UNKNOWN and not self._resend_unknown:
+            verdict = Verdict.ALREADY_UNKNOWN
+        else:
+            state = Row.QUEUED
+        conn.execute(
+            "UPDATE recipients SET state = ?, seen_run = ? WHERE number = ?",
+            (state, self._run, key),
+        )
+        return verdict
+
+    async def aclassify(self, keys: list[int]) -> list[Verdict]:
+        """`classify` without blocking the event loop on the durable journal."""
+        if not self.durable:
+            return self.classify(keys)  # a temporary file, never synced: microseconds
+        return await anyio.to_thread.run_sync(self.classify, keys, limiter=self._limiter)
+
+    async def record(self, key: int, state: Row, message_id: str | None = None) -> None:
+        """Set ``key``'s state and return once that is durable (grouped with other workers')."""
+        self._pending.append((state, message_id, key))
+        self._queued += 1
+        seq = self._queued
+        while self._committed < seq:
+            if self._error is not None:
+                raise JournalError(f"the campaign journal failed: {self._error}")
+            if self._committing and self._changed is not None:
+                await self._changed.wait()
+            else:
+                await self._commit()
+
+    async def _commit(self) -> None:
+        self._committing = True
+        changed = self._changed = anyio.Event()
+        batch, self._pending = self._pending, []
+        last = self._queued
+        try:
+            # Shielded: a cancelled campaign still learns whether this commit happened.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._write, batch, limiter=self._limiter)
+            self._committed = last
+        except Exception as exc:
+            self._error = exc
+            raise JournalError(f"the campaign journal failed: {exc}") from exc
+        finally:
+            self._committing = False
+            changed.set()
+
+    def _write(self, batch: list[tuple[int, str | None, int]]) -> None:
+        conn = self._conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+        conn.executemany(_UPDATE, batch)
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Commit what is left (only ``queued`` marks) and close. Blocking, brief."""
+        try:
+            if self.durable and self._conn.in_transaction and self._error is None:
+                self._conn.execute("COMMIT")
+        finally:
+            self._conn.close()
+
+
+def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
+    try:
+        # One process at a time: the lock is taken by the first read and held until close.
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        _check_is_journal(conn, name)  # before anything that writes (WAL mode is persistent)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise InvalidInputError(
+                f"journal {name!r} is in use by another running campaign"
+            ) from None
+        raise InvalidInputError(f"journal {name!r}: cannot open it ({exc})") from None
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInputError(f"journal {name!r} is not a campaign journal ({exc})") from None
+    if meta and meta.get("campaign") != campaign:
+        raise InvalidInputError(
+            f"journal {name!r} belongs to another campaign (its message template or sender "
+            "differ): use a new journal path for a new campaign"
+        )
+    run = int(meta.get("run", "0")) + 1
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [("format", FORMAT), ("campaign", campaign), ("run", str(run))],
+    )
+    conn.execute("UPDATE recipients SET state = ? WHERE state = ?", (Row.UNKNOWN, Row.ATTEMPTING))
+    conn.execute("COMMIT")
+    return run
+
+
+def _check_is_journal(conn: sqlite3.Connection, name: str) -> None:
+    """Refuse any file but a new one or a journal: never write into someone else's database."""
+    if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        return
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise
+        meta = {}
+    if meta.get("format") != FORMAT or not meta.get("run", "").isdigit():
+        raise InvalidInputError(f"journal {name!r} is not a campaign journal")

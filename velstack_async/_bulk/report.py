@@ -1,0 +1,57 @@
+"""Building a `BulkReport` as results arrive, in constant memory for ``sent`` results."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from .models import BulkReport, BulkResult, BulkStatus
+
+__all__ = ["ReportBuilder"]
+
+
+class ReportBuilder:
+    """Counts every result; keeps the non-sent ones, up to ``keep`` (None: all)."""
+
+    def __init__(self, keep: int | None) -> None:
+        self._keep = keep
+        self._counts = dict.fromkeys(BulkStatus, 0)
+        self._credit_used = Decimal(0)
+        self._credit_left: Decimal | None = None
+        self._unsent: list[BulkResult] = []
+        self._omitted = 0
+        self._started = time.monotonic()
+
+    def add(self, result: BulkResult) -> None:
+        self._counts[result.status] += 1
+        summary = result.summary
+        if summary is not None:
+            self._credit_used += summary.credit_used
+            left = summary.credit_left
+            # Completion order is not the server's order; the balance only goes down.
+            if self._credit_left is None or left < self._credit_left:
+                self._credit_left = left
+        elif self._keep is None or len(self._unsent) < self._keep:
+            self._unsent.append(result)
+        else:
+            self._omitted += 1
+
+    def build(self, stopped_reason: str | None) -> BulkReport:
+        elapsed = time.monotonic() - self._started
+        counts = self._counts
+        sent = counts[BulkStatus.SENT]
+        return BulkReport(
+            total=sum(counts.values()),
+            sent=sent,
+            failed=counts[BulkStatus.FAILED],
+            skipped=counts[BulkStatus.SKIPPED],
+            not_attempted=counts[BulkStatus.NOT_ATTEMPTED],
+            unknown=counts[BulkStatus.UNKNOWN],
+            credit_used=self._credit_used,
+            credit_left=self._credit_left,
+            elapsed=elapsed,
+            messages_per_second=sent / elapsed if elapsed > 0 else 0.0,
+            stopped_reason=stopped_reason,
+            unsent=tuple(self._unsent),
+            unsent_omitted=self._omitted,
+        )

@@ -1,0 +1,86 @@
+"""The two ways to run a campaign: to a report (`send_bulk`) or as a stream (`stream_bulk`)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from .._retry import RetryPolicy
+from .campaign import Campaign
+from .engine import Engine, SendOne
+from .models import BulkReport, BulkResult
+from .report import ReportBuilder
+
+__all__ = ["OnResult", "send_bulk", "stream_bulk"]
+
+OnResult = Callable[[BulkResult], object]
+
+#: The largest `stream_bulk` burst, in multiples of ``concurrency``.
+MAX_BURST = 16
+
+
+async def send_bulk(
+    send: SendOne,
+    policy: RetryPolicy,
+    campaign: Campaign,
+    recipients: object,
+    on_result: OnResult | None,
+) -> BulkReport:
+    """Run the whole campaign in one pass of the worker pool; return its report."""
+    engine = Engine(send, policy, campaign, recipients)
+    report = ReportBuilder(campaign.keep_unsent)
+    add = report.add
+    if on_result is None:
+        emit: Callable[[BulkResult], Awaitable[Any] | None] = add
+    else:
+
+        def emit(result: BulkResult) -> Awaitable[Any] | None:
+            add(result)
+            pending = on_result(result)
+            return pending if inspect.isawaitable(pending) else None
+
+    await engine.open()
+    try:
+        await engine.run(emit)
+    finally:
+        engine.close()
+    return report.build(engine.stop_reason)
+
+
+async def stream_bulk(
+    send: SendOne,
+    policy: RetryPolicy,
+    campaign: Campaign,
+    recipients: object,
+    on_result: OnResult | None,
+) -> AsyncGenerator[BulkResult, None]:
+    """Run the campaign in bursts of results; yield them between bursts.
+
+    No task is running while this generator is suspended at a ``yield``, so a
+    consumer may stop iterating at any time (``break``, an exception,
+    cancellation): nothing is in flight, the journal is consistent, and no
+    further message is sent. The first burst is ``concurrency`` results (the
+    first results come quickly); each next one doubles, up to `MAX_BURST`
+    times ``concurrency``, where waiting for a burst's slowest send costs
+    little throughput.
+    """
+    engine = Engine(send, policy, campaign, recipients)
+    burst = campaign.concurrency
+    results: list[BulkResult] = []
+    await engine.open()
+    try:
+        while True:
+            await engine.run(results.append, burst)
+            burst = min(2 * burst, MAX_BURST * campaign.concurrency)
+            if not results:
+                return
+            batch, results = results, []
+            for result in batch:
+                if on_result is not None:
+                    pending = on_result(result)
+                    if inspect.isawaitable(pending):
+                        await pending
+                yield result
+    finally:
+        engine.close()

@@ -1,0 +1,198 @@
+"""Reading the recipients lazily and turning each into a send job or an immediate result.
+
+Workers pull from one `Source`. It reads the input a small batch at a time
+(a sync or async iterable, never the whole of it), normalises each number,
+renders its message, and asks the journal which numbers are new, so every
+per-recipient decision that needs no request is made here, once, in order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any
+
+import anyio
+
+from .. import _validation as check
+from .._exceptions import InvalidInputError
+from .._phone import InvalidNumber, normalize, to_api_format
+from .campaign import Campaign
+from .journal import Journal, Verdict
+from .models import BulkMessage, BulkResult, BulkStatus
+from .template import Template, TemplateError
+
+__all__ = ["Job", "Recipients", "Source"]
+
+Recipients = Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage]
+
+#: Input items read and prepared at a time (one journal round trip per batch).
+BATCH = 64
+_NO_FIELDS: Mapping[str, Any] = {}
+
+
+class Job:
+    """A recipient ready to send: checked number, rendered text."""
+
+    __slots__ = ("index", "key", "number", "recipient", "sender", "text")
+
+    def __init__(
+        self, index: int, recipient: str, key: int, number: str, text: str, sender: str
+    ) -> None:
+        self.index = index
+        self.recipient = recipient
+        #: The E.164 digits as an int: the journal's key.
+        self.key = key
+        #: The number in the format the API documents.
+        self.number = number
+        self.text = text
+        self.sender = sender
+
+
+def iterate(recipients: object) -> Iterator[Any] | AsyncIterator[Any]:
+    """An iterator over ``recipients``; `InvalidInputError` for a str or a non-iterable."""
+    if isinstance(recipients, (str, bytes, BulkMessage)):
+        raise InvalidInputError(
+            "recipients must be an iterable of numbers (a list, a generator...), not one "
+            f"{type(recipients).__name__}"
+        )
+    if isinstance(recipients, AsyncIterable):
+        return recipients.__aiter__()
+    if isinstance(recipients, Iterable):
+        return iter(recipients)
+    raise InvalidInputError(
+        f"recipients must be an iterable or async iterable, not {type(recipients).__name__}"
+    )
+
+
+class Source:
+    """Hands workers the next `Job` or ready-made `BulkResult`, in input order."""
+
+    def __init__(
+        self, items: Iterator[Any] | AsyncIterator[Any], campaign: Campaign, journal: Journal
+    ) -> None:
+        self._items = items
+        self._campaign = campaign
+        self._journal = journal
+        self._ready: deque[Job | BulkResult] = deque()
+        self._lock = anyio.Lock()
+        self._index = 0
+        self._exhausted = False
+        #: Once set, every recipient still to come is `not_attempted` with this reason.
+        self.stop_reason: str | None = None
+
+    async def next(self) -> Job | BulkResult | None:
+        """The next job or result; None when the input is exhausted."""
+        while not self._ready:
+            if self._exhausted:
+                return None
+            async with self._lock:  # one worker reads the input; the others wait for it
+                if not self._ready and not self._exhausted:
+                    await self._refill()
+        return self._ready.popleft()
+
+    async def _refill(self) -> None:
+        start = self._index
+        batch = await self._read()
+        self._index += len(batch)
+        if self.stop_reason is not None:
+            self._ready.extend(
+                not_attempted(_recipient_of(item), start + i, self.stop_reason)
+                for i, item in enumerate(batch)
+            )
+            return
+        prepared = [self._prepare(start + i, item) for i, item in enumerate(batch)]
+        jobs = [p for p in prepared if type(p) is Job]
+        verdicts = iter(await self._journal.aclassify([job.key for job in jobs]) if jobs else ())
+        for item in prepared:
+            if type(item) is Job:
+                verdict = next(verdicts)
+                self._ready.append(item if verdict is Verdict.NEW else _seen(item, verdict))
+            else:
+                self._ready.append(item)
+
+    async def _read(self) -> list[Any]:
+        items = self._items
+        batch: list[Any] = []
+        if isinstance(items, AsyncIterator):
+            try:
+                while len(batch) < BATCH:
+                    batch.append(await items.__anext__())
+            except StopAsyncIteration:
+                self._exhausted = True
+        else:
+            for item in items:
+                batch.append(item)
+                if len(batch) == BATCH:
+                    break
+            else:
+                self._exhausted = True
+        return batch
+
+    def _prepare(self, index: int, item: Any) -> Job | BulkResult:
+        """Check one input item; a `Job`, or the `skipped` / `failed` result (no request)."""
+        campaign = self._campaign
+        if isinstance(item, str):
+            recipient, template, fields, sender = item, campaign.template, _NO_FIELDS, None
+        elif isinstance(item, BulkMessage):
+            recipient, fields, sender = item.recipient, item.fields, item.sender
+            template = campaign.template
+            if item.message is not None:
+                try:
+                    template = Template(check.text("message", item.message))
+                except (TemplateError, InvalidInputError) as exc:
+                    return _failed(item.recipient, index, str(exc))
+        else:
+            reason = f"recipient must be a str or BulkMessage, not {type(item).__name__}"
+            return _skipped(str(item), index, reason, InvalidInputError(reason))
+        if not isinstance(recipient, str):
+            reason = f"recipient must be a str, not {type(recipient).__name__}"
+            return _skipped(str(recipient), index, reason, InvalidInputError(reason))
+        try:
+            e164 = normalize(recipient.strip(), campaign.region)
+        except InvalidNumber as exc:
+            return _skipped(recipient, index, str(exc), InvalidInputError(f"recipient: {exc}"))
+        if template is None:
+            return _failed(recipient, index, "no message: pass message= or BulkMessage(message=)")
+        try:
+            text = template.render(fields)
+            if sender is not None:
+                sender = check.sender(sender)
+        except (TemplateError, InvalidInputError) as exc:
+            return _failed(recipient, index, str(exc))
+        if not text.strip():
+            return _failed(recipient, index, "the message is empty once its template is filled")
+        number = to_api_format(e164)
+        return Job(index, recipient, int(e164[1:]), number, text, sender or campaign.sender)
+
+
+def _recipient_of(item: Any) -> str:
+    return str(item.recipient if isinstance(item, BulkMessage) else item)
+
+
+def not_attempted(recipient: str, index: int, reason: str) -> BulkResult:
+    return BulkResult(recipient, BulkStatus.NOT_ATTEMPTED, reason=reason, index=index)
+
+
+def _skipped(recipient: str, index: int, reason: str, error: InvalidInputError) -> BulkResult:
+    return BulkResult(recipient, BulkStatus.SKIPPED, None, error, reason=reason, index=index)
+
+
+def _failed(recipient: str, index: int, reason: str) -> BulkResult:
+    error = InvalidInputError(reason)
+    return BulkResult(recipient, BulkStatus.FAILED, None, error, reason=reason, index=index)
+
+
+def _seen(job: Job, verdict: Verdict) -> BulkResult:
+    """The result for a number the journal has already seen."""
+    if verdict is Verdict.DUPLICATE:
+        status, reason = BulkStatus.SKIPPED, "duplicate"
+    elif verdict is Verdict.ALREADY_SENT:
+        status, reason = BulkStatus.SKIPPED, "already sent (journal of an earlier run)"
+    else:
+        status = BulkStatus.UNKNOWN
+        reason = (
+            "outcome unknown in an earlier run (journal): it may have been sent; "
+            "pass resend_unknown=True to send it again"
+        )
+    return BulkResult(job.recipient, status, reason=reason, index=job.index)

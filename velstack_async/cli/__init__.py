@@ -1,0 +1,21 @@
+"""The ``velstack`` command line (install the ``cli`` extra: click and rich).
+
+``velstack --help`` lists the commands; ``python -m velstack_async.cli`` runs it too.
+"""
+
+from __future__ import annotations
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    """Entry point of the ``velstack`` console script."""
+    try:
+        from .app import cli
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        if exc.name not in ("click", "rich"):
+            raise
+        raise SystemExit(
+            f"velstack: the command line needs {exc.name}: pip install 'velstack-async[cli]'"
+        ) from None
+    cli(prog_name="velstack")

@@ -1,0 +1,5 @@
+"""``python -m velstack_async.cli``."""
+
+from . import main
+
+main()

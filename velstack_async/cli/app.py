@@ -1,0 +1,85 @@
+"""The ``velstack`` click group: global options, error handling, and the commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .._version import __version__
+from .commands import register
+from .errors import EXIT_CODES_HELP, handle_errors
+from .logs import configure_logging
+from .session import Session
+
+__all__ = ["cli"]
+
+_HELP = f"""Send SMS with Velstack from the command line.
+
+Without an API key (or with --sandbox) every command runs against an
+in-process fake Velstack with a demo account, so you can try it anywhere.
+
+\b
+Examples:
+  velstack --sandbox bulk examples/recipients.csv --message "Hello {{first_name}}"
+  velstack send --to 0205550368 --message "Your order has shipped" --sender MyShop
+  velstack --json groups list
+
+{EXIT_CODES_HELP}
+"""
+
+
+class VelstackGroup(click.Group):
+    """A group whose commands fail with one line and an exit code, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # The session is made by the group's callback, inside super().invoke: look it up late.
+        def json_output() -> bool:
+            session = ctx.find_object(Session)
+            return bool(session and session.json)
+
+        with handle_errors(json_output):
+            return super().invoke(ctx)
+
+
+@click.group(cls=VelstackGroup, help=_HELP, context_settings={"max_content_width": 100})
+@click.option(
+    "--api-key",
+    envvar="VELSTACK_API_KEY",
+    metavar="KEY",
+    help="Velstack API key [env: VELSTACK_API_KEY]. Without one, the sandbox is used.",
+)
+@click.option(
+    "--base-url",
+    envvar="VELSTACK_BASE_URL",
+    metavar="URL",
+    help="API base URL [env: VELSTACK_BASE_URL; default: https://sms.velstack.com].",
+)
+@click.option(
+    "--json", "json_output", is_flag=True, help="Print one JSON document instead of tables."
+)
+@click.option(
+    "--sandbox", is_flag=True, help="Use an in-process fake Velstack with a demo account."
+)
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="Log retries (-v) and every request (-vv) on stderr; never keys or message text.",
+)
+@click.version_option(__version__, prog_name="velstack")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    api_key: str | None,
+    base_url: str | None,
+    json_output: bool,
+    sandbox: bool,
+    verbose: int,
+) -> None:
+    session = Session(api_key=api_key, base_url=base_url, json=json_output, sandbox=sandbox)
+    configure_logging(verbose, session.err)
+    ctx.obj = session
+
+
+register(cli)

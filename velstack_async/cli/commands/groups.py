@@ -1,0 +1,80 @@
+"""``velstack groups list|get|create|rename|delete``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from ..._models import Group
+from ..output import emit_json, rows_table
+from ..session import Session
+from .changes import apply_change
+from .options import confirm_option
+
+__all__ = ["groups"]
+
+
+@click.group()
+def groups() -> None:
+    """Contact groups."""
+
+
+@groups.command("list")
+def list_groups() -> None:
+    """List every group."""
+    session = Session.current()
+    show_groups(session, session.run(lambda client: client.groups.list()))
+
+
+@groups.command("get")
+@click.argument("group_id", metavar="ID")
+def get_group(group_id: str) -> None:
+    """Show one group."""
+    session = Session.current()
+    group = session.run(lambda client: client.groups.get(group_id))
+    if session.json:
+        emit_json(group)
+    else:
+        show_groups(session, [group])
+
+
+@groups.command("create")
+@click.argument("name")
+def create_group(name: str) -> None:
+    """Create a group called NAME."""
+    session = Session.current()
+    group = session.run(lambda client: client.groups.create(name=name))
+    if session.json:
+        emit_json(group)
+    else:
+        show_groups(session, [group], title="Created")
+
+
+@groups.command("rename")
+@click.argument("group_id", metavar="ID")
+@click.argument("new_name")
+def rename_group(group_id: str, new_name: str) -> None:
+    """Rename a group."""
+    apply_change(lambda client: client.groups.update(group_id, name=new_name), "renamed", group_id)
+
+
+@groups.command("delete")
+@click.argument("group_id", metavar="ID")
+@confirm_option
+def delete_group(group_id: str, yes: bool) -> None:
+    """Delete a group and its contacts."""
+    apply_change(
+        lambda client: client.groups.delete(group_id),
+        "deleted",
+        group_id,
+        confirm_with=(yes, f"Delete group {group_id} and all its contacts?"),
+    )
+
+
+def show_groups(session: Session, items: Sequence[Group], *, title: str | None = None) -> None:
+    if session.json:
+        emit_json(list(items))
+        return
+    rows = [(g.id, g.name, g.members) for g in items]
+    session.out.print(rows_table(("ID", "Name", "Members"), rows, title=title, no_wrap=("ID",)))

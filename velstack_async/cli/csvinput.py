@@ -1,0 +1,121 @@
+"""Reading recipient and contact CSV files: header first, then rows streamed one at a time.
+
+The file is UTF-8 (a byte-order mark, as Excel writes, is fine) with a header
+row. The delimiter is the one of ``,``, ``;`` or tab the header uses most.
+Rows are read lazily, so a file of millions of rows is never held in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TypeVar
+
+import attrs
+
+from .errors import CliError
+
+__all__ = ["PHONE_COLUMNS", "CsvError", "CsvFile", "Row"]
+
+#: The column holding the phone number, by preference.
+PHONE_COLUMNS = ("phone_number", "recipient")
+_DELIMITERS = (",", ";", "\t")
+_T = TypeVar("_T")
+
+
+class CsvError(CliError):
+    """The file cannot be read, or does not have the columns needed (exit code 6)."""
+
+
+@attrs.frozen
+class Row:
+    """One data row: its (last) line number in the file and its values by column name."""
+
+    line: int
+    fields: dict[str, str]
+
+
+@attrs.frozen
+class CsvFile:
+    """A CSV file whose header was read and checked."""
+
+    path: str
+    columns: tuple[str, ...]
+    delimiter: str
+
+    @classmethod
+    def open(cls, path: str) -> CsvFile:
+        """Read the header of ``path``; `CsvError` if the file is unreadable or empty."""
+        with _opened(path) as handle:
+            first = _guard(path, 1, handle.readline)
+            if not first.strip():
+                raise CsvError(f"{path}: no header row (the file is empty)")
+            delimiter = max(_DELIMITERS, key=first.count)
+            header = next(csv.reader([first], delimiter=delimiter))
+        columns = tuple(name.strip() for name in header)
+        return cls(path=path, columns=columns, delimiter=delimiter)
+
+    def find_column(self, *names: str) -> str | None:
+        """The first column named one of ``names`` (ignoring case), as spelled in the file."""
+        by_lower = {c.lower(): c for c in self.columns}
+        return next((by_lower[n] for n in names if n in by_lower), None)
+
+    def phone_column(self) -> str:
+        """The ``phone_number`` (or ``recipient``) column; `CsvError` if there is none."""
+        column = self.find_column(*PHONE_COLUMNS)
+        if column is None:
+            raise CsvError(
+                f"{self.path}: no {' or '.join(PHONE_COLUMNS)} column "
+                f"(columns: {self.describe_columns()})"
+            )
+        return column
+
+    def describe_columns(self) -> str:
+        return ", ".join(self.columns) or "none"
+
+    @contextmanager
+    def rows(self) -> Iterator[Iterator[Row]]:
+        """The data rows, read one at a time while the ``with`` block is open."""
+        with _opened(self.path) as handle:
+            yield self._read(handle)
+
+    def _read(self, handle: IO[str]) -> Iterator[Row]:
+        reader = csv.reader(handle, delimiter=self.delimiter)
+        columns = self.columns
+        _guard(self.path, 1, lambda: next(reader, None))  # the header
+        while True:
+            record = _guard(self.path, reader.line_num + 1, lambda: next(reader, None))
+            if record is None:
+                return
+            if not any(value.strip() for value in record):
+                continue  # a blank line
+            values = record + [""] * (len(columns) - len(record))
+            yield Row(reader.line_num, dict(zip(columns, values, strict=False)))
+
+    def count(self) -> int:
+        """How many data rows the file has (one pass, constant memory)."""
+        with self.rows() as rows:
+            return sum(1 for _ in rows)
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[IO[str]]:
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise CsvError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
+
+
+def _guard(path: str, line: int, read: Callable[[], _T]) -> _T:
+    """Call ``read``, turning decoding and CSV errors into a `CsvError` naming the line."""
+    try:
+        return read()
+    except UnicodeDecodeError:  # decoded a block at a time: the line is not known
+        raise CsvError(f"{path}: not UTF-8 text (save it as CSV UTF-8)") from None
+    except csv.Error as exc:
+        raise CsvError(f"{path}: line {line}: {exc}") from None
+    except OSError as exc:
+        raise CsvError(f"cannot read {path}: {exc.strerror or exc}") from None

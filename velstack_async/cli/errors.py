@@ -1,0 +1,112 @@
+"""Exit codes, and turning expected failures into one line on stderr (never a traceback)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+from .._bulk import JournalError
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidInputError,
+    NotFoundError,
+    ValidationError,
+    VelstackError,
+)
+
+__all__ = ["CliError", "ExitCode", "exit_code_for", "handle_errors"]
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit status of `velstack` (see README, "Exit codes")."""
+
+    OK = 0
+    USAGE = 2
+    AUTHENTICATION = 3
+    INSUFFICIENT_BALANCE = 4
+    API_ERROR = 5
+    INPUT_ERROR = 6
+    PARTIAL = 7
+    INTERRUPTED = 130
+
+
+#: Shown by ``velstack --help`` (click keeps ``\b`` paragraphs as they are).
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    success
+  2    usage error (unknown option, missing argument)
+  3    authentication failed (missing or wrong API key)
+  4    insufficient balance
+  5    any other API or connection error
+  6    input error (unreadable file, missing column, bad template, bad number)
+  7    bulk / contacts import finished, but some rows failed or were not sent
+  130  interrupted (Ctrl-C)"""
+
+
+class CliError(Exception):
+    """An expected failure found by the CLI itself: printed as one line, exits with ``code``."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.INPUT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def exit_code_for(exc: VelstackError) -> ExitCode:
+    """The exit code for an SDK error."""
+    if isinstance(exc, AuthenticationError):
+        return ExitCode.AUTHENTICATION
+    if isinstance(exc, InsufficientBalanceError):
+        return ExitCode.INSUFFICIENT_BALANCE
+    if isinstance(exc, (InvalidInputError, JournalError)):
+        return ExitCode.INPUT_ERROR
+    return ExitCode.API_ERROR
+
+
+def describe(exc: VelstackError) -> str:
+    """One line for people: what kind of failure, Velstack's words, and what to check."""
+    if isinstance(exc, AuthenticationError):
+        return f"authentication failed: {exc.message} (check --api-key or VELSTACK_API_KEY)"
+    if isinstance(exc, InsufficientBalanceError):
+        return f"insufficient balance: {exc.message} (nothing was sent)"
+    if isinstance(exc, NotFoundError):
+        return f"not found: {exc.message}"
+    if isinstance(exc, ValidationError) and exc.errors:
+        fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+        return f"rejected by Velstack: {fields}"
+    if isinstance(exc, APIConnectionError):
+        return f"cannot reach Velstack: {exc.message}"
+    if isinstance(exc, APIStatusError):
+        return f"Velstack error {exc.status_code}: {exc.message}"
+    return exc.message
+
+
+def fail(message: str, code: ExitCode, *, json_output: bool, kind: str = "error") -> None:
+    """Print one error line on stderr (and a JSON error document with ``--json``); exit."""
+    click.echo(f"error: {message}", err=True)
+    if json_output:
+        doc = {"error": {"type": kind, "message": message, "exit_code": int(code)}}
+        click.echo(json.dumps(doc, indent=2))
+    raise click.exceptions.Exit(int(code))
+
+
+@contextmanager
+def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
+    """Map expected exceptions to an error line and an exit code (``json_output()``: --json)."""
+    try:
+        yield
+    except CliError as exc:
+        fail(exc.message, exc.code, json_output=json_output())
+    except VelstackError as exc:
+        # SDK messages never hold the API key or message text, and mask phone numbers.
+        kind = type(exc).__name__
+        fail(describe(exc), exit_code_for(exc), json_output=json_output(), kind=kind)
+    except KeyboardInterrupt:
+        fail("interrupted", ExitCode.INTERRUPTED, json_output=json_output(), kind="interrupted")

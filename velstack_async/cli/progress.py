@@ -1,0 +1,98 @@
+"""A live progress bar on stderr, shown only when stderr is a terminal (never in CI logs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+__all__ = ["LiveProgress", "Stat"]
+
+#: A counter shown after the bar: (field name, label, style).
+Stat = tuple[str, str, str]
+
+
+class _StatsColumn(ProgressColumn):
+    def __init__(self, stats: Sequence[Stat]) -> None:
+        super().__init__()
+        self._stats = stats
+
+    def render(self, task: Task) -> Text:
+        text = Text()
+        for i, (name, label, style) in enumerate(self._stats):
+            if i:
+                text.append(" · ", style="dim")
+            text.append(f"{task.fields['stats'].get(name, 0)} {label}", style=style)
+        return text
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="magenta")
+
+
+class LiveProgress:
+    """``with LiveProgress(...) as bar: bar.advance(sent=3)``; a no-op when not on a terminal."""
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        description: str,
+        total: int | None,
+        stats: Sequence[Stat],
+    ) -> None:
+        self.enabled = console.is_terminal
+        self._fields: dict[str, int | Decimal] = {name: 0 for name, _, _ in stats}
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓[/]"),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            _StatsColumn(stats),
+            _RateColumn(),
+            TextColumn("[dim]ETA[/]"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+            disable=not self.enabled,
+        )
+        self._task: TaskID = self._progress.add_task(
+            description, total=total, stats=dict(self._fields)
+        )
+
+    def advance(self, **increments: int | Decimal) -> None:
+        """One more row done; add ``increments`` to the counters shown."""
+        fields = self._fields
+        for name, value in increments.items():
+            fields[name] = fields.get(name, 0) + value
+        self._progress.update(self._task, advance=1, stats=dict(fields))
+
+    def __enter__(self) -> LiveProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
