@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("sync overhead: sync_overhead.py", flush=True)
     sync = run_script("sync_overhead.py", ["--calls", "300" if args.quick else "2000"], 180)
     print(sync, flush=True)
-    command = "python benchmarks/run_all.py" + (" --quick" if args.quick else "")
+    command = " ".join(["python benchmarks/run_all.py", *(argv or sys.argv[1:])])
     text = render(results, options, memory, sync, command, time.perf_counter() - started, plan)
     args.output.write_text(text)
     print(f"\n{throughput_table(results)}\n\n{check_targets(results)}\n\nwrote {args.output}")

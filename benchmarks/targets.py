@@ -26,9 +26,10 @@ def check_targets(results: Sequence[Figures]) -> str:
                 if mine is None or base is None or not base.msg_per_s:
                     continue
                 ratio = mine.msg_per_s / base.msg_per_s
-                verdict = "met" if ratio >= wanted else f"**missed** by {wanted - ratio:.2f}x"
+                short = (wanted - ratio) / wanted
+                verdict = "met" if ratio >= wanted else f"**missed**, {short:.1%} short"
                 lines.append(
                     f"- `{client}` vs `{baseline}`, concurrency {concurrency}, "
-                    f"{latency * 1000:.0f} ms: {ratio:.2f}x (target {wanted:g}x): {verdict}"
+                    f"{latency * 1000:.0f} ms: {ratio:.3f}x (target {wanted:g}x): {verdict}"
                 )
     return "\n".join(lines) or "(no cells to compare)"

@@ -208,9 +208,11 @@ def _max_retries(value: object) -> int:
 
 def _check_base_url(base_url: str) -> None:
     """Refuse to send the API key in clear text anywhere but this machine."""
+    if not isinstance(base_url, str) or not base_url.isprintable():
+        raise InvalidInputError("base_url must be a URL string")
     try:
         url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError):
+    except (httpx.InvalidURL, TypeError, UnicodeError):
         raise InvalidInputError("base_url is not a valid URL") from None
     if "?" in base_url or "#" in base_url or url.userinfo:
         # Paths are appended to it: a query or fragment would swallow them.

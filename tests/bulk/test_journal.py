@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import cast
 
-import anyio
 import httpx
 import pytest
 
@@ -169,14 +168,14 @@ async def test_a_failing_journal_stops_before_sending(
 
 async def test_attempting_rows_are_unknown_after_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "j"
-    journal = await anyio.to_thread.run_sync(lambda: Journal.open(path, "c", resend_unknown=False))
+    journal = await Journal.open(path, "c", resend_unknown=False)
     assert journal.classify([1, 2, 3, 3]) == [Verdict.NEW] * 3 + [Verdict.DUPLICATE]
     await journal.record(1, Row.ATTEMPTING)
     await journal.record(2, Row.ATTEMPTING)
     await journal.record(2, Row.SENT, "msg-2")
-    journal._conn.close()  # a crash: no orderly close
+    journal._conn.close()  # a crash: no orderly close (and the lock is released)
 
-    again = Journal.open(path, "c", resend_unknown=False)
+    again = await Journal.open(path, "c", resend_unknown=False)
     assert again.classify([1, 2, 3, 4]) == [
         Verdict.ALREADY_UNKNOWN,  # attempting, no outcome: may have been sent
         Verdict.ALREADY_SENT,
@@ -184,6 +183,6 @@ async def test_attempting_rows_are_unknown_after_a_crash(tmp_path: Path) -> None
         Verdict.NEW,
     ]
     again.close()
-    resend = Journal.open(path, "c", resend_unknown=True)
+    resend = await Journal.open(path, "c", resend_unknown=True)
     assert resend.classify([1, 2]) == [Verdict.NEW, Verdict.ALREADY_SENT]
     resend.close()

@@ -127,11 +127,16 @@ def test_twenty_thousand_recipients_each_sent_once_or_unknown(tmp_path: Path) ->
     assert max(got.values()) == 1
     assert sent <= set(got)
     assert set(got) - sent <= unknown
-    # The report's counts equal the fake's own log: the unknown ones that arrived are
-    # exactly the dropped responses (processed, then lost); the others (connections cut
-    # before processing) never arrived.
-    assert stats["messages"] == len(got) == report.sent + faults["drop"]
-    # Credits: what the report says was charged is what the fake charged for them.
+    # The report's counts equal the fake's own log: every delivery is a `sent` result or an
+    # `unknown` one; the unknown ones are the dropped responses (processed, then lost) and
+    # the cut connections (not processed), plus any response slower than the 3 s timeout on
+    # a starved machine (none, normally).
+    arrived_unknown = unknown & set(got)
+    assert stats["messages"] == len(got) == report.sent + len(arrived_unknown)
+    assert len(arrived_unknown) >= faults["drop"]
+    late = report.unknown - faults["drop"] - faults["reset"]
+    assert 0 <= late <= COUNT // 200, late
+    # Credits: what the report says was charged is what the fake charged for those sends.
     charged = balance_before - float(stats["balance"])
     assert report.credit_used == report.sent
-    assert charged == report.sent + faults["drop"]
+    assert charged == report.sent + len(arrived_unknown)

@@ -91,14 +91,9 @@ class Engine:
         if campaign.journal is None:
             journal = Journal.temporary()
         else:
-            with anyio.CancelScope(shield=True):
-                journal = await anyio.to_thread.run_sync(
-                    lambda: Journal.open(
-                        campaign.journal or "",
-                        campaign.identity,
-                        resend_unknown=campaign.resend_unknown,
-                    )
-                )
+            journal = await Journal.open(
+                campaign.journal, campaign.identity, resend_unknown=campaign.resend_unknown
+            )
         self._journal = journal
         self._record = journal if journal.durable else None
         self._source = Source(self._items, campaign, journal)

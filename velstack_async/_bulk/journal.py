@@ -87,6 +87,7 @@ class Journal:
         self.durable = durable
         self._run = run
         self._resend_unknown = resend_unknown
+        #: One SQLite call at a time, in a worker thread (durable journals only).
         self._limiter = anyio.CapacityLimiter(1)
         self._pending: list[tuple[int, str | None, int]] = []
         self._queued = 0
@@ -105,21 +106,17 @@ class Journal:
         return cls(conn, durable=False, run=1, resend_unknown=False)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], campaign: str, *, resend_unknown: bool) -> Journal:
-        """Open or create the durable journal at ``path`` for ``campaign`` (blocking).
+    async def open(
+        cls, path: str | os.PathLike[str], campaign: str, *, resend_unknown: bool
+    ) -> Journal:
+        """Open or create the durable journal at ``path`` for ``campaign``.
 
         Starts a new run: rows left ``attempting`` by a crashed run become ``unknown``.
         """
         name = os.fspath(path)
-        try:
-            conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False, timeout=0)
-        except (sqlite3.Error, ValueError) as exc:
-            raise InvalidInputError(f"journal {name!r}: cannot open it ({exc})") from None
-        try:
-            run = _start_run(conn, name, campaign)
-        except BaseException:
-            conn.close()
-            raise
+        # Shielded: a cancelled open still closes what it opened.
+        with anyio.CancelScope(shield=True):
+            conn, run = await anyio.to_thread.run_sync(_connect, name, campaign)
         return cls(conn, durable=True, run=run, resend_unknown=resend_unknown)
 
     def classify(self, keys: list[int]) -> list[Verdict]:
@@ -210,6 +207,18 @@ class Journal:
                 self._conn.execute("COMMIT")
         finally:
             self._conn.close()
+
+
+def _connect(name: str, campaign: str) -> tuple[sqlite3.Connection, int]:
+    try:
+        conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False, timeout=0)
+    except (sqlite3.Error, ValueError) as exc:
+        raise InvalidInputError(f"journal {name!r}: cannot open it ({exc})") from None
+    try:
+        return conn, _start_run(conn, name, campaign)
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
