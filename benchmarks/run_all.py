@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 from measure import Figures
 from report import throughput_table
 from targets import check_targets
@@ -152,11 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, one round")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--rounds", type=int, help="rounds of the repeated cells (default 2)")
     parser.add_argument(
         "--options", action="store_true", help="also compare the transport options (+2 min)"
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = attrs.evolve(plan, rounds=args.rounds)
     started = time.perf_counter()
     print("throughput (client, concurrency, latency):", flush=True)
     results = run_plan(plan, progress=lambda line: print(line, flush=True))

@@ -14,7 +14,8 @@ VelstackError
 │   ├── ServiceUnavailableError   503: "Service unavailable" (not processed)
 │   └── ServerError               any other 5xx
 ├── InvalidInputError (ValueError)  bad arguments, refused before any request
-└── ResponseParseError            a response body the SDK cannot understand
+├── ResponseParseError            a response body the SDK cannot understand
+└── JournalError                  a bulk campaign's journal could not be written
 ```
 
 `may_have_been_sent` is True when a request that must not run twice (a send,
@@ -42,6 +43,7 @@ __all__ = [
     "AuthenticationError",
     "InsufficientBalanceError",
     "InvalidInputError",
+    "JournalError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -188,3 +190,7 @@ class ResponseParseError(VelstackError):
     def __init__(self, message: str, *, body: Any = None, may_have_been_sent: bool = False) -> None:
         super().__init__(message, may_have_been_sent=may_have_been_sent)
         self.body = body
+
+
+class JournalError(VelstackError):
+    """A bulk campaign's journal could not be written; the campaign stopped."""

@@ -130,9 +130,10 @@ class Transport:
         return derived
 
     def reserve_connections(self, connections: int) -> None:
-        """Let the SDK's own aiohttp pool hold ``connections`` at once (bulk sends call this).
+        """Let the SDK's own aiohttp pool hold ``connections`` at once (for a bulk send).
 
-        No effect on a caller's `httpx.AsyncClient` or on httpx's own transport.
+        Never shrinks the pool. No effect on a caller's `httpx.AsyncClient` or
+        on httpx's own transport.
         """
         if self._fast is not None:
             self._fast.ensure_capacity(connections)

@@ -30,16 +30,12 @@ import sqlite3
 
 import anyio
 
-from .._exceptions import InvalidInputError, VelstackError
+from .._exceptions import InvalidInputError, JournalError
 
 __all__ = ["Journal", "JournalError", "Row", "Verdict", "campaign_id"]
 
 FORMAT = "velstack-bulk-journal/1"
 _CACHE_KIB = 2048
-
-
-class JournalError(VelstackError):
-    """The campaign journal could not be written; the campaign stopped."""
 
 
 class Row(enum.IntEnum):
