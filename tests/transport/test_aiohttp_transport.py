@@ -145,6 +145,27 @@ async def test_reserve_connections_widens_the_pool(
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
+async def test_send_bulk_sizes_the_pool_to_its_concurrency(
+    server: LoopbackServer, fake: FakeVelstack, instant_retries: None
+) -> None:
+    fake.faults.latency = 0.2
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
+    numbers = [f"02055503{i:02d}" for i in range(4)]
+    async with AsyncVelstack(
+        api_key=fake.api_key,
+        base_url=server.base_url,
+        transport=transport,
+        timeout=httpx.Timeout(5, pool=0.05),  # waiting for the one connection would time out
+        max_retries=0,
+    ) as client:
+        report = await client.sms.send_bulk(numbers, message="hi", sender="VELSTACK", concurrency=4)
+    assert transport.max_connections == 4
+    assert report.sent == 4
+    assert fake.message_count == 4
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
 async def test_under_a_plain_httpx_client(server: LoopbackServer, fake: FakeVelstack) -> None:
     """Users' own httpx clients: streamed request bodies, headers, streamed responses."""
 

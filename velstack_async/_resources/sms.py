@@ -103,7 +103,11 @@ class AsyncSms(Resource):
             keep_unsent=keep_unsent,
         )
         return await _bulk.send_bulk(
-            self._send_one(), self._transport.policy, campaign, recipients, on_result
+            self._send_one(campaign.concurrency),
+            self._transport.policy,
+            campaign,
+            recipients,
+            on_result,
         )
 
     async def stream_bulk(
@@ -143,7 +147,11 @@ class AsyncSms(Resource):
             keep_unsent=0,
         )
         stream = _bulk.stream_bulk(
-            self._send_one(), self._transport.policy, campaign, recipients, on_result
+            self._send_one(campaign.concurrency),
+            self._transport.policy,
+            campaign,
+            recipients,
+            on_result,
         )
         async with contextlib.aclosing(stream):  # closing this one closes it, and its journal
             async for result in stream:
@@ -158,7 +166,9 @@ class AsyncSms(Resource):
         """
         return _bulk.estimate(message, recipients)
 
-    def _send_one(self) -> _bulk.SendOne:
+    def _send_one(self, concurrency: int) -> _bulk.SendOne:
+        """The engine's single send, on a pool sized for ``concurrency`` requests in flight."""
+        self._transport.reserve_connections(concurrency)
         return functools.partial(_quick_sms, self._transport)
 
 
