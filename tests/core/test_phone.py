@@ -1,0 +1,61 @@
+"""Phone normalisation: the fast path for Ghanaian national numbers agrees with libphonenumber."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from velstack_async._phone import InvalidNumber, normalize, to_api_format
+
+
+def library_answer(number: str, region: str = "GH") -> str | None:
+    """What plain phonenumbers says: the E.164 form, or None when invalid."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def our_answer(number: str) -> str | None:
+    normalize.cache_clear()
+    try:
+        return normalize(number, "GH")
+    except InvalidNumber:
+        return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10).map(lambda d: "0" + d[1:]))
+def test_national_fast_path_matches_the_library(number: str) -> None:
+    assert our_answer(number) == library_answer(number)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "0205550368",  # valid mobile
+        "0302123456",  # valid fixed line (Accra)
+        "0012345678",  # "00" is the international prefix, not a national number
+        "0105550368",  # no such range
+        "0999999999",
+        "020555036",  # too short: not the fast path
+        "02055503680",  # too long
+    ],
+)
+def test_edge_cases_match_the_library(number: str) -> None:
+    assert our_answer(number) == library_answer(number)
+
+
+def test_other_formats_and_regions() -> None:
+    assert normalize("+233205550368") == "+233205550368"
+    assert normalize("233 20 555 0368") == "+233205550368"
+    assert normalize("07911 123456", "GB") == "+447911123456"
+    assert to_api_format("+233205550368") == "0205550368"
+    assert to_api_format("+447700900123") == "447700900123"
+    with pytest.raises(InvalidNumber):
+        normalize("0205550368", "GB")
