@@ -10,6 +10,7 @@ import urllib.request
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+import attrs
 import httpx
 
 from . import _validation as check
@@ -133,13 +134,7 @@ class AsyncVelstack:
         """
         policy = self._transport.policy
         if max_retries is not None:
-            policy = RetryPolicy(
-                max_retries=_max_retries(max_retries),
-                initial_backoff=policy.initial_backoff,
-                max_backoff=policy.max_backoff,
-                max_retry_after=policy.max_retry_after,
-                rng=policy.rng,
-            )
+            policy = attrs.evolve(policy, max_retries=_max_retries(max_retries))
         derived = AsyncVelstack.__new__(AsyncVelstack)
         derived._setup(
             self._transport.derive(timeout=_timeout(timeout), policy=policy), self._region

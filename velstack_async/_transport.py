@@ -96,7 +96,6 @@ class Transport:
         self._base_url = base_url.rstrip("/")
         self._http = http_client
         self._owns_client = owns_client
-        self._timeout = timeout
         self.policy = policy
         self._gate = gate or PauseGate()
         self._headers = {
@@ -105,10 +104,9 @@ class Transport:
             "User-Agent": user_agent,
         }
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
-        self._request_kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         # The SDK's own pool on aiohttp: requests skip httpx's client layer (same errors).
         self._fast = fast
-        self._fast_timeout = timeout or http_client.timeout
+        self._use_timeout(timeout)
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -123,11 +121,15 @@ class Transport:
         derived = Transport.__new__(Transport)
         derived.__dict__.update(self.__dict__)
         derived._owns_client = False
-        derived._timeout = timeout if timeout is not None else self._timeout
-        derived._request_kwargs = {} if derived._timeout is None else {"timeout": derived._timeout}
-        derived._fast_timeout = derived._timeout or self._http.timeout
+        derived._use_timeout(timeout if timeout is not None else self._timeout)
         derived.policy = policy
         return derived
+
+    def _use_timeout(self, timeout: httpx.Timeout | None) -> None:
+        """Per-request timeout (None: the httpx client's own) and what follows from it."""
+        self._timeout = timeout
+        self._request_kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        self._fast_timeout = timeout or self._http.timeout
 
     def reserve_connections(self, connections: int) -> None:
         """Let the SDK's own aiohttp pool hold ``connections`` at once (for a bulk send).

@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import phonenumbers
-
+from .._phone import InvalidNumber, normalize
 from ._responses import ApiError, validation_error
 
 __all__ = ["Validator", "normalise_phone", "parse_body"]
@@ -23,12 +22,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 def normalise_phone(raw: str) -> str | None:
     """E.164 for a valid Ghanaian number in national or international format, else None."""
     try:
-        number = phonenumbers.parse(raw, REGION)
-    except phonenumbers.NumberParseException:
+        e164 = normalize(raw, REGION)
+    except InvalidNumber:
         return None
-    if not phonenumbers.is_valid_number_for_region(number, REGION):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164 if e164.startswith("+233") else None  # valid, but not Ghanaian
 
 
 def parse_body(body: bytes, content_type: str | None) -> Mapping[str, Any]:
