@@ -20,6 +20,10 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ._models import Contact, Group, SenderId, SmsSummary
 
+#: A plain decimal that needs no further checks: at most 30 digits either side of
+#: the point, so always finite and inside the range `_structure_decimal` allows.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?")
+_DECIMAL_LIMIT = 10**30
 _TIMESTAMP = re.compile(
     r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?"
 )
@@ -49,6 +53,12 @@ def _structure_int(value: Any, _: type) -> int:
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:
+    # Fast paths for the shapes Velstack sends ("47.00", 1); the checks below still apply
+    # to everything else.
+    if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+        return Decimal(value)
+    if type(value) is int and -_DECIMAL_LIMIT < value < _DECIMAL_LIMIT:
+        return Decimal(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
     try:
@@ -101,13 +111,14 @@ def configure_converter(converter: Converter) -> None:
         ("first_name", "last_name", "phone_number", "email_address", "Group")
     )
     for model, overrides, defaults in (
-        (SmsSummary, {}, {}),
         (Group, {}, {}),
         (Contact, {"group": override(rename="Group")}, contact_defaults),
         (SenderId, {}, {}),
     ):
         structure = make_dict_structure_fn(model, converter, **overrides)  # type: ignore[arg-type]
         converter.register_structure_hook(model, _with_raw(structure, defaults))
+    summary = _with_raw(make_dict_structure_fn(SmsSummary, converter), {})
+    converter.register_structure_hook(SmsSummary, _sms_summary_hook(summary))
 
 
 def _with_raw(structure: Any, defaults: Mapping[str, None]) -> Any:
@@ -118,6 +129,45 @@ def _with_raw(structure: Any, defaults: Mapping[str, None]) -> Any:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected an object, got {type(value).__name__}")
         return structure({**defaults, **value, "raw": value}, cls)
+
+    return hook
+
+
+def _sms_summary_hook(generic: Any) -> Any:
+    """SmsSummary, once per message in a bulk campaign: built directly when every
+    field has the plain type Velstack sends, else by the generated ``generic``."""
+
+    def hook(value: Any, cls: type) -> Any:
+        if type(value) is dict:
+            message_id = value.get("message_id")
+            kind = value.get("type")
+            message = value.get("message")
+            sender = value.get("sender")
+            contacts = value.get("total_contacts")
+            recipients = value.get("recipients")
+            if (
+                type(message_id) is str
+                and type(kind) is str
+                and type(message) is str
+                and type(sender) is str
+                and type(contacts) is int
+                and type(recipients) is list
+                and all(type(r) is str for r in recipients)
+                and "credit_used" in value
+                and "credit_left" in value
+            ):
+                return SmsSummary(
+                    message_id,
+                    kind,
+                    message,
+                    sender,
+                    contacts,
+                    tuple(recipients),
+                    _structure_decimal(value["credit_used"], Decimal),
+                    _structure_decimal(value["credit_left"], Decimal),
+                    value,
+                )
+        return generic(value, cls)
 
     return hook
 

@@ -85,6 +85,10 @@ class PauseGate:
     def pause(self, seconds: float) -> None:
         self._until = max(self._until, time.monotonic() + seconds)
 
+    def closed(self) -> bool:
+        """Whether requests must wait now (a cheap check before `wait`)."""
+        return self._until > time.monotonic()
+
     async def wait(self, policy: RetryPolicy) -> None:
         # Loop: another 429 may extend the pause while we wait.
         while (remaining := self._until - time.monotonic()) > 0:

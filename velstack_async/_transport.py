@@ -164,8 +164,10 @@ class Transport:
             content, headers = _encode_json(body).encode(), self._json_headers
         policy = self.policy
         retry = 0
+        gate = self._gate
         while True:
-            await self._gate.wait(policy)
+            if gate.closed():
+                await gate.wait(policy)
             started = time.monotonic()
             error: VelstackError
             try:
@@ -309,8 +311,13 @@ def _decode(status: int, headers: Mapping[str, str], raw: bytes, once: bool) -> 
     """The ``data`` of a successful envelope; raise the typed error for anything else."""
     body: Any
     try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, RecursionError):
+        # JSON on the wire is UTF-8 (RFC 8259); decoding it first is faster than
+        # json.loads(bytes), which guesses the encoding. A BOM is tolerated.
+        text = raw.decode()
+        if text[:1] == "\ufeff":
+            text = text[1:]
+        body = json.loads(text) if text and not text.isspace() else None
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         body = raw[:2000].decode("utf-8", "replace")
         if status < 400:
             raise ResponseParseError(

@@ -159,6 +159,7 @@ async def test_rate_limit_error_carries_retry_after(
         httpx.Response(200, json={"status": True, "data": {"Summary": [{"name": "x"}]}}),
         httpx.Response(200, json={"status": True, "data": None}),
         httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000),
+        httpx.Response(200, content=b'{"status": true, "data": "\xff"}'),  # not UTF-8
         httpx.Response(302, headers={"Location": "https://evil.example/"}),
     ],
 )
@@ -168,6 +169,16 @@ async def test_unreadable_bodies_are_response_parse_errors(
     api.get("/api/group").mock(return_value=response)
     with pytest.raises(ResponseParseError):
         await no_retry.groups.list()
+
+
+async def test_a_byte_order_mark_before_the_json_is_tolerated(
+    api: respx.MockRouter, no_retry: AsyncVelstack
+) -> None:
+    content = b"\xef\xbb\xbf" + httpx.Response(200, json=p.GROUPS).content
+    api.get("/api/group").mock(return_value=httpx.Response(200, content=content))
+    assert [g.name for g in await no_retry.groups.list()] == [
+        g["name"] for g in p.GROUPS["data"]["Summary"]
+    ]
 
 
 async def test_oversized_body_is_refused(

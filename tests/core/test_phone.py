@@ -35,6 +35,28 @@ def test_national_fast_path_matches_the_library(number: str) -> None:
     assert our_answer(number) == library_answer(number)
 
 
+# Numbers inside Ghana's ranges ([235] and 800 prefixes): a mix of valid and invalid ones.
+_IN_RANGE = st.builds(
+    lambda prefix, rest: "0" + prefix + rest,
+    st.sampled_from(["2", "3", "5", "80", "800"]),
+    st.text(alphabet="0123456789", min_size=6, max_size=9),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_IN_RANGE)
+def test_numbers_in_ghanaian_ranges_match_the_library(number: str) -> None:
+    assert our_answer(number) == library_answer(number)
+
+
+def test_every_mobile_and_fixed_prefix_matches_the_library() -> None:
+    """Each 5-digit national prefix (02000 to 05999), with two endings each."""
+    for prefix in range(2000, 6000):
+        for ending in ("00000", "98765"):
+            number = f"0{prefix}{ending}"
+            assert our_answer(number) == library_answer(number), number
+
+
 @pytest.mark.parametrize(
     "number",
     [

@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from .. import _bulk, _parsing
@@ -172,13 +172,17 @@ class AsyncSms(Resource):
         return functools.partial(_quick_sms, self._transport)
 
 
-async def _quick_sms(
+def _quick_sms(
     transport: Transport, recipient: str, message: str, sender: str, title: str | None
-) -> SmsSummary:
-    """POST a quick SMS whose values are already checked (numbers in API format)."""
+) -> Awaitable[SmsSummary]:
+    """POST a quick SMS whose values are already checked (numbers in API format).
+
+    Returns the request's coroutine (not a coroutine of its own): one frame
+    less for every resumption of a bulk send.
+    """
     body: dict[str, Any] = {"sender": sender, "recipient": recipient, "message": message}
     if title is not None:
         body["title"] = title
-    return await transport.request(
+    return transport.request(
         "POST", "/api/quick/sms", body=body, parse=_parsing.sms_summary, once=True
     )
