@@ -6,10 +6,14 @@
     python benchmarks/bulk_memory.py --transport fake  # the in-process FakeVelstack
 
 Each size runs in its own child process, so each peak (``ru_maxrss``) is that
-campaign's alone. The default transport answers every quick-SMS request with
-the documented success body straight away (no sockets, no fake bookkeeping):
-what is measured is the SDK's memory, duplicate detection included (every
-number is distinct, so the duplicate store holds them all). The target
+campaign's alone. The default transport (``canned``) is the SDK's default
+aiohttp transport with the network cut out: it answers every quick-SMS request
+with the documented success body straight away (no sockets, no fake
+bookkeeping), so the requests take the path they take in production, and what
+is measured is the SDK's memory, duplicate detection included (every number is
+distinct, so the duplicate store holds them all). ``canned-httpx`` answers the
+same through an httpx transport (httpx's client layer, as with a caller's
+``http_client``); ``fake`` is the in-process `FakeVelstack`. The target
 (issue 7): peak RSS at 1M within 10 MB of the figure at 100k.
 """
 
@@ -23,13 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import anyio
 import anyio.lowlevel
 import httpx
 
 from velstack_async import AsyncVelstack
+from velstack_async.fast import AiohttpTransport
 
 TARGET_MB = 10.0
 _BODY = json.dumps(
@@ -52,6 +57,7 @@ _BODY = json.dumps(
     }
 ).encode()
 _HEADERS = [("content-type", "application/json")]
+_RESPONSE_HEADERS = dict(_HEADERS)
 
 
 class Canned(httpx.AsyncBaseTransport):
@@ -60,6 +66,26 @@ class Canned(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await anyio.lowlevel.checkpoint()
         return httpx.Response(200, headers=_HEADERS, content=_BODY, request=request)
+
+
+class CannedExchange(AiohttpTransport):
+    """The default transport without the network: every exchange answers at once."""
+
+    @property
+    def uses_aiohttp(self) -> bool:
+        return True
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeout: httpx.Timeout,  # noqa: ASYNC109 (the signature of AiohttpTransport.exchange)
+        max_bytes: int,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        await anyio.lowlevel.checkpoint()
+        return 200, _RESPONSE_HEADERS, _BODY
 
 
 def recipients(count: int) -> Iterator[str]:
@@ -82,8 +108,10 @@ async def child(
 
         fake = FakeVelstack(balance=10 * count, record_messages=False)
         api_key, transport = fake.api_key, fake.async_transport()
-    else:
+    elif transport_name == "canned-httpx":
         api_key, transport = "bench-key", Canned()
+    else:
+        api_key, transport = "bench-key", CannedExchange()
     with tempfile.TemporaryDirectory() as tmp:
         async with AsyncVelstack(api_key=api_key, transport=transport) as client:
             # Warm up (imports, caches, the connection path) before the baseline.
@@ -120,7 +148,7 @@ def measure(count: int, args: argparse.Namespace) -> dict[str, float]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k instead")
-    parser.add_argument("--transport", choices=["canned", "fake"], default="canned")
+    parser.add_argument("--transport", choices=["canned", "canned-httpx", "fake"], default="canned")
     parser.add_argument("--journal", action="store_true", help="with a journal file")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import attrs
+from pinning import pin, server_cpus
 
 from velstack_async.testing import serve_in_subprocess
 
@@ -23,10 +24,15 @@ SERVER_ARGS = ("--balance", "1e12", "--no-record-messages", "--seed", "7")
 class Server:
     base_url: str
     api_key: str
+    #: The CPUs the server is pinned to, or None (it shares every CPU).
+    cpus: set[int] | None = None
+    #: The server's added response latency, in seconds.
+    latency: float = 0.0
 
-    def set_latency(self, seconds: float) -> None:
+    def with_latency(self, seconds: float) -> Server:
         """Change the server's added response latency (``PUT /_fake/faults``)."""
         self._control("PUT", "/_fake/faults", {"latency": seconds})
+        return attrs.evolve(self, latency=seconds)
 
     def stats(self) -> dict[str, object]:
         """The server's counters (``GET /_fake/stats``)."""
@@ -43,9 +49,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def fake_server(latency: float = 0.0) -> Iterator[Server]:
-    """Start the fake in a child process; yields where it listens."""
+def fake_server(latency: float = 0.0, *, pinned: bool = False) -> Iterator[Server]:
+    """Start the fake in a child process; yields where it listens.
+
+    ``pinned``: the server runs on a CPU of its own (see `pinning`), when the
+    machine has two or more.
+    """
     with serve_in_subprocess(SERVER_ARGS) as process:
-        server = Server(process.base_url, process.api_key)
-        server.set_latency(latency)
-        yield server
+        cpus = server_cpus() if pinned else None
+        if cpus is not None:
+            pin(process.process.pid, cpus)
+        yield Server(process.base_url, process.api_key, cpus).with_latency(latency)

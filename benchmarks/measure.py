@@ -29,6 +29,8 @@ class Figures:
     seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    #: Which round of the run (0-based) these figures come from.
+    round: int = 0
 
     @property
     def msg_per_s(self) -> float:
@@ -90,13 +92,16 @@ def run_cell_subprocess(
     latency: float,
     count: int,
     start: int,
+    cpus: set[int] | None = None,
 ) -> Figures:
-    """`run_cell` in a fresh Python process; its figures."""
+    """`run_cell` in a fresh Python process (on ``cpus`` when given); its figures."""
     command = [
         sys.executable, str(HERE / "throughput.py"), "cell", client,
         "--base-url", base_url, "--api-key", api_key, "--concurrency", str(concurrency),
         "--latency", str(latency), "--count", str(count), "--start", str(start),
     ]  # fmt: skip
+    if cpus is not None:
+        command += ["--cpus", ",".join(map(str, sorted(cpus)))]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark cell {client} failed:\n{done.stderr[-3000:]}")

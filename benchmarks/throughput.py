@@ -11,16 +11,17 @@ one run: the machine's load changes between runs.
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 from clients import CLIENTS
 from loopback import fake_server
 from measure import Figures, run_cell, run_cell_subprocess
-from report import throughput_table
+from pinning import client_cpus
+from report import median_cells, throughput_table
 
 #: Sequential cells with server latency send at most this many seconds' worth.
 SEQUENTIAL_SECONDS = 5.0
@@ -38,9 +39,11 @@ class Plan:
     sequential_count: int = 1_000
     #: Per-client message counts, for the slow ones (e.g. ``{"httpx": 2000}``).
     counts: dict[str, int] = attrs.field(factory=dict)
-    #: Rounds of the concurrent cells of ``repeated`` clients; the best msg/s is kept.
+    #: Rounds of the cells of ``repeated`` clients (the others run once).
     rounds: int = 1
     repeated: frozenset[str] = frozenset()
+    #: Server and clients on separate CPUs (see `pinning`), when the machine allows.
+    pinned: bool = True
 
     def count_for(self, client: str, concurrency: int, latency: float) -> int:
         count = self.counts.get(client, self.count)
@@ -51,57 +54,66 @@ class Plan:
         return count
 
     def runs_in_round(self, round: int, client: str, concurrency: int) -> bool:
-        return round == 0 or (client in self.repeated and concurrency > 1)
+        return round == 0 or client in self.repeated
 
-    def cells(self) -> list[tuple[str, int]]:
-        """(client, concurrency) pairs; a sequential client runs once, at concurrency 1."""
+    def schedule(self) -> Iterator[tuple[float, int, int, str]]:
+        """(latency, concurrency, round, client) of every cell, in the order they run."""
+        for latency in self.latency:
+            for concurrency in self.concurrency:
+                clients = self.clients_at(concurrency)
+                for round in range(self.rounds):
+                    for client in clients if round % 2 == 0 else clients[::-1]:
+                        if self.runs_in_round(round, client, concurrency):
+                            yield latency, concurrency, round, client
+
+    def clients_at(self, concurrency: int) -> list[str]:
+        """The clients of one concurrency level; a sequential client runs only at the lowest."""
         return [
-            (client, concurrency)
-            for concurrency in self.concurrency
+            client
             for client in self.clients
             if not CLIENTS[client].sequential or concurrency == min(self.concurrency)
         ]
 
 
 def run_plan(plan: Plan, progress: Callable[[str], None] = print) -> list[Figures]:
-    """Start the fake server once; run every cell of ``plan`` against it.
+    """Start the fake server once; run every cell of ``plan`` against it; every round's figures.
 
-    Rounds interleave the clients (A B A B), so a burst of load from
-    elsewhere on the machine hits them alike; each cell keeps its best round.
+    For each latency and concurrency the rounds run back to back, the clients
+    of a round one after another, in alternating order (A B C, C B A, ...), so
+    that a burst of load from elsewhere on the machine falls on a round's
+    clients alike and drift over time favours none of them.
     """
-    best: dict[tuple[str, int, float], Figures] = {}
+    results: list[Figures] = []
     start = 0
-    with fake_server() as server:
-        for latency in plan.latency:
-            server.set_latency(latency)
-            for round, (client, concurrency) in itertools.product(range(plan.rounds), plan.cells()):
-                if not plan.runs_in_round(round, client, concurrency):
-                    continue
-                count = plan.count_for(client, concurrency, latency)
-                try:
-                    figures = run_cell_subprocess(
-                        client,
-                        base_url=server.base_url,
-                        api_key=server.api_key,
-                        concurrency=concurrency,
-                        latency=latency,
-                        count=count,
-                        start=start,
-                    )
-                except RuntimeError as error:  # one broken cell must not lose the run
-                    progress(f"  {client} c={concurrency} latency={latency}: FAILED: {error}")
-                    continue
-                finally:
-                    start += count + 1
-                key = (client, concurrency, latency)
-                if key not in best or figures.msg_per_s > best[key].msg_per_s:
-                    best[key] = figures
-                progress(
-                    f"  {client:>18} c={concurrency:<3} latency={latency * 1000:.0f}ms: "
-                    f"{figures.msg_per_s:8.0f} msg/s {figures.cpu_ms_per_msg:6.3f} CPU ms/msg "
-                    f"{figures.peak_rss_mb:6.1f} MB (round {round + 1})"
+    with fake_server(pinned=plan.pinned) as server:
+        cpus = client_cpus() if server.cpus is not None else None
+        for latency, concurrency, round, client in plan.schedule():
+            if latency != server.latency:
+                server = server.with_latency(latency)
+            count = plan.count_for(client, concurrency, latency)
+            cell = f"{client:>18} c={concurrency:<3} latency={latency * 1000:.0f}ms"
+            try:
+                figures = run_cell_subprocess(
+                    client,
+                    base_url=server.base_url,
+                    api_key=server.api_key,
+                    concurrency=concurrency,
+                    latency=latency,
+                    count=count,
+                    start=start,
+                    cpus=cpus,
                 )
-    return list(best.values())
+            except RuntimeError as error:  # one broken cell must not lose the run
+                progress(f"  {cell}: FAILED: {error}")
+                continue
+            finally:
+                start += count + 1
+            results.append(attrs.evolve(figures, round=round))
+            progress(
+                f"  {cell}: {figures.msg_per_s:8.0f} msg/s {figures.cpu_ms_per_msg:6.3f} "
+                f"CPU ms/msg {figures.peak_rss_mb:6.1f} MB (round {round + 1})"
+            )
+    return results
 
 
 def _csv(kind: Callable[[str], object]) -> Callable[[str], tuple[object, ...]]:
@@ -119,13 +131,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     cell.add_argument("--latency", type=float, default=0.0)
     cell.add_argument("--count", type=int, required=True)
     cell.add_argument("--start", type=int, default=0)
+    cell.add_argument("--cpus", type=_csv(int), help="run on these CPUs (Linux)")
     parser.add_argument("--clients", type=_csv(str), default=tuple(CLIENTS))
     parser.add_argument("--concurrency", type=_csv(int), default=(64, 256))
     parser.add_argument("--latency", type=_csv(float), default=(0.0, 0.05))
     parser.add_argument("--count", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=1, help="runs per cell; the best is kept")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the server and clients share every CPU"
+    )
     args = parser.parse_args(argv)
     if args.command == "cell":
+        if args.cpus:
+            os.sched_setaffinity(0, set(args.cpus))
         figures = run_cell(
             args.client,
             base_url=args.base_url,
@@ -144,9 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.count,
         rounds=args.rounds,
         repeated=frozenset(args.clients),
+        pinned=not args.no_pin,
     )
     results = run_plan(plan)
-    print(throughput_table(results))
+    print(throughput_table(median_cells(results)))
     return 0
 
 
