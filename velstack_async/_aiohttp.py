@@ -30,13 +30,15 @@ import asyncio
 import ssl
 import sys
 import types
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
 import httpcore
 import httpx
 
+from . import _deadlines
+from ._deadlines import Deadlines
 from ._transport import ResponseTooLarge
 
 __all__ = ["AiohttpTransport", "mocking_active", "translate"]
@@ -131,6 +133,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._slots: asyncio.Semaphore | None = None
         self._fallback: httpx.AsyncHTTPTransport | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        #: The fast path's read timeouts (one timer for all requests), on Python 3.11+.
+        self._deadlines: Deadlines | None = None
         self._closed = False
 
     @property
@@ -181,6 +185,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
             if self._max_connections is not None:
                 self._slots = asyncio.Semaphore(self._max_connections)
+            if _deadlines.SUPPORTED:
+                self._deadlines = Deadlines(asyncio.get_running_loop())
         elif session._loop is not asyncio.get_running_loop():
             raise RuntimeError(
                 "this client was first used in another event loop; create one client per loop"
@@ -237,22 +243,32 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """
         session, slots = self._session_for_loop()
         await self._acquire(slots, timeout.pool)
+        read, deadlines = timeout.read, self._deadlines
+        watch = deadlines.watch(read) if deadlines is not None and read is not None else None
         try:
+            if watch is not None:  # counted from here: a new connection's setup included
+                watch.reset()
             response = await session.request(
                 method,
                 url,
                 headers=headers,
                 data=content,
                 allow_redirects=False,
-                timeout=self._timeout(timeout.connect, timeout.read),
+                timeout=self._timeout(timeout.connect, None if watch is not None else read),
             )
             try:
-                body = await _read(response, max_bytes)
+                body = await _read(response, max_bytes, watch.reset if watch else None)
             finally:
                 response.release()
+        except asyncio.CancelledError:
+            if watch is not None and watch.timed_out():
+                raise httpx.ReadTimeout("timed out waiting for Velstack's response") from None
+            raise
         except _FAILURES as exc:
             raise translate(exc) from None
         finally:
+            if watch is not None:
+                watch.end()  # (a deadline that passed as aiohttp ended the request: withdrawn)
             if slots is not None:
                 slots.release()
         return response.status, response.headers, body
@@ -300,6 +316,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._deadlines is not None:
+            self._deadlines.close()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -307,15 +325,25 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await self._fallback.aclose()
 
 
-async def _read(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+async def _read(
+    response: aiohttp.ClientResponse, max_bytes: int, progress: Callable[[], None] | None = None
+) -> bytes:
+    """The whole body, up to ``max_bytes``; ``progress()`` before each read (a read deadline).
+
+    A body of known length up to 64 KiB is one read.
+    """
     length = response.content_length
     if length is not None and length > max_bytes:
         raise ResponseTooLarge(length, max_bytes)
+    if progress is not None:
+        progress()
     if length is not None and length <= _EAGER_READ and "Content-Encoding" not in response.headers:
         return await response.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(_CHUNK):
+        if progress is not None:
+            progress()
         size += len(chunk)
         if size > max_bytes:
             raise ResponseTooLarge(size, max_bytes)
