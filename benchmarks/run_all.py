@@ -40,7 +40,7 @@ FULL = Plan(
     count=5_000,
     sequential_count=1_000,
     counts={"httpx": 1_000},
-    rounds=5,
+    rounds=7,
     repeated=frozenset({"send_bulk", "sync_send_bulk", "aiohttp"}),
 )
 #: The transport options weighed for the SDK (issue 7), in a separate run.
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, one round")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--rounds", type=int, help="rounds of the repeated cells (default 5)")
+    parser.add_argument("--rounds", type=int, help="rounds of the repeated cells (default 7)")
     parser.add_argument(
         "--no-pin", action="store_true", help="let the server and clients share every CPU"
     )

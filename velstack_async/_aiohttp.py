@@ -21,12 +21,17 @@ exception types) and lets aiohttp move the bytes.
   `httpx.AsyncHTTPTransport`, so mocks see every request.
 
 The SDK's own requests skip httpx's client layer through `exchange`, which
-reads the whole response (up to a size limit) in one step.
+reads the whole response (up to a size limit) in one step. There (on Python
+3.11+) the read timeout runs from the start of the request, a new connection's
+setup included, to the response headers, then again for each read of the
+body, on one timer for every request in flight (`velstack_async._deadlines`)
+instead of aiohttp's per-read timers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import sys
 import types
@@ -116,6 +121,16 @@ def translate(exc: BaseException, request: httpx.Request | None = None) -> httpx
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """httpx's default context (certifi's CA bundle), made once per process.
+
+    Loading the CA bundle takes tens of milliseconds; every client with the
+    default ``verify=True`` shares the one context, as aiohttp's own default does.
+    """
+    return httpx.create_ssl_context(verify=True)
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """An `httpx.AsyncBaseTransport` that sends with an `aiohttp.ClientSession`.
 
@@ -167,11 +182,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if session is None:
             if self._closed:
                 raise RuntimeError("the transport is closed")
-            context: ssl.SSLContext | bool = (
-                httpx.create_ssl_context(verify=self._verify)
-                if self._verify is not False
-                else False
-            )
+            context: ssl.SSLContext | bool = self._verify
+            if context is True:
+                context = _default_ssl_context()
             keepalive = self._limits.keepalive_expiry
             connector = aiohttp.TCPConnector(
                 limit=0,  # the slots below bound requests in flight, with a pool timeout
