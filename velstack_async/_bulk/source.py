@@ -75,7 +75,9 @@ class Source:
         self._campaign = campaign
         self._journal = journal
         self._ready: deque[Job | BulkResult] = deque()
-        self._lock = anyio.Lock()
+        # No checkpoint when uncontended: a refill from a sync input with the temporary
+        # journal never waits, so it completes before any other worker looks.
+        self._lock = anyio.Lock(fast_acquire=True)
         self._index = 0
         self._exhausted = False
         #: Once set, every recipient still to come is `not_attempted` with this reason.
