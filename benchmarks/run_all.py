@@ -1,7 +1,8 @@
 """Every benchmark in one run (``nox -s bench``); writes benchmarks/RESULTS.md.
 
-    python benchmarks/run_all.py            # the full run (a few minutes)
-    python benchmarks/run_all.py --quick    # a smoke run: small counts, one round
+    python benchmarks/run_all.py                  # the full run (about 9 minutes)
+    python benchmarks/run_all.py --quick          # a smoke run: small counts, two rounds
+    python benchmarks/run_all.py --instructions   # also instructions per message (valgrind)
 
 1. Throughput: the fake server in its own process on loopback; velstack-async
    ``send_bulk`` (async and sync), raw aiohttp, raw httpx and a sequential
@@ -9,6 +10,8 @@
    and 50 ms of server latency.
 2. Memory: ``benchmarks/bulk_memory.py`` (1,000,000 recipients from a generator).
 3. The sync facade's per-call overhead: ``benchmarks/sync_overhead.py``.
+4. With ``--instructions``: ``benchmarks/instructions.py``, CPU instructions per
+   message under valgrind, which the machine's noise cannot move.
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ def render(
     command: str,
     seconds: float,
     plan: Plan,
+    instructions: str = "(not run: `python benchmarks/run_all.py --instructions`, needs valgrind)",
 ) -> str:
     today = datetime.date.today().isoformat()
     options_table = (
@@ -173,6 +177,12 @@ own transport.
 ```
 {sync}
 ```
+
+## CPU instructions per message (`benchmarks/instructions.py`)
+
+```
+{instructions}
+```
 """
 
 
@@ -187,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--options", action="store_true", help="also compare the transport options (+2 min)"
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per message under valgrind (+4 min)",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -209,7 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync = run_script("sync_overhead.py", ["--calls", "300" if args.quick else "2000"], 180)
     print(sync, flush=True)
     command = " ".join(["python benchmarks/run_all.py", *(argv or sys.argv[1:])])
-    text = render(results, options, memory, sync, command, time.perf_counter() - started, plan)
+    extra = {}
+    if args.instructions:
+        print("instructions: instructions.py", flush=True)
+        extra["instructions"] = run_script("instructions.py", [], 900)
+        print(extra["instructions"], flush=True)
+    seconds = time.perf_counter() - started
+    text = render(results, options, memory, sync, command, seconds, plan, **extra)
     args.output.write_text(text)
     table = throughput_table(median_cells(results))
     print(f"\n{table}\n\n{check_targets(results)}\n\nwrote {args.output}")
