@@ -10,7 +10,8 @@ client runs twice under valgrind against the fake server (its own process,
 not counted), sending ``small`` and then ``large`` messages; the difference
 divided by ``large - small`` is the cost of one message, start-up and imports
 cancelled out. Needs valgrind (Debian: ``apt install valgrind``); slow (about
-30 s per run), so not part of ``run_all.py``.
+a minute per run, 16 minutes for three clients at two concurrency levels), so
+``run_all.py`` runs it only with ``--instructions``.
 """
 
 from __future__ import annotations

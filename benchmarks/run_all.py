@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="also count instructions per message under valgrind (+4 min)",
+        help="also count instructions per message under valgrind (+16 min)",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
