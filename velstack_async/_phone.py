@@ -61,9 +61,11 @@ def _validator(region: str) -> Callable[[str], bool]:
     assert metadata is not None, region
     general = _desc_test(metadata.general_desc)
     types = [t for t in (_desc_test(getattr(metadata, name)) for name in _TYPES) if t is not None]
+    if general is None:  # a region without numbers: nothing is valid
+        return lambda nsn: False
 
     def valid(nsn: str) -> bool:
-        if general is None or not general(nsn):
+        if not general(nsn):
             return False
         for matches in types:  # noqa: SIM110 (a loop: any() over a generator costs more)
             if matches(nsn):

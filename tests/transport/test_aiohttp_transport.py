@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import anyio
@@ -42,17 +42,6 @@ def test_translate(error: BaseException, expected: type[httpx.TransportError]) -
 def test_translate_keeps_the_request() -> None:
     request = httpx.Request("GET", "https://example.com/")
     assert translate(aiohttp.ServerDisconnectedError(), request).request is request
-
-
-@pytest.fixture
-def fake() -> FakeVelstack:
-    return FakeVelstack(balance=10_000, seed=5)
-
-
-@pytest.fixture
-def server(fake: FakeVelstack) -> Iterator[LoopbackServer]:
-    with LoopbackServer(fake) as running:
-        yield running
 
 
 @pytest.fixture
