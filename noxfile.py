@@ -1,10 +1,10 @@
-"""Development tasks: `nox -s tests lint typecheck` (what CI runs), plus stress and bench."""
+"""Development tasks: `nox -s tests stress lint typecheck` (what CI runs), plus bench."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "stress", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -18,9 +18,9 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def stress(session: nox.Session) -> None:
-    """Only the long reliability tests (also part of `tests`)."""
+    """The long stress and fuzz tests, which `tests` (plain pytest) deselects; CI runs both."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "stress", *session.posargs)
+    session.run("pytest", "-m", "stress or fuzz", *session.posargs)
 
 
 @nox.session

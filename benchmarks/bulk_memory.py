@@ -8,7 +8,7 @@
 Each size runs in its own child process, so each peak (``ru_maxrss``) is that
 campaign's alone. The default transport (``canned``) is the SDK's default
 aiohttp transport with the network cut out: it answers every quick-SMS request
-with the documented success body straight away (no sockets, no fake
+with the documented success body, naming the numbers sent, straight away (no sockets, no fake
 bookkeeping), so the requests take the path they take in production, and what
 is measured is the SDK's memory, duplicate detection included (every number is
 distinct, so the duplicate store holds them all). ``canned-httpx`` answers the
@@ -37,25 +37,33 @@ from velstack_async import AsyncVelstack
 from velstack_async.fast import AiohttpTransport
 
 TARGET_MB = 10.0
-_BODY = json.dumps(
-    {
-        "status": True,
-        "code": 200,
-        "message": "Message sent Successfully",
-        "data": {
-            "summary": {
-                "message_id": "550517f1-3810-4d17-bfdb-f2571d05c07c",
-                "type": "Quick SMS",
-                "message": "Flash sale",
-                "sender": "VELSTACK",
-                "total_contacts": 1,
-                "recipients": ["0205550368"],
-                "credit_used": 1,
-                "credit_left": "47.00",
-            }
-        },
-    }
-).encode()
+_ANSWER = {
+    "status": True,
+    "code": 200,
+    "message": "Message sent Successfully",
+    "data": {
+        "summary": {
+            "message_id": "550517f1-3810-4d17-bfdb-f2571d05c07c",
+            "type": "Quick SMS",
+            "message": "Flash sale",
+            "sender": "VELSTACK",
+            "total_contacts": 1,
+            "recipients": ["0205550368"],
+            "credit_used": 1,
+            "credit_left": "47.00",
+        }
+    },
+}
+
+
+def _body(content: bytes | None) -> bytes:
+    """The documented answer naming the numbers sent, as Velstack's does (the SDK checks)."""
+    numbers = json.loads(content or b"{}").get("recipient", "0205550368").split(",")
+    summary = {**_ANSWER["data"]["summary"], "recipients": numbers}  # type: ignore[index]
+    summary["total_contacts"] = summary["credit_used"] = len(numbers)
+    return json.dumps({**_ANSWER, "data": {"summary": summary}}).encode()
+
+
 _HEADERS = [("content-type", "application/json")]
 _RESPONSE_HEADERS = dict(_HEADERS)
 
@@ -65,15 +73,12 @@ class Canned(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await anyio.lowlevel.checkpoint()
-        return httpx.Response(200, headers=_HEADERS, content=_BODY, request=request)
+        body = _body(await request.aread())
+        return httpx.Response(200, headers=_HEADERS, content=body, request=request)
 
 
 class CannedExchange(AiohttpTransport):
     """The default transport without the network: every exchange answers at once."""
-
-    @property
-    def uses_aiohttp(self) -> bool:
-        return True
 
     async def exchange(
         self,
@@ -81,11 +86,11 @@ class CannedExchange(AiohttpTransport):
         url: str,
         headers: Mapping[str, str],
         content: bytes | None,
-        timeout: httpx.Timeout,  # noqa: ASYNC109 (the signature of AiohttpTransport.exchange)
+        timeout: httpx.Timeout | None,  # noqa: ASYNC109 (the signature of Adapter.exchange)
         max_bytes: int,
     ) -> tuple[int, Mapping[str, str], bytes]:
         await anyio.lowlevel.checkpoint()
-        return 200, _RESPONSE_HEADERS, _BODY
+        return 200, _RESPONSE_HEADERS, _body(content)
 
 
 def recipients(count: int) -> Iterator[str]:
@@ -102,7 +107,7 @@ def peak_rss_mb() -> float:
 async def child(
     count: int, transport_name: str, journal: bool, concurrency: int
 ) -> dict[str, float]:
-    transport: httpx.AsyncBaseTransport
+    transport: httpx.AsyncBaseTransport | AiohttpTransport
     if transport_name == "fake":
         from velstack_async.testing import FakeVelstack
 

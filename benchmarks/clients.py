@@ -4,11 +4,14 @@ Every client sends one ``POST /api/quick/sms`` per recipient with the same
 JSON body, reads the whole response, decodes its JSON and counts the sends
 answered 200. Concurrent clients run ``concurrency`` workers that share one
 recipient iterator (and a connection pool of ``concurrency`` connections).
+twilio-python, measured alongside in the client-bound cell (``client_bound.py``),
+sends its own request (a form to Twilio's Messages path) with its own defaults.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
@@ -120,13 +123,6 @@ async def httpx_over_httpx_aiohttp(target: Target, concurrency: int, numbers: li
     return await _raw_httpx(client, target, concurrency, numbers)
 
 
-async def httpx_over_velstack_aiohttp(target: Target, concurrency: int, numbers: list[str]) -> int:
-    from velstack_async.fast import AiohttpTransport
-
-    client = httpx.AsyncClient(transport=AiohttpTransport(limits=_limits(concurrency)))
-    return await _raw_httpx(client, target, concurrency, numbers)
-
-
 # -- velstack-async --------------------------------------------------------------------
 
 
@@ -166,10 +162,23 @@ async def sdk_send_bulk(target: Target, concurrency: int, numbers: list[str]) ->
     return report.sent
 
 
+async def sdk_send_bulk_unbatched(target: Target, concurrency: int, numbers: list[str]) -> int:
+    """`send_bulk` with one recipient per request (``batch_size=1``, where that keyword exists):
+    the per-request cost, as raw clients pay it."""
+    async with _sdk(target) as client:
+        options: dict[str, Any] = {}
+        if "batch_size" in inspect.signature(client.sms.send_bulk).parameters:
+            options["batch_size"] = 1
+        report = await client.sms.send_bulk(
+            numbers, message=MESSAGE, sender=SENDER, concurrency=concurrency, **options
+        )
+    return report.sent
+
+
 async def sdk_send_bulk_reserved(target: Target, concurrency: int, numbers: list[str]) -> int:
     """`send_bulk` with the SDK's pool first sized to ``concurrency`` (``reserve_connections``)."""
     async with _sdk(target) as client:
-        client._transport.reserve_connections(concurrency)
+        client._requester.reserve_connections(concurrency)
         report = await client.sms.send_bulk(
             numbers, message=MESSAGE, sender=SENDER, concurrency=concurrency
         )
@@ -184,6 +193,35 @@ def sync_send_bulk(target: Target, concurrency: int, numbers: list[str]) -> int:
             numbers, message=MESSAGE, sender=SENDER, concurrency=concurrency
         )
     return report.sent
+
+
+#: An account SID of Twilio's shape; the benchmark server answers any.
+TWILIO_ACCOUNT = "AC00000000000000000000000000000000"
+
+
+async def twilio_async(target: Target, concurrency: int, numbers: list[str]) -> int:
+    """twilio-python's async client (`AsyncTwilioHttpClient`, its defaults) at ``target``:
+    `messages.create_async` from ``concurrency`` workers, the API's domain pointed at the
+    benchmark server (`Domain.base_url`, normally https://api.twilio.com)."""
+    from twilio.http.async_http_client import (  # type: ignore[import-untyped]
+        AsyncTwilioHttpClient,
+    )
+    from twilio.rest import Client as Twilio  # type: ignore[import-untyped]
+
+    http = AsyncTwilioHttpClient()
+    client = Twilio(TWILIO_ACCOUNT, target.api_key, http_client=http)
+    client.api.base_url = target.base_url
+    try:
+
+        async def send(number: str) -> int:
+            message = await client.messages.create_async(
+                to="+233" + number[1:], from_="+15005550006", body=MESSAGE
+            )
+            return int(message.sid is not None)
+
+        return await _workers(concurrency, numbers, send)
+    finally:
+        await http.close()
 
 
 def requests_loop(target: Target, concurrency: int, numbers: list[str]) -> int:
@@ -231,16 +269,17 @@ CLIENTS: dict[str, Client] = {
         Client(
             "sync_send_bulk", "velstack-async sync `Velstack` `send_bulk`", run_sync=sync_send_bulk
         ),
+        Client(
+            "send_bulk_unbatched",
+            "velstack-async `send_bulk`, `batch_size=1`",
+            run=sdk_send_bulk_unbatched,
+        ),
         Client("sdk_send", "velstack-async `sms.send` workers", run=sdk_send),
         Client("sdk_send_httpcore", "`sms.send` workers, httpx transport", run=sdk_send_httpcore),
         Client("aiohttp", "aiohttp `ClientSession`", run=raw_aiohttp),
         Client("httpx", "httpx `AsyncClient` (default transport)", run=raw_httpx),
         Client("httpx_aiohttp", "httpx over `httpx-aiohttp`", run=httpx_over_httpx_aiohttp),
-        Client(
-            "httpx_velstack",
-            "httpx over velstack's aiohttp transport",
-            run=httpx_over_velstack_aiohttp,
-        ),
         Client("requests", "requests, one at a time", run_sync=requests_loop, sequential=True),
+        Client("twilio", "twilio-python `AsyncTwilioHttpClient`", run=twilio_async),
     )
 }

@@ -1,6 +1,6 @@
 """Every benchmark in one run (``nox -s bench``); writes benchmarks/RESULTS.md.
 
-    python benchmarks/run_all.py                  # the full run (about 9 minutes)
+    python benchmarks/run_all.py                  # the full run (about 11 minutes)
     python benchmarks/run_all.py --quick          # a smoke run: small counts, two rounds
     python benchmarks/run_all.py --instructions   # also instructions per message (valgrind)
 
@@ -8,9 +8,11 @@
    ``send_bulk`` (async and sync), raw aiohttp, raw httpx and a sequential
    requests loop send the same campaign at concurrency 1, 64 and 256, with 0
    and 50 ms of server latency.
-2. Memory: ``benchmarks/bulk_memory.py`` (1,000,000 recipients from a generator).
-3. The sync facade's per-call overhead: ``benchmarks/sync_overhead.py``.
-4. With ``--instructions``: ``benchmarks/instructions.py``, CPU instructions per
+2. The client-bound cell: ``benchmarks/client_bound.py`` (Debian's nginx on
+   CPU 0 answers; ``send_bulk``, raw aiohttp and twilio-python on CPU 1).
+3. Memory: ``benchmarks/bulk_memory.py`` (1,000,000 recipients from a generator).
+4. The sync facade's per-call overhead: ``benchmarks/sync_overhead.py``.
+5. With ``--instructions``: ``benchmarks/instructions.py``, CPU instructions per
    message under valgrind, which the machine's noise cannot move.
 """
 
@@ -48,7 +50,7 @@ FULL = Plan(
 )
 #: The transport options weighed for the SDK (issue 7), in a separate run.
 OPTIONS = Plan(
-    clients=("aiohttp", "httpx_aiohttp", "httpx_velstack", "sdk_send", "sdk_send_httpcore"),
+    clients=("aiohttp", "httpx_aiohttp", "sdk_send", "sdk_send_httpcore"),
     concurrency=(64, 256),
     latency=(0.0,),
     count=5_000,
@@ -121,6 +123,7 @@ def render(
     seconds: float,
     plan: Plan,
     instructions: str = "(not run: `python benchmarks/run_all.py --instructions`, needs valgrind)",
+    client_bound: str = "(not run: `python benchmarks/run_all.py` without --skip-client-bound)",
 ) -> str:
     today = datetime.date.today().isoformat()
     options_table = (
@@ -158,13 +161,23 @@ without latency and {SEQUENTIAL_SECONDS / 0.05:.0f} with 50 ms
 
 ## Transport options tried (one round, no latency)
 
-httpx over `httpx-aiohttp` (the PyPI package) and over the SDK's own
-`AiohttpTransport` (`velstack_async.fast`), both under a plain
+httpx over `httpx-aiohttp` (the PyPI package) under a plain
 `httpx.AsyncClient`; `AsyncVelstack.sms.send` from concurrent workers over the
-SDK's transport (its fast path skips httpx's client layer) and over httpx's
-own transport.
+SDK's aiohttp adapter and over httpx's own transport.
 
 {options_table}
+
+## Client-bound cell: nginx answers, the client's CPU decides (`benchmarks/client_bound.py`)
+
+Debian's nginx (one worker pinned to CPU 0) answers each quick SMS from its
+configuration with the documented answer naming the number sent; each client
+runs in a fresh process pinned to CPU 1; rounds alternate as above. CPU ms/msg
+is the client process's CPU time (user + system) over its messages.
+`send_bulk` sends one recipient per request here (`batch_size=1`).
+twilio-python uses its defaults (its aiohttp session keeps at most 100
+connections).
+
+{client_bound}
 
 ## Memory: 1,000,000 recipients through `send_bulk`
 
@@ -191,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, one round")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--skip-client-bound", action="store_true", help="skip the nginx cell (about 2 minutes)"
+    )
     parser.add_argument("--rounds", type=int, help="rounds of the repeated cells (default 7)")
     parser.add_argument(
         "--no-pin", action="store_true", help="let the server and clients share every CPU"
@@ -216,6 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.options:
         print("transport options:", flush=True)
         options = run_plan(OPTIONS, progress=lambda line: print(line, flush=True))
+    extra = {}
+    if not args.skip_client_bound:
+        print("client-bound cell: client_bound.py", flush=True)
+        bound_args = ["--rounds", "2", "--count", "500"] if args.quick else []
+        extra["client_bound"] = run_script("client_bound.py", bound_args, 900)
+        print(extra["client_bound"], flush=True)
     print("memory: bulk_memory.py", flush=True)
     memory_args = ["--quick"] if args.quick else []
     memory = "(skipped)" if args.skip_memory else run_script("bulk_memory.py", memory_args, 420)
@@ -224,7 +246,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync = run_script("sync_overhead.py", ["--calls", "300" if args.quick else "2000"], 180)
     print(sync, flush=True)
     command = " ".join(["python benchmarks/run_all.py", *(argv or sys.argv[1:])])
-    extra = {}
     if args.instructions:
         print("instructions: instructions.py", flush=True)
         extra["instructions"] = run_script("instructions.py", [], 900)

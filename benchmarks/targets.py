@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from measure import Figures
 from report import median_cells
@@ -25,19 +25,29 @@ TARGETS: tuple[tuple[str, str, float, tuple[int, ...]], ...] = (
 Cell = tuple[str, int, float]
 
 
-def ratios(results: Sequence[Figures], client: Cell, baseline: Cell) -> list[float]:
-    """The msg/s ratios of ``client`` to ``baseline``: one per shared round, or one of medians."""
+def msg_per_s(figures: Figures) -> float:
+    return figures.msg_per_s
+
+
+def ratios(
+    results: Sequence[Figures],
+    client: Cell,
+    baseline: Cell,
+    metric: Callable[[Figures], float] = msg_per_s,
+) -> list[float]:
+    """The ratios of ``client``'s ``metric`` (msg/s unless given) to ``baseline``'s: one per
+    shared round, or one of the cells' medians."""
     by_round: dict[Cell, dict[int, Figures]] = defaultdict(dict)
     for f in results:
         by_round[(f.client, f.concurrency, f.latency)][f.round] = f
     mine, base = by_round.get(client, {}), by_round.get(baseline, {})
     shared = sorted(set(mine) & set(base))
     if len(shared) > 1:
-        return [mine[r].msg_per_s / base[r].msg_per_s for r in shared if base[r].msg_per_s > 0]
+        return [metric(mine[r]) / metric(base[r]) for r in shared if metric(base[r]) > 0]
     medians = {(f.client, f.concurrency, f.latency): f for f in median_cells(results)}
-    if client not in medians or baseline not in medians or not medians[baseline].msg_per_s:
+    if client not in medians or baseline not in medians or not metric(medians[baseline]):
         return []
-    return [medians[client].msg_per_s / medians[baseline].msg_per_s]
+    return [metric(medians[client]) / metric(medians[baseline])]
 
 
 def check_targets(results: Sequence[Figures]) -> str:

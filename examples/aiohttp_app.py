@@ -2,9 +2,12 @@
 
 Run it (``pip install aiohttp``)::
 
-    VELSTACK_API_KEY=... VELSTACK_SENDER=MyShop python examples/aiohttp_app.py
-    curl -X POST localhost:8080/notify -H 'content-type: application/json' \\
+    VELSTACK_API_KEY=... VELSTACK_SENDER=MyShop python examples/aiohttp_app.py --port 8081
+    curl -X POST localhost:8081/notify -H 'content-type: application/json' \\
          -d '{"to": "0205550368", "message": "Your order has shipped"}'
+
+It listens on port 8081 by default: 8080 is the fake server's
+(``python -m velstack_async.testing serve``), 8000 the FastAPI example's.
 
 The client lives in a ``cleanup_ctx``: opened at startup, closed at cleanup.
 Importing this module opens nothing; `create_app(client_factory=...)` lets a
@@ -13,9 +16,10 @@ test hand in a client connected to the fake server.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
@@ -30,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 VELSTACK = web.AppKey("velstack", AsyncVelstack)
 SENDER = web.AppKey("sender", str)
+#: Not 8080 (the fake server's default port) nor 8000 (the FastAPI example's).
+DEFAULT_PORT = 8081
 
 
 def create_app(
@@ -71,5 +77,15 @@ async def notify(request: web.Request) -> web.Response:
     )
 
 
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="POST /notify sends an SMS through Velstack.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})"
+    )
+    args = parser.parse_args(argv)
+    web.run_app(create_app(), host=args.host, port=args.port)
+
+
 if __name__ == "__main__":
-    web.run_app(create_app())
+    main()

@@ -14,6 +14,7 @@ EXPECTED = {
     "BulkReport",
     "BulkResult",
     "BulkStatus",
+    "CampaignOptions",
     "Contact",
     "Estimate",
     "Group",
@@ -28,6 +29,8 @@ EXPECTED = {
     "ServerError",
     "ServiceUnavailableError",
     "SmsSummary",
+    "StaleConnectionError",
+    "SyncClientInEventLoopWarning",
     "ValidationError",
     "Velstack",
     "VelstackError",
@@ -46,3 +49,38 @@ def test_exported_names_exist_and_present_as_public() -> None:
         obj = getattr(velstack_async, name)
         module = getattr(obj, "__module__", "velstack_async")
         assert not module.startswith("velstack_async._"), name
+
+
+TESTING_EXPECTED = {
+    "DEFAULT_BASE_URL",
+    "FAULT_KINDS",
+    "AsyncFakeTransport",
+    "CreditLeftStyle",
+    "DropMode",
+    "Duplicate",
+    "EchoFormat",
+    "FakeASGIApp",
+    "FakeContact",
+    "FakeGroup",
+    "FakeResponse",
+    "FakeSenderId",
+    "FakeService",
+    "FakeVelstack",
+    "FaultKind",
+    "Faults",
+    "LoopbackServer",
+    "MessageType",
+    "SentMessage",
+    "ServerProcess",
+    "SyncFakeTransport",
+    "serve_in_subprocess",
+}
+
+
+def test_testing_exported_names() -> None:
+    import velstack_async.testing as testing
+
+    assert set(testing.__all__) == TESTING_EXPECTED
+    assert len(testing.__all__) == len(TESTING_EXPECTED)
+    # The fake's records never shadow the SDK's models (FakeContact, not Contact).
+    assert TESTING_EXPECTED.isdisjoint(velstack_async.__all__)

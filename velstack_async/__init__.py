@@ -1,6 +1,16 @@
 """velstack-async: the async-first Python SDK for the Velstack SMS API."""
 
-from ._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, Estimate, JournalError
+import logging as _logging
+
+from ._bulk import (
+    BulkMessage,
+    BulkReport,
+    BulkResult,
+    BulkStatus,
+    CampaignOptions,
+    Estimate,
+    JournalError,
+)
 from ._client import AsyncVelstack
 from ._exceptions import (
     APIConnectionError,
@@ -15,10 +25,12 @@ from ._exceptions import (
     ResponseParseError,
     ServerError,
     ServiceUnavailableError,
+    StaleConnectionError,
     ValidationError,
     VelstackError,
 )
 from ._models import Contact, Group, SenderId, SmsSummary
+from ._portal import SyncClientInEventLoopWarning
 from ._retry import set_testing
 from ._sync_client import Velstack
 from ._version import __version__
@@ -33,6 +45,7 @@ __all__ = [
     "BulkReport",
     "BulkResult",
     "BulkStatus",
+    "CampaignOptions",
     "Contact",
     "Estimate",
     "Group",
@@ -47,12 +60,17 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "SmsSummary",
+    "StaleConnectionError",
+    "SyncClientInEventLoopWarning",
     "ValidationError",
     "Velstack",
     "VelstackError",
     "__version__",
     "set_testing",
 ]
+
+# A library never prints through Python's last-resort handler: the application decides.
+_logging.getLogger("velstack_async").addHandler(_logging.NullHandler())
 
 # Present public names as velstack_async.X, not velstack_async._module.X.
 for _name in __all__:

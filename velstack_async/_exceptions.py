@@ -3,7 +3,8 @@
 ```
 VelstackError
 ├── APIConnectionError            no usable HTTP response (connect, read, write, protocol)
-│   └── APITimeoutError           a timeout (connect, read, write or pool)
+│   ├── APITimeoutError           a timeout (connect, read, write or pool)
+│   └── StaleConnectionError      a reused keep-alive connection closed before any answer
 ├── APIStatusError                the API answered with an error (HTTP >= 400 or "status": false)
 │   ├── AuthenticationError       401: missing or wrong API key
 │   ├── InsufficientBalanceError  403: "Insufficient balance to complete this message"
@@ -23,8 +24,10 @@ or a create) may have been processed before the error: a read timeout, a
 dropped connection, 500/502/504. Such a request is never retried
 automatically.
 
-Lower-layer errors (httpx, JSON, cattrs) are translated in `_transport.py` and
-`_parsing.py`; nothing else raises them to the caller.
+Lower-layer errors (httpx, aiohttp, JSON, cattrs) are translated in one place
+each: the adapters report how far a request got (`_http.adapter.Failure`),
+`_requester.py` maps that, `_responses.py` maps answers and `_parsing.py`
+reads data; nothing else raises them to the caller.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ __all__ = [
     "ResponseParseError",
     "ServerError",
     "ServiceUnavailableError",
+    "StaleConnectionError",
     "ValidationError",
     "VelstackError",
 ]
@@ -79,6 +83,16 @@ class APIConnectionError(VelstackError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or waiting for a pooled connection)."""
+
+
+class StaleConnectionError(APIConnectionError):
+    """The server closed a reused keep-alive connection before sending any byte of an answer.
+
+    Servers close idle connections on their own schedule; a request written
+    just as that happens is almost certainly dropped unread. The SDK cannot
+    prove it, so a send still reports ``may_have_been_sent``, but this reason
+    tells an operator such sends are safe to resend after a check.
+    """
 
 
 class APIStatusError(VelstackError):

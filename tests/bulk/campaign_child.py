@@ -1,7 +1,7 @@
 """A campaign in its own process, for the SIGKILL test (``python campaign_child.py ...``).
 
 Arguments: base_url api_key journal count concurrency backend [--resend-unknown]
-[--only NUMBER,NUMBER,...]. Prints the report as one JSON line.
+[--only NUMBER,NUMBER,...] [--batch-size N]. Prints the report as one JSON line.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ async def campaign(args: argparse.Namespace) -> None:
             concurrency=args.concurrency,
             journal=args.journal,
             resend_unknown=args.resend_unknown,
+            batch_size=args.batch_size,
         )
     unknown = [r.recipient for r in report.unsent if r.status == BulkStatus.UNKNOWN]
     print(json.dumps({"sent": report.sent, "skipped": report.skipped, "unknown": unknown}))
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("backend", choices=["asyncio", "trio"])
     parser.add_argument("--resend-unknown", action="store_true")
     parser.add_argument("--only", default="")
+    parser.add_argument("--batch-size", type=int, default=100)
     args = parser.parse_args()
     anyio.run(campaign, args, backend=args.backend)
 

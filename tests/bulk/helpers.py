@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -24,11 +25,15 @@ class Probe(httpx.AsyncBaseTransport):
         self.in_flight = 0
         self.max_in_flight = 0
         self.arrivals: list[float] = []
+        #: Called with each request before it is passed on.
+        self.on_request: Callable[[httpx.Request], None] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         self.arrivals.append(time.monotonic())
+        if self.on_request is not None:
+            self.on_request(request)
         try:
             return await self.inner.handle_async_request(request)
         finally:

@@ -20,16 +20,24 @@ from .helpers import Probe, e164, numbers
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.stress
 @pytest.mark.usefixtures("instant_retries")
+@pytest.mark.parametrize("batch_size", [1, 100])
 async def test_ten_thousand_with_a_fifth_failing_all_sent_exactly_once(
-    client: AsyncVelstack, fake: FakeVelstack, anyio_backend: str
+    client: AsyncVelstack, fake: FakeVelstack, anyio_backend: str, batch_size: int
 ) -> None:
     fake.faults.fail_rate = 0.2
     count = 10_000 if anyio_backend == "asyncio" else 2_000  # the same engine; keep the run short
     recipients = numbers(count)
-    report = await client.sms.send_bulk(iter(recipients), message="Sale", sender="VELSTACK")
+    report = await client.sms.send_bulk(
+        iter(recipients), message="Sale", sender="VELSTACK", batch_size=batch_size
+    )
 
-    assert fake.fault_counts["unavailable"] > count * 0.15  # the 503s really happened
+    # Every request the campaign made reached the fake; a fifth of them were 503s.
+    assert report.requests == fake.request_count
+    assert fake.fault_counts["unavailable"] > report.requests * 0.12
+    assert report.requests >= count // batch_size
+    assert report.throttled == fake.fault_counts["unavailable"]
     assert (report.sent, report.total, report.unsent) == (count, count, ())
     assert fake.message_count == count
     fake.assert_no_duplicates()
@@ -45,7 +53,7 @@ async def test_in_flight_never_exceeds_concurrency(
     fake.faults.latency_jitter = 0.002
     fake.faults.fail_rate = 0.1
     report = await client.sms.send_bulk(
-        numbers(150), message="Hi", sender="VELSTACK", concurrency=concurrency
+        numbers(150), message="Hi", sender="VELSTACK", concurrency=concurrency, batch_size=1
     )
     assert report.sent == 150
     assert probe.max_in_flight == concurrency
@@ -65,7 +73,12 @@ async def test_a_429_pauses_every_worker(
             throttled_at.append(time.monotonic())
 
     report = await client.sms.send_bulk(
-        numbers(150), message="Hi", sender="VELSTACK", concurrency=8, on_result=throttle_once
+        numbers(150),
+        message="Hi",
+        sender="VELSTACK",
+        concurrency=8,
+        on_result=throttle_once,
+        batch_size=1,
     )
 
     assert report.sent == 150
@@ -85,7 +98,7 @@ async def test_insufficient_balance_stops_dispatch(
 ) -> None:
     fake.set_balance(50)
     report = await client.sms.send_bulk(
-        numbers(400), message="Hi", sender="VELSTACK", concurrency=4
+        numbers(400), message="Hi", sender="VELSTACK", concurrency=4, batch_size=1
     )
 
     assert report.sent == 50
@@ -106,7 +119,7 @@ async def test_insufficient_balance_stops_dispatch(
 async def test_authentication_error_stops_at_once(fake: FakeVelstack, probe: Probe) -> None:
     async with AsyncVelstack(api_key="wrong-key", transport=probe) as client:
         report = await client.sms.send_bulk(
-            numbers(300), message="Hi", sender="VELSTACK", concurrency=5
+            numbers(300), message="Hi", sender="VELSTACK", concurrency=5, batch_size=1
         )
     assert report.sent == 0
     assert 1 <= report.failed <= 5
@@ -117,16 +130,21 @@ async def test_authentication_error_stops_at_once(fake: FakeVelstack, probe: Pro
 
 
 @pytest.mark.usefixtures("instant_retries")
+@pytest.mark.parametrize("batch_size", [1, 10])
 async def test_processed_but_unanswered_sends_are_unknown_never_resent(
-    client: AsyncVelstack, fake: FakeVelstack
+    client: AsyncVelstack, fake: FakeVelstack, batch_size: int
 ) -> None:
     fake.faults.drop_rate = 0.3
-    report = await client.sms.send_bulk(numbers(200), message="Hi", sender="VELSTACK")
+    report = await client.sms.send_bulk(
+        numbers(200), message="Hi", sender="VELSTACK", batch_size=batch_size
+    )
 
     dropped = fake.fault_counts["drop"]
-    assert dropped > 20
-    assert report.unknown == dropped
-    assert report.sent == 200 - dropped
+    assert dropped > 20 // batch_size
+    # Every recipient of a request whose answer was lost is unknown, never resent.
+    assert report.unknown == dropped * batch_size
+    assert report.sent == 200 - dropped * batch_size
+    assert report.requests == 200 // batch_size
     assert fake.message_count == 200  # the dropped ones were delivered: once
     fake.assert_no_duplicates()
     unknown = [r for r in report.unsent if r.status == BulkStatus.UNKNOWN]
@@ -139,7 +157,7 @@ async def test_html_502_is_unknown_and_connection_resets_are_retried(
 ) -> None:
     fake.faults.html_502_rate = 0.1
     fake.faults.reset_rate = 0.2
-    report = await client.sms.send_bulk(numbers(200), message="Hi", sender="VELSTACK")
+    report = await client.sms.send_bulk(numbers(200), message="Hi", sender="VELSTACK", batch_size=1)
 
     assert fake.fault_counts["reset"] > 20
     assert report.unknown == fake.fault_counts["bad_gateway"] > 0
@@ -151,7 +169,7 @@ async def test_html_502_is_unknown_and_connection_resets_are_retried(
 async def test_max_failures_stops_the_campaign(client: AsyncVelstack, fake: FakeVelstack) -> None:
     fake.faults.drop_rate = 1.0
     report = await client.sms.send_bulk(
-        numbers(100), message="Hi", sender="VELSTACK", concurrency=2, max_failures=5
+        numbers(100), message="Hi", sender="VELSTACK", concurrency=2, max_failures=5, batch_size=1
     )
     assert 5 <= report.unknown <= 6
     assert report.not_attempted == 100 - report.unknown
@@ -163,18 +181,21 @@ async def test_a_service_that_never_recovers_stops_the_campaign(
     client: AsyncVelstack, fake: FakeVelstack
 ) -> None:
     fake.faults.fail_rate = 1.0
-    report = await client.sms.send_bulk(numbers(50), message="Hi", sender="VELSTACK", concurrency=2)
+    report = await client.sms.send_bulk(
+        numbers(50), message="Hi", sender="VELSTACK", concurrency=2, batch_size=1, stall_timeout=0.3
+    )
     assert report.sent == 0
     assert 1 <= report.failed <= 2
     assert report.not_attempted == 50 - report.failed
-    assert "kept refusing" in (report.stopped_reason or "")
+    assert "kept refusing sends: nothing accepted for" in (report.stopped_reason or "")
+    assert report.throttled == fake.fault_counts["unavailable"] == report.requests
     assert fake.message_count == 0
 
 
 async def test_rate_limit_spaces_sends(client: AsyncVelstack, probe: Probe) -> None:
     started = time.monotonic()
     report = await client.sms.send_bulk(
-        numbers(11), message="Hi", sender="VELSTACK", concurrency=11, rate_limit=50
+        numbers(11), message="Hi", sender="VELSTACK", concurrency=11, rate_limit=50, batch_size=1
     )
     assert report.sent == 11
     # One slot every 20 ms shared by all 11 workers: the 11th starts >= 200 ms in

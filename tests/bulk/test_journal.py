@@ -35,14 +35,20 @@ async def test_rerun_skips_what_was_sent(
     fake.assert_no_duplicates()
 
 
+@pytest.mark.parametrize("batch_size", [1, 100])
 async def test_refused_and_unknown_recipients_on_rerun(
-    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path, batch_size: int
 ) -> None:
     journal = tmp_path / "j"
     fake.set_balance(30)
     fake.faults.drop_rate = 0.2
     first = await client.sms.send_bulk(
-        numbers(100), message="Hi", sender="VELSTACK", journal=journal, concurrency=4
+        numbers(100),
+        message="Hi",
+        sender="VELSTACK",
+        journal=journal,
+        concurrency=4,
+        batch_size=batch_size,
     )
     assert first.stopped_reason is not None
     assert first.unknown > 0
@@ -51,20 +57,32 @@ async def test_refused_and_unknown_recipients_on_rerun(
     fake.faults.clear()
     fake.set_balance(1000)
     second = await client.sms.send_bulk(
-        numbers(100), message="Hi", sender="VELSTACK", journal=journal, concurrency=4
+        numbers(100),
+        message="Hi",
+        sender="VELSTACK",
+        journal=journal,
+        concurrency=4,
+        batch_size=batch_size,
     )
     # Refused (403) and never-attempted recipients are sent now; unknown ones are not.
     assert {r.recipient for r in second.unsent if r.status == BulkStatus.UNKNOWN} == unknown
     assert second.sent == 100 - first.sent - first.unknown
     assert second.skipped == first.sent
-    assert fake.message_count == 100  # dropped sends were delivered, and not resent
+    delivered = {m.recipient for m in fake.messages}
+    # Dropped sends that Velstack processed were delivered, and not resent. (A batch's
+    # lost answer may also have been a refusal: those recipients are unknown, unsent.)
+    unknown_delivered = {u for u in unknown if e164(u) in delivered}
+    assert fake.message_count == first.sent + second.sent + len(unknown_delivered)
+    if batch_size == 1:
+        assert fake.message_count == 100
     fake.assert_no_duplicates()
 
     third = await client.sms.send_bulk(
         numbers(100), message="Hi", sender="VELSTACK", journal=journal, resend_unknown=True
     )
     assert third.sent == len(unknown)
-    assert {d.recipient for d in fake.duplicates()} == set(map(e164, unknown))
+    # Resent on purpose: the unknown ones that had been delivered are now duplicates.
+    assert {d.recipient for d in fake.duplicates()} == set(map(e164, unknown_delivered))
 
 
 async def test_another_campaign_is_refused(
@@ -111,23 +129,33 @@ async def test_a_journal_in_use_is_refused(client: AsyncVelstack, tmp_path: Path
     assert report.total == 5
 
 
+@pytest.mark.parametrize("batch_size", [1, 100])
 async def test_each_send_is_durable_before_its_request_and_its_result(
-    fake: FakeVelstack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeVelstack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int
 ) -> None:
-    """What makes SIGKILL safe: attempting committed < request < outcome committed < report."""
+    """What makes SIGKILL safe: attempting committed < request < outcome committed < report.
+
+    A batch's recipients are all marked attempting in one commit, before its request.
+    """
     events: list[tuple[str, int, str]] = []
+    commits: dict[str, int] = {}  # the commit that marked each number attempting
     write = Journal._write
 
     def logged_write(self: Journal, batch: list[tuple[int, str | None, int]]) -> None:
         write(self, batch)
+        serial = len(events)
         events.extend(("commit", state, str(key)) for state, _, key in batch)
+        commits.update((str(key), serial) for state, _, key in batch if state == Row.ATTEMPTING)
 
     monkeypatch.setattr(Journal, "_write", logged_write)
+    requests: list[list[str]] = []
 
     class Spy(Probe):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            number = request.content.decode().split('"recipient":"')[1][:10]
-            events.append(("request", 0, "233" + number[1:]))
+            field = request.content.decode().split('"recipient":"')[1].split('"')[0]
+            keys = ["233" + number[1:] for number in field.split(",")]
+            requests.append(keys)
+            events.extend(("request", 0, key) for key in keys)
             return await super().handle_async_request(request)
 
     def reported(result: BulkResult) -> None:
@@ -140,8 +168,10 @@ async def test_each_send_is_durable_before_its_request_and_its_result(
             sender="VELSTACK",
             journal=tmp_path / "j",
             on_result=reported,
+            batch_size=batch_size,
         )
     assert report.sent == 200
+    assert report.requests == len(requests) == 200 // batch_size
     position = {event: i for i, event in enumerate(events)}
     for number in numbers(200):
         key = e164(number)[1:]
@@ -150,6 +180,8 @@ async def test_each_send_is_durable_before_its_request_and_its_result(
         sent = position[("commit", Row.SENT, key)]
         result = position[("result", 0, key)]
         assert attempting < request < sent < result
+    for keys in requests:
+        assert len({commits[key] for key in keys}) == 1
 
 
 async def test_a_failing_journal_stops_before_sending(

@@ -204,18 +204,24 @@ async def test_on_result_sync_and_async(client: AsyncVelstack) -> None:
     assert report.total == 51
 
 
+@pytest.mark.parametrize("batch_size", [1, 10])
 async def test_on_result_error_stops_the_campaign_and_is_raised(
-    client: AsyncVelstack, fake: FakeVelstack
+    client: AsyncVelstack, fake: FakeVelstack, batch_size: int
 ) -> None:
     def explode(result: BulkResult) -> None:
         raise LookupError("progress bar broke")
 
     with pytest.raises(LookupError, match="progress bar broke"):
         await client.sms.send_bulk(
-            numbers(1000), message="Hi", sender="VELSTACK", concurrency=4, on_result=explode
+            numbers(1000),
+            message="Hi",
+            sender="VELSTACK",
+            concurrency=4,
+            on_result=explode,
+            batch_size=batch_size,
         )
     # In-flight sends finished; nothing new was started after the error.
-    assert 1 <= fake.message_count <= 4 + 4
+    assert 1 <= fake.message_count <= (4 + 4) * batch_size
 
 
 async def test_async_iterable_input(client: AsyncVelstack, fake: FakeVelstack) -> None:

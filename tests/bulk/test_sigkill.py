@@ -34,14 +34,19 @@ def run_child(base_url: str, api_key: str, journal: Path, *extra: str) -> dict[s
     return result
 
 
-def test_sigkill_mid_campaign_then_resume_sends_each_recipient_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch_size", [1, 10])
+def test_sigkill_mid_campaign_then_resume_sends_each_recipient_once(
+    tmp_path: Path, batch_size: int
+) -> None:
     fake = FakeVelstack(seed=99, balance=1_000_000)
-    fake.faults.latency = 0.01  # the campaign takes most of a second: time to kill it midway
+    # The campaign takes most of a second: time to kill it midway.
+    fake.faults.latency = 0.01 if batch_size == 1 else 0.1
+    size = ("--batch-size", str(batch_size))
     journal = tmp_path / "campaign.journal"
     everyone = set(map(e164, numbers(COUNT)))
     with fake.serve_in_thread() as base_url:
         command = [sys.executable, str(CHILD), base_url, fake.api_key, str(journal)]
-        command += [str(COUNT), str(CONCURRENCY), "asyncio"]
+        command += [str(COUNT), str(CONCURRENCY), "asyncio", *size]
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30
@@ -59,13 +64,14 @@ def test_sigkill_mid_campaign_then_resume_sends_each_recipient_once(tmp_path: Pa
         assert before_resume < COUNT
 
         # Resume (on trio, for good measure).
-        resumed = run_child(base_url, fake.api_key, journal, "trio")
+        resumed = run_child(base_url, fake.api_key, journal, "trio", *size)
         fake.assert_no_duplicates()
         delivered = {m.recipient for m in fake.messages}
         unknown = set(map(e164, resumed["unknown"]))
-        # Killed in flight: at most one recipient per worker is "unknown" (the
-        # request may have gone out); the resume sent every other one exactly once.
-        assert len(unknown) <= CONCURRENCY
+        # Killed in flight: at most one request per worker is "unknown" (it may have
+        # gone out), so at most concurrency x batch_size recipients; the resume sent
+        # every other one exactly once.
+        assert len(unknown) <= CONCURRENCY * batch_size
         assert delivered | unknown == everyone
         assert resumed["sent"] == fake.message_count - before_resume
         assert resumed["sent"] + resumed["skipped"] + len(unknown) == COUNT
@@ -76,7 +82,14 @@ def test_sigkill_mid_campaign_then_resume_sends_each_recipient_once(tmp_path: Pa
         if lost:
             national = ",".join("0" + n[4:] for n in lost)
             again = run_child(
-                base_url, fake.api_key, journal, "asyncio", "--resend-unknown", "--only", national
+                base_url,
+                fake.api_key,
+                journal,
+                "asyncio",
+                "--resend-unknown",
+                "--only",
+                national,
+                *size,
             )
             assert again["sent"] == len(lost)
     fake.assert_no_duplicates()

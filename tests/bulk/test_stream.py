@@ -44,15 +44,18 @@ async def test_stream_yields_every_result_once(client: AsyncVelstack, fake: Fake
     assert fake.message_count == 700
 
 
+@pytest.mark.parametrize("batch_size", [1, 10])
 async def test_first_results_come_after_a_small_burst(
-    client: AsyncVelstack, fake: FakeVelstack
+    client: AsyncVelstack, fake: FakeVelstack, batch_size: int
 ) -> None:
-    stream = client.sms.stream_bulk(numbers(1000), message="Hi", sender="VELSTACK", concurrency=4)
+    stream = client.sms.stream_bulk(
+        numbers(1000), message="Hi", sender="VELSTACK", concurrency=4, batch_size=batch_size
+    )
     async with aclosing(cast(AsyncGenerator[BulkResult, None], stream)) as results:
         await results.__anext__()
-        # The first burst is `concurrency` results (plus the sends in flight with them).
-        assert 4 <= fake.message_count < 8
-    assert fake.message_count < 8
+        # The first burst is `concurrency` results (plus the requests in flight with them).
+        assert 4 <= fake.message_count < 8 * batch_size
+    assert fake.message_count < 8 * batch_size
 
 
 async def test_stream_checks_arguments_when_iterated(client: AsyncVelstack) -> None:
@@ -128,8 +131,9 @@ async def test_an_error_in_the_consumer_stops_the_stream(
     assert fake.message_count == sent < 2000
 
 
+@pytest.mark.parametrize("batch_size", [1, 10])
 async def test_cancelling_send_bulk_leaves_a_consistent_journal(
-    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path
+    client: AsyncVelstack, fake: FakeVelstack, tmp_path: Path, batch_size: int
 ) -> None:
     fake.faults.latency = 0.002
     journal = tmp_path / "j.sqlite"
@@ -148,6 +152,7 @@ async def test_cancelling_send_bulk_leaves_a_consistent_journal(
             concurrency=8,
             journal=journal,
             on_result=cancel_midway,
+            batch_size=batch_size,
         )
     assert scope.cancelled_caught
     first = fake.message_count
@@ -159,8 +164,9 @@ async def test_cancelling_send_bulk_leaves_a_consistent_journal(
     fake.assert_no_duplicates()
     delivered = {m.recipient for m in fake.messages}
     unknown = {e164(r.recipient) for r in report.unsent if r.status == BulkStatus.UNKNOWN}
-    # Cancelled in flight: at most one per worker is "unknown" (maybe sent), never resent.
-    assert len(unknown) <= 8
+    # Cancelled in flight: at most one request per worker is "unknown" (maybe sent), so
+    # at most concurrency x batch_size recipients; never resent.
+    assert len(unknown) <= 8 * batch_size
     assert delivered | unknown == set(map(e164, recipients))
     assert report.sent + report.skipped + report.unknown == 600
 

@@ -111,3 +111,29 @@ async def test_rate_limiter_books_evenly_spaced_slots() -> None:
 def test_bulk_message_fields_must_be_a_mapping() -> None:
     with pytest.raises(TypeError, match="fields must be a mapping"):
         BulkMessage("0205550368", fields=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "errors", "size"),
+    [
+        (422, {"recipient": ["The recipient field must not have more than 1000 items."]}, True),
+        (422, {"recipient": ["The recipient may not have more than 1000 items."]}, True),
+        (422, {"recipient": ["The recipient field must not be greater than 9 characters."]}, True),
+        (422, {"recipient": ["The recipient field contains an invalid phone number: 1."]}, False),
+        (422, {"message": ["The message must not be greater than 918 characters."]}, False),
+        (422, {}, False),
+        (413, {}, True),
+    ],
+)
+def test_size_refusals_are_told_apart(
+    status: int, errors: dict[str, list[str]], size: bool
+) -> None:
+    from velstack_async import APIStatusError, ValidationError
+    from velstack_async._bulk.delivery import _is_size_refusal
+
+    error: APIStatusError
+    if status == 422:
+        error = ValidationError("refused", status_code=422, errors=errors)
+    else:
+        error = APIStatusError("too large", status_code=413)
+    assert _is_size_refusal(error) is size

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +17,13 @@ from velstack_async.testing import FakeVelstack
 
 REPO = Path(__file__).parents[2]
 RECIPIENTS = REPO / "examples" / "recipients.csv"
+VELSTACK = Path(sys.executable).with_name("velstack")
 
 
 @pytest.fixture(autouse=True)
 def cli_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No key, sender or base URL from the environment; an instant sandbox; journals in tmp."""
-    for name in ("VELSTACK_API_KEY", "VELSTACK_BASE_URL", "VELSTACK_SENDER"):
+    for name in ("VELSTACK_API_KEY", "VELSTACK_BASE_URL", "VELSTACK_SENDER", "VELSTACK_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VELSTACK_SANDBOX_LATENCY", "0")
     monkeypatch.delenv("VELSTACK_SANDBOX_BALANCE", raising=False)
@@ -65,3 +69,15 @@ def live(served_fake: tuple[FakeVelstack, str]) -> Live:
     api_key = fake.add_account(balance=1000)
     fake.seed_demo(api_key)
     return Live(fake, base_url, api_key)
+
+
+def velstack_process(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the ``velstack`` console script as a process (the test's environment)."""
+    return subprocess.run(
+        [str(VELSTACK), *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -29,7 +29,8 @@ def test_the_quickstart_campaign(cli_environment: Path) -> None:
     assert "Sending" not in out  # no progress bar on a non-terminal, and never on stdout
     assert result.stderr.startswith("sandbox (--sandbox)")
     assert "Hello" not in out + result.stderr  # the message text is never printed
-    assert list(cli_environment.iterdir()) == []  # the default journal was not needed
+    [journal] = cli_environment.iterdir()  # kept: the campaign is marked completed in it
+    assert "-sandbox-" in journal.name  # never shared with a real campaign of the same file
 
 
 def test_the_json_report() -> None:
@@ -39,7 +40,7 @@ def test_the_json_report() -> None:
     assert (report["rows"], report["sent"], report["skipped"], report["failed"]) == (304, 300, 4, 0)
     assert (report["unknown"], report["not_attempted"], report["exit_code"]) == (0, 0, 0)
     assert report["credit_used"] == "300"
-    assert report["journal"] is None
+    assert report["journal"].endswith(".journal")
     assert {r["reason"]: r["count"] for r in report["reasons"]}["duplicate"] == 2
     assert sorted((u["line"], u["status"]) for u in report["unsent"]) == [
         (302, "skipped"),
@@ -91,7 +92,7 @@ def test_some_failed_rows_exit_7_and_keep_the_journal(
     with failed_out.open(newline="") as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["phone_number"], row["status"]) == ("0271234567", "failed")
-    assert "empty" in row["reason"]
+    assert row["reason"] == "blank template field(s) 'name' (--allow-blank-fields sends them as '')"
 
 
 def test_the_same_command_resumes_a_stopped_campaign(
@@ -118,9 +119,11 @@ def test_the_same_command_resumes_a_stopped_campaign(
     assert {r["reason"]: r["count"] for r in resumed["reasons"]}[
         "already sent (journal of an earlier run)"
     ] == 100
-    assert list(cli_environment.iterdir()) == []  # done: the next run is a new campaign
-    third = velstack(*args)
-    assert as_json(third)["sent"] == 300
+    third = velstack(*args)  # completed: nothing is sent again
+    assert third.exit_code == 0
+    assert (as_json(third)["already_completed"], as_json(third)["sent"]) == (True, 0)
+    fourth = velstack(*args, "--new-campaign")
+    assert as_json(fourth)["sent"] == 300
 
 
 def test_another_message_is_another_campaign(
@@ -147,10 +150,14 @@ def test_dry_run_estimates_credits_and_sends_nothing(tmp_path: Path) -> None:
         "duplicates": 1,
         "invalid_numbers": 1,
         "template_errors": 0,
+        "requests": 2,  # two texts
         "credits": 2 + 3,  # GSM-7: 2 segments; "Ɛ" forces UCS-2: 3 segments
         "max_segments": 3,
         "multi_segment_messages": 2,
         "ucs2_messages": 1,
+        "smart_encoding": True,
+        "smart_encoding_saves": 0,  # "Ɛ" has no GSM-7 form
+        "ucs2_characters": [],  # the template itself is GSM-7
     }
     assert result.stderr == ""  # no client, not even the sandbox
 
@@ -265,13 +272,28 @@ def test_running_out_of_credit_stops_then_the_journal_resumes(live: Live, tmp_pa
     assert len(sent) == len({m.recipient for m in sent}) == 300  # everyone once
 
 
-def test_a_rejected_key_stops_the_campaign_with_exit_3(live: Live) -> None:
+def test_a_rejected_key_is_one_line_and_leaves_no_journal(
+    live: Live, tmp_path: Path, cli_environment: Path
+) -> None:
+    failed_out = tmp_path / "failed.csv"
     result = live.velstack(
-        "bulk", str(RECIPIENTS), "--message", MESSAGE, "--sender", "Shop", api_key="wrong-key"
+        "bulk",
+        str(RECIPIENTS),
+        "--message",
+        MESSAGE,
+        "--sender",
+        "Shop",
+        "--failed-out",
+        str(failed_out),
+        api_key="wrong-key",
     )
     assert result.exit_code == 3
-    assert "authentication failed" in result.stdout  # the summary's "Stopped" row
-    assert "wrong-key" not in result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: authentication failed: Unauthenticated. (check --api-key or VELSTACK_API_KEY)\n"
+    )
+    assert list(cli_environment.iterdir()) == []
+    assert not failed_out.exists()
 
 
 def test_failed_out_never_overwrites_the_input(tmp_path: Path) -> None:

@@ -131,9 +131,10 @@ def test_contacts_import(live: Live, tmp_path: Path) -> None:
         "12345,Bad,Number,\n"
     )
     result = live.velstack("--json", "contacts", "import", str(csv_file), "--group", group_id)
-    assert result.exit_code == 7, result.stderr
+    assert result.exit_code == 0, result.stderr  # an invalid number is skipped, as in bulk
     report = as_json(result)
-    assert (report["added"], report["duplicates"], report["failed"]) == (2, 1, 1)
+    assert (report["added"], report["duplicates"], report["failed"]) == (2, 1, 0)
+    assert report["invalid_numbers"] == 1
     [failure] = report["failures"]
     assert failure["line"] == 5
     assert "not a valid phone number" in failure["reason"]
@@ -150,8 +151,8 @@ def test_contacts_import_table_masks_failed_numbers(live: Live, tmp_path: Path) 
     result = live.velstack(
         "contacts", "import", str(csv_file), "--group", group_named(live, "My Group")
     )
-    assert result.exit_code == 7
-    assert "Added" in result.stdout
+    assert result.exit_code == 0
+    assert "Invalid numbers skipped" in result.stdout
     assert "*****345" in result.stdout
     assert "02412345" not in result.stdout
 
@@ -168,13 +169,14 @@ def test_estimate_needs_no_client() -> None:
 
     result = velstack("--json", "estimate", "--message", "€" * 81, "--recipients", "3")
     assert result.exit_code == 0
-    assert as_json(result) == {
+    estimate = as_json(result)
+    assert {k: estimate[k] for k in ("encoding", "characters", "segments", "recipients")} == {
         "encoding": "GSM-7",
         "characters": 162,
         "segments": 2,
         "recipients": 3,
-        "credits": 6,
     }
+    assert estimate["credits"] == 6
     assert result.stderr == ""
 
 

@@ -56,7 +56,7 @@ def test_an_unreachable_service_exits_5() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["send", "--to", "0205", "--message", "hi", "--sender", "Shop"], "recipient"),
+        (["send", "--to", "0205", "--message", "hi", "--sender", "Shop"], "--to: the number"),
         (["send", "--to", "0205550368", "--message", " ", "--sender", "Shop"], "message must"),
         (["send", "--to", "0205550368", "--message", "hi", "--sender", "Much2Long4It"], "sender"),
         (["contacts", "add", "--group", "../etc", "--phone", "0205550368"], "group_id"),

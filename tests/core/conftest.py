@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 import respx
 
 from velstack_async import AsyncVelstack
+from velstack_async._http.httpx_adapter import HttpxAdapter
 
 BASE_URL = "https://sms.velstack.com"
 API_KEY = "vs_test_4f1c9e2a7b"
@@ -22,3 +24,10 @@ def api() -> Iterator[respx.MockRouter]:
 async def client(api: respx.MockRouter, instant_retries: None) -> AsyncIterator[AsyncVelstack]:
     async with AsyncVelstack(api_key=API_KEY) as c:
         yield c
+
+
+def http_client_of(client: AsyncVelstack) -> httpx.AsyncClient:
+    """The `httpx.AsyncClient` under a client on the httpx adapter."""
+    adapter = client._requester._pool.adapter
+    assert isinstance(adapter, HttpxAdapter), adapter
+    return adapter.client

@@ -9,14 +9,15 @@ import respx
 from velstack_async import AsyncVelstack, ServiceUnavailableError
 
 from . import payloads as p
-from .conftest import API_KEY
+from .conftest import API_KEY, http_client_of
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_default_timeouts() -> None:
     async with AsyncVelstack(api_key=API_KEY) as client:
-        timeout = client._transport.http_client.timeout
+        timeout = client._requester._timeout
+        assert timeout is not None
         assert (timeout.connect, timeout.read) == (5.0, 30.0)
         assert client.max_retries == 2
 
@@ -37,21 +38,21 @@ async def test_with_options_shares_the_pool_and_leaves_it_open(
     route = api.get("/api/group").respond(503, json=p.SERVICE_UNAVAILABLE)
     async with AsyncVelstack(api_key=API_KEY) as client:
         derived = client.with_options(max_retries=0)
-        assert derived._transport.http_client is client._transport.http_client
+        assert derived._requester._pool is client._requester._pool
         with pytest.raises(ServiceUnavailableError):
             await derived.groups.list()
         assert route.call_count == 1
         await derived.aclose()
-        assert not client._transport.http_client.is_closed
+        assert not http_client_of(client).is_closed
         assert client.max_retries == 2
-    assert client._transport.http_client.is_closed
+    assert http_client_of(client).is_closed
 
 
 async def test_aclose_twice_is_harmless() -> None:
     client = AsyncVelstack(api_key=API_KEY)
     await client.aclose()
     await client.aclose()
-    assert client._transport.http_client.is_closed
+    assert client._requester._pool.closed
 
 
 async def test_transport_keyword_builds_an_owned_client() -> None:
@@ -64,7 +65,7 @@ async def test_transport_keyword_builds_an_owned_client() -> None:
     async with AsyncVelstack(api_key=API_KEY, transport=httpx.MockTransport(handler)) as client:
         assert len(await client.groups.list()) == 2
     assert seen[0].url == "https://sms.velstack.com/api/group"
-    assert client._transport.http_client.is_closed
+    assert http_client_of(client).is_closed
 
 
 async def test_http_client_and_transport_are_exclusive() -> None:

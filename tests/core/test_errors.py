@@ -184,7 +184,7 @@ async def test_a_byte_order_mark_before_the_json_is_tolerated(
 async def test_oversized_body_is_refused(
     api: respx.MockRouter, no_retry: AsyncVelstack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(velstack_async._transport, "MAX_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr(velstack_async._requester, "MAX_RESPONSE_BYTES", 1000)
     api.get("/api/group").respond(200, content=b" " * 5000)
     with pytest.raises(ResponseParseError, match="larger than 1000 bytes"):
         await no_retry.groups.list()
@@ -197,7 +197,7 @@ async def test_oversized_body_is_refused(
 async def test_oversized_streamed_body_without_length_is_refused(
     api: respx.MockRouter, no_retry: AsyncVelstack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(velstack_async._transport, "MAX_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr(velstack_async._requester, "MAX_RESPONSE_BYTES", 1000)
 
     async def chunks() -> object:
         for _ in range(100):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from typing import Any
 
 import anyio
 import httpx
@@ -26,7 +27,7 @@ from . import payloads as p
 
 pytestmark = pytest.mark.anyio
 
-SEND = {"recipient": "0205550368", "message": "hi", "sender": "VELSTACK"}
+SEND: dict[str, Any] = {"recipient": "0205550368", "message": "hi", "sender": "VELSTACK"}
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ async def test_backoff_is_exponential_with_full_jitter(
     api: respx.MockRouter, client: AsyncVelstack, sleeps: list[float]
 ) -> None:
     api.get("/api/group").respond(503, json=p.SERVICE_UNAVAILABLE)
-    client._transport.policy.rng = random.Random(7)
+    client._requester.policy.rng = random.Random(7)
     with pytest.raises(ServiceUnavailableError):
         await client.with_options(max_retries=6).groups.list()
     caps = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]

@@ -12,7 +12,7 @@ from velstack_async import AsyncVelstack, InvalidInputError
 
 pytestmark = pytest.mark.anyio
 
-OK = {"recipient": "0205550368", "message": "hi", "sender": "VELSTACK"}
+OK: dict[str, Any] = {"recipient": "0205550368", "message": "hi", "sender": "VELSTACK"}
 
 Call = Callable[[AsyncVelstack], Awaitable[Any]]
 

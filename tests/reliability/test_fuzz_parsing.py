@@ -99,6 +99,7 @@ def _replay(drawn: list[Answer]) -> Callable[[], Answer]:
     return lambda: next(queue, drawn[-1])
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_any_response_gives_a_model_or_a_velstack_error(endpoint: Endpoint) -> None:
     @FUZZ
@@ -128,6 +129,7 @@ def _summary_with(**changes: Any) -> bytes:
     return _encode(body)
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(
     drawn=st.lists(answers(ENDPOINTS[0]), min_size=1, max_size=4),

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from velstack_async import AsyncVelstack, ResponseParseError, VelstackError
-from velstack_async._transport import MAX_RESPONSE_BYTES
+from velstack_async._http.adapter import MAX_RESPONSE_BYTES
 
 from ..core import payloads as p
 from .rawserver import RawServer, Request, Script, respond

@@ -105,7 +105,10 @@ async def test_campaigns_are_clean(fake: FakeVelstack, seen: Exposure) -> None:
     fake.faults.html_502_rate = 0.1
     numbers = [f"020555{i:04d}" for i in range(300, 400)] + [NUMBER, NUMBER, "12345"]
     async with AsyncVelstack(api_key=API_KEY, transport=fake.async_transport()) as client:
-        report = await client.sms.send_bulk(numbers, message=MESSAGE, sender="VELSTACK")
+        # One request per recipient: every fault path is met (a batch would be one request).
+        report = await client.sms.send_bulk(
+            numbers, message=MESSAGE, sender="VELSTACK", batch_size=1
+        )
         seen.add(report)
         async for result in client.sms.stream_bulk(
             [NUMBER, "0248297302"], message=MESSAGE + " {x}", sender="VELSTACK"

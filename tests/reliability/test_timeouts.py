@@ -91,17 +91,20 @@ def test_a_read_is_retried_then_fails_within_its_timeouts(setup: tuple[str, str]
 
 @pytest.mark.parametrize("setup", SETUPS, ids="-".join)
 @pytest.mark.parametrize("script", SERVERS.values(), ids=SERVERS.keys())
+@pytest.mark.parametrize("batch_size", [1, 100])
 def test_a_campaign_reports_unknown_within_the_timeout(
-    script: Script, setup: tuple[str, str]
+    script: Script, setup: tuple[str, str], batch_size: int
 ) -> None:
     numbers = [f"020555{i:04d}" for i in range(5)]
     report, elapsed, server = run_against(
         script,
         setup,
-        lambda c: c.sms.send_bulk(numbers, message="hello", sender="VELSTACK", concurrency=5),
+        lambda c: c.sms.send_bulk(
+            numbers, message="hello", sender="VELSTACK", concurrency=5, batch_size=batch_size
+        ),
     )
     assert report.unknown == 5, report
     assert all(r.status is BulkStatus.UNKNOWN for r in report.unsent)
     assert all(isinstance(r.error, APITimeoutError) for r in report.unsent)
-    assert len(server.requests) == 5
+    assert len(server.requests) == (5 if batch_size == 1 else 1)  # one batch of five
     assert elapsed < TIMEOUT + SLACK

@@ -1,10 +1,11 @@
-"""scripts/generate_sync.py: drift check, parity with the async services, every method kind."""
+"""scripts/generate_sync.py: drift check, parity with the async sources, every method kind."""
 
 from __future__ import annotations
 
 import collections.abc
 import importlib.util
 import inspect
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,12 +20,14 @@ import pytest
 
 import velstack_async._client
 from velstack_async import AsyncVelstack, Velstack
+from velstack_async._options import ClientOptions
 from velstack_async._portal import Portal
-from velstack_async._sync.services import VelstackServices
+from velstack_async._sync.client import VelstackBase
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_sync.py"
-SYNC_DIR = ROOT / "velstack_async" / "_sync"
+PACKAGE = ROOT / "velstack_async"
+SYNC_DIR = PACKAGE / "_sync"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +36,6 @@ def gen() -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["generate_sync"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -52,10 +54,16 @@ def test_committed_files_match_a_fresh_generation() -> None:
 def test_check_detects_changed_stray_and_missing_files(
     gen: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "_sync"
-    assert gen.main(["--out", str(out)]) == 0
+    package = tmp_path / "velstack_async"
+    shutil.copytree(PACKAGE / "_resources", package / "_resources")
+    for name in ("_client.py", "_options.py"):
+        shutil.copy(PACKAGE / name, package / name)
+    out = package / "_sync"
+    assert gen.main(["--package", str(package)]) == 0
     assert {p.name for p in out.iterdir()} == {p.name for p in SYNC_DIR.glob("*.py")}
-    assert gen.main(["--check", "--out", str(out)]) == 0
+    for path in out.iterdir():
+        assert path.read_text() == (SYNC_DIR / path.name).read_text()
+    assert gen.main(["--check", "--package", str(package)]) == 0
 
     groups = out / "groups.py"
     original = groups.read_text()
@@ -63,7 +71,7 @@ def test_check_detects_changed_stray_and_missing_files(
     (out / "extra.py").write_text("# not generated\n")
     (out / "sender_ids.py").unlink()
     capsys.readouterr()
-    assert gen.main(["--check", "--out", str(out)]) == 1
+    assert gen.main(["--check", "--package", str(package)]) == 1
     report = capsys.readouterr().err
     assert f"{groups}: differs" in report
     assert '-        """Hand-edited."""' in report
@@ -72,10 +80,10 @@ def test_check_detects_changed_stray_and_missing_files(
     assert f"{out / 'sender_ids.py'}: missing" in report
     assert "3 file(s) out of date" in report
 
-    assert gen.main(["--out", str(out)]) == 0  # rewriting repairs all three
+    assert gen.main(["--package", str(package)]) == 0  # rewriting repairs all three
     assert groups.read_text() == original
     assert not (out / "extra.py").exists()
-    assert gen.main(["--check", "--out", str(out)]) == 0
+    assert gen.main(["--check", "--package", str(package)]) == 0
 
 
 def test_generated_files_carry_the_header() -> None:
@@ -85,7 +93,32 @@ def test_generated_files_carry_the_header() -> None:
         assert first.endswith("do not edit."), path
 
 
-# -- parity with the async services ---------------------------------------------------------
+# -- parity with the async sources ----------------------------------------------------------
+
+
+def _keywords(fn: Any, drop: tuple[str, ...] = ()) -> list[tuple[str, Any, Any, Any]]:
+    parameters = inspect.signature(fn, eval_str=True).parameters.values()
+    return [
+        (p.name, p.kind, p.default, p.annotation)
+        for p in parameters
+        if p.name not in ("self", "cls", *drop)
+    ]
+
+
+def test_velstack_takes_the_keywords_of_client_options_but_http_client() -> None:
+    expected = _keywords(ClientOptions.create, drop=("http_client",))
+    assert [name for name, *_ in expected][:2] == ["api_key", "base_url"]
+    assert all(kind is inspect.Parameter.KEYWORD_ONLY for _, kind, _, _ in expected)
+    assert _keywords(Velstack.__init__) == expected  # names, order, defaults, annotations
+    assert "http_client" in inspect.signature(ClientOptions.create).parameters
+    assert "verify" in inspect.signature(Velstack).parameters
+
+
+def test_with_options_takes_the_keywords_of_evolve() -> None:
+    expected = _keywords(ClientOptions.evolve)
+    assert [name for name, *_ in expected] == ["timeout", "max_retries"]
+    assert _keywords(Velstack.with_options) == expected
+    assert _keywords(AsyncVelstack.with_options) == expected  # what the sync one calls
 
 
 def service_pairs() -> list[tuple[str, type, type]]:
@@ -93,15 +126,12 @@ def service_pairs() -> list[tuple[str, type, type]]:
     async_services = inspect.get_annotations(
         AsyncVelstack, globals=vars(velstack_async._client), eval_str=True
     )
-    sync_services = inspect.get_annotations(VelstackServices, eval_str=True)
+    sync_services = inspect.get_annotations(VelstackBase, eval_str=True)
     assert async_services.keys() == sync_services.keys()
     return [(name, async_services[name], sync_services[name]) for name in async_services]
 
 
-_SYNC_ITERATORS = {
-    collections.abc.AsyncIterator: collections.abc.Iterator,
-    collections.abc.AsyncIterable: collections.abc.Iterable,
-}
+_SYNC_ITERATORS = {collections.abc.AsyncIterator: collections.abc.Iterator}
 
 
 @pytest.mark.parametrize(("name", "async_cls", "sync_cls"), service_pairs())
@@ -113,9 +143,6 @@ def test_every_public_method_has_a_twin_with_the_same_signature(
     public = [m for m, _ in inspect.getmembers(async_cls, callable) if not m.startswith("_")]
     assert public
     for method in public:
-        original = inspect.getattr_static(async_cls, method)
-        twin = inspect.getattr_static(sync_cls, method)
-        assert type(twin) is type(original), method  # staticmethod stays one
         original_fn, twin_fn = getattr(async_cls, method), getattr(sync_cls, method)
         expected = inspect.signature(original_fn, eval_str=True)
         actual = inspect.signature(twin_fn, eval_str=True)
@@ -152,14 +179,9 @@ DEMO = '''
 from __future__ import annotations
 
 import decimal
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
 
 from ._types import Label
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
 
 SCALE = 10
 
@@ -181,22 +203,9 @@ class AsyncDemo:
         for i in range(n):
             yield i
 
-    async def pairs(self, items: Sequence[str]) -> AsyncGenerator[tuple[int, str], None]:
-        for pair in enumerate(items):
-            yield pair
-
-    @asynccontextmanager
-    async def opened(self, value: int) -> AsyncIterator[int]:
-        """Open something."""
-        yield value + 1
-
     def label(self, text: str = "VELSTACK") -> Label:
         """A plain method."""
         return text.lower()
-
-    @staticmethod
-    def double(value: int) -> int:
-        return 2 * value
 
     async def _private(self) -> None:
         pass
@@ -214,6 +223,7 @@ class AsyncOther:
 CLIENT = """
 from __future__ import annotations
 
+from ._options import ClientOptions
 from ._resources import AsyncDemo, AsyncOther
 
 
@@ -221,9 +231,44 @@ class AsyncVelstack:
     demo: AsyncDemo
     other: AsyncOther
 
-    def __init__(self) -> None:
+    def __init__(self, options: ClientOptions) -> None:
+        self.options = options
         self.demo = AsyncDemo()
         self.other = AsyncOther()
+        self.closed = False
+
+    @classmethod
+    def _from_options(cls, options: ClientOptions) -> AsyncVelstack:
+        return cls(options)
+
+    def with_options(self, *, scale: int | None = None) -> AsyncVelstack:
+        return AsyncVelstack(self.options.evolve(scale=scale))
+
+    async def aclose(self) -> None:
+        self.closed = True
+"""
+
+OPTIONS = """
+from __future__ import annotations
+
+import dataclasses
+
+DEFAULT_SCALE = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientOptions:
+    name: str
+    scale: int
+
+    @classmethod
+    def create(
+        cls, *, name: str = "demo", http_client: object = None, scale: int = DEFAULT_SCALE
+    ) -> ClientOptions:
+        return cls(name, scale)
+
+    def evolve(self, *, scale: int | None = None) -> ClientOptions:
+        return dataclasses.replace(self, scale=self.scale if scale is None else scale)
 """
 
 
@@ -237,6 +282,7 @@ def make_package(root: Path, name: str, demo: str = DEMO, client: str = CLIENT) 
         '__all__ = ["Portal", "SyncResource"]\n'
     )
     (package / "_client.py").write_text(client)
+    (package / "_options.py").write_text(OPTIONS)
     (resources / "__init__.py").write_text(
         "from .demo import AsyncDemo\nfrom .other import AsyncOther\n"
     )
@@ -263,30 +309,26 @@ def test_generated_text_for_every_kind(demo_package: Path) -> None:
     assert text.startswith(
         "# Generated by scripts/generate_sync.py from synth_velstack/_resources/demo.py"
     )
+    assert "import decimal\nfrom collections.abc import Iterator\n" in text
     assert "from .._resources._types import Label" in text
     assert "from .._resources.demo import SCALE, AsyncDemo" in text
-    assert "if TYPE_CHECKING:\n    from collections.abc import Sequence" in text
     assert "return self._portal.call(self._async.add, a, b, *rest, label=label, **extra)" in text
     assert "        self._portal.call(self._async.nothing)\n" in text
+    assert "def count(self, n: int) -> Iterator[int]:" in text
     assert "yield from self._portal.iterate(self._async.count, n)" in text
-    assert "-> Generator[tuple[int, str], None, None]:" in text
-    assert "@contextmanager\n    def opened(self, value: int) -> Iterator[int]:" in text
-    assert "with self._portal.enter(self._async.opened, value) as value_:" in text
     assert "return self._async.label(text)" in text
-    assert (
-        "@staticmethod\n    def double(value: int) -> int:\n        return AsyncDemo.double(value)"
-        in text
-    )
     assert "_private" not in text
-    services = (demo_package / "_sync" / "services.py").read_text()
-    assert "    demo: Demo\n    other: Other\n" in services
-    assert "self.other = Other(client.other, portal)" in services
+    client = (demo_package / "_sync" / "client.py").read_text()
+    assert "    demo: Demo\n    other: Other\n" in client
+    assert 'def __init__(self, *, name: str = "demo", scale: int = DEFAULT_SCALE)' in client
+    assert "from .._options import DEFAULT_SCALE, ClientOptions" in client
+    assert "self.other = Other(client.other, portal)" in client
 
 
 def test_generated_code_runs(demo_package: Path) -> None:
     demo_module = importlib.import_module("synth_velstack._sync.demo")
     async_module = importlib.import_module("synth_velstack._resources.demo")
-    services_module = importlib.import_module("synth_velstack._sync.services")
+    client_module = importlib.import_module("synth_velstack._sync.client")
     demo_cls: Any = demo_module.Demo
     portal = Portal.start()
     try:
@@ -295,33 +337,34 @@ def test_generated_code_runs(demo_package: Path) -> None:
         assert demo.add(1) == Decimal(11)
         assert demo.nothing() is None
         assert list(demo.count(3)) == [0, 1, 2]
-        assert list(demo.pairs(["a", "b"])) == [(0, "a"), (1, "b")]
-        with demo.opened(1) as value:
-            assert value == 2
         assert demo.label() == "velstack"
-        assert demo.double(4) == demo_cls.double(4) == 8
         assert not hasattr(demo_cls, "_private")
-        for name in ("add", "nothing", "label", "double"):
+        for name in ("add", "nothing", "label"):
             expected = inspect.signature(getattr(async_module.AsyncDemo, name))
             assert inspect.signature(getattr(demo_cls, name)) == expected, name
-        assert str(inspect.signature(demo_cls.pairs)).endswith(
-            "-> 'Generator[tuple[int, str], None, None]'"
-        )
-        services = services_module.VelstackServices()
-        client = importlib.import_module("synth_velstack._client").AsyncVelstack()
-        services._bind_services(client, portal)
-        assert type(services.demo) is demo_cls
-        assert services.demo._async is client.demo
-        assert services.other.ping() == "pong"
     finally:
         portal.close()
+
+    client = client_module.VelstackBase(name="x")
+    assert client._client.options.scale == 3
+    assert client.other.ping() == "pong"
+    assert type(client.demo) is demo_cls
+    assert client.demo._async is client._client.demo
+    derived = client.with_options(scale=7)
+    assert type(derived) is client_module.VelstackBase
+    assert (derived._client.options.scale, derived._client.options.name) == (7, "x")
+    assert derived.other.ping() == "pong"
+    async_client = client._client
+    client._portal.close()
+    assert async_client.closed  # the async client's aclose ran when the loop stopped
+    assert derived._portal.closed
 
 
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("    @staticmethod\n", "    @property\n", r"cannot mirror decorator\(s\) \['property'\]"),
-        ("-> Label:", "-> Unknown:", "cannot tell where 'Unknown' comes from"),
+        ("    def label(", "    @property\n    def label(", "cannot mirror decorators"),
+        ("-> Label:", "-> Unknown:", "Undefined name `Unknown`"),
         (
             "    async def count(self, n: int) -> AsyncIterator[int]:",
             "    async def count(self, n: int) -> list[int]:",
@@ -348,7 +391,7 @@ def test_what_the_generator_refuses(
 def test_a_client_service_must_be_a_resource_class(gen: ModuleType, tmp_path: Path) -> None:
     client = CLIENT.replace("other: AsyncOther", "other: AsyncMissing")
     package = make_package(tmp_path, "bad_client", client=client)
-    with pytest.raises(gen.GenerationError, match=r"other is a AsyncMissing"):
+    with pytest.raises(gen.GenerationError, match=r"AsyncVelstack.other: no AsyncMissing"):
         gen.generate(package)
 
 
@@ -362,6 +405,6 @@ def test_services_follow_the_client_annotations(gen: ModuleType, tmp_path: Path)
         """
     )
     package = make_package(tmp_path, "one_service", client=client)
-    services = gen.generate(package)["services.py"]
+    services = gen.generate(package)["client.py"]
     assert "    other: Other\n" in services
-    assert "demo" not in services
+    assert "Demo" not in services

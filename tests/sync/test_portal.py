@@ -1,10 +1,11 @@
-"""The portal bridges: coroutines, async iterators and async context managers from threads."""
+"""The portal bridges: coroutines and async iterators from threads; thread ownership."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -123,30 +124,55 @@ def test_base_exceptions_are_carried_without_stopping_the_portal(portal: Portal)
     assert portal.call(anyio.sleep, 0) is None
 
 
-def test_enter_runs_the_async_context_manager_in_one_task(portal: Portal) -> None:
-    tasks: list[int] = []
-    seen: list[type[BaseException] | None] = []
+class Resource:
+    def __init__(self, fail: bool = False) -> None:
+        if fail:
+            raise ValueError("cannot make it")
+        self.thread = threading.get_ident()
+        self.closed_in: int | None = None
 
-    @asynccontextmanager
-    async def resource(value: int) -> AsyncIterator[int]:
-        tasks.append(anyio.get_current_task().id)
-        try:
-            yield value * 2
-        except BaseException as exc:
-            seen.append(type(exc))
-            raise
-        else:
-            seen.append(None)
-        finally:
-            tasks.append(anyio.get_current_task().id)
+    async def aclose(self) -> None:
+        self.closed_in = threading.get_ident()
 
-    with portal.enter(resource, 21) as value:
-        assert value == 42
-    with pytest.raises(ValueError, match="inside"), portal.enter(resource, 1):
-        raise ValueError("inside")
-    assert seen == [None, ValueError]
-    assert tasks[0] == tasks[1]
-    assert tasks[2] == tasks[3]
+
+def test_open_makes_the_resource_in_the_loop_and_closes_it_there() -> None:
+    portal, resource = Portal.open(Resource)
+    assert resource.thread == portal._loop.thread_id != threading.get_ident()
+    assert resource.closed_in is None
+    portal.close()
+    assert resource.closed_in == resource.thread
+
+
+def test_open_stops_the_thread_when_making_fails() -> None:
+    before = set(threading.enumerate())
+    with pytest.raises(ValueError, match="cannot make it"):
+        Portal.open(lambda: Resource(fail=True))
+    assert set(threading.enumerate()) == before
+
+
+def test_thread_ownership_is_asserted(portal: Portal) -> None:
+    """The loop's bookkeeping and a pump's state are touched in the loop thread only."""
+    assert __debug__, "these checks are asserts: run the tests without -O"
+    loop = portal._loop
+
+    async def count() -> AsyncIterator[int]:
+        yield 1
+
+    pump = loop.call(loop.open_pump, count)
+    with pytest.raises(AssertionError):
+        pump.finish()  # from this thread, not the loop's
+    with pytest.raises(AssertionError):
+        pump.abandon()
+    with pytest.raises(AssertionError, match="ends every pump"):
+        pump.discard()  # the pump is still open
+    with pytest.raises(AssertionError, match="cannot wait for its own tasks"):
+        portal.call(_submit_from_the_loop, loop)
+    loop.close_pump(pump)  # from this thread: closes it in the loop
+    pump.discard()
+
+
+async def _submit_from_the_loop(loop: Any) -> None:
+    loop.submit(anyio.sleep, 0)
 
 
 def test_running_event_loop_detection() -> None:

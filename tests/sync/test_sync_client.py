@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
@@ -19,6 +20,7 @@ import respx
 import trio
 
 from velstack_async import BulkResult, Group, Velstack
+from velstack_async._portal import SyncClientInEventLoopWarning, guards
 from velstack_async.testing import FakeVelstack
 
 from ..core import payloads as p
@@ -27,7 +29,9 @@ from .conftest import API_KEY
 
 def test_repr_hides_the_key(client: Velstack) -> None:
     assert API_KEY not in repr(client)
-    assert repr(client) == "<Velstack base_url='https://sms.velstack.com' api_key=<hidden>>"
+    assert repr(client) == (
+        "<Velstack base_url='https://sms.velstack.com' adapter=httpx api_key=<hidden>>"
+    )
     client.close()
     assert repr(client).endswith("api_key=<hidden> closed>")
 
@@ -69,7 +73,7 @@ def test_with_options_shares_the_loop_and_pool(fake: FakeVelstack, fake_client: 
     derived = fake_client.with_options(max_retries=0, timeout=5)
     assert set(threading.enumerate()) == threads_before
     assert (derived.max_retries, fake_client.max_retries) == (0, 2)
-    assert derived._client._transport.http_client is fake_client._client._transport.http_client
+    assert derived._client._requester._pool is fake_client._client._requester._pool
     assert derived.groups.list()
     derived.close()
     derived.close()
@@ -215,27 +219,76 @@ def test_close_ends_an_open_iteration(fake: FakeVelstack, fake_client: Velstack)
     assert fake.message_count == sent < len(numbers)
 
 
-def test_call_from_an_asyncio_event_loop_raises(api: respx.MockRouter, client: Velstack) -> None:
-    async def mixing_styles() -> None:
-        client.groups.list()
-
-    with pytest.raises(RuntimeError, match=r"asyncio event loop.*use AsyncVelstack"):
-        asyncio.run(mixing_styles())
-    with pytest.raises(RuntimeError, match="AsyncVelstack"):
-        anyio.run(mixing_styles)
-    assert not api.calls
+@pytest.fixture
+def warning_not_yet_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warning is shown once per process: let this test see it again."""
+    monkeypatch.setattr(guards, "_warned", False)
 
 
-def test_call_from_a_trio_event_loop_raises(api: respx.MockRouter, client: Velstack) -> None:
-    async def mixing_styles() -> None:
-        next(client.sms.stream_bulk(["0205550368"], message="hi", sender="VELSTACK"))
+def test_a_call_from_an_asyncio_event_loop_works_and_warns_once(
+    api: respx.MockRouter, client: Velstack, warning_not_yet_shown: None
+) -> None:
+    api.get("/api/group").respond(json=p.GROUPS)
 
-    with pytest.raises(RuntimeError, match=r"trio event loop.*use AsyncVelstack"):
-        trio.run(mixing_styles)
-    assert not api.calls
+    async def mixing_styles() -> list[Group]:
+        return client.groups.list()
+
+    with pytest.warns(SyncClientInEventLoopWarning) as record:
+        assert len(asyncio.run(mixing_styles())) == 2
+    [warning] = record
+    assert issubclass(warning.category, RuntimeWarning)
+    assert "asyncio event loop" in str(warning.message)
+    assert "use AsyncVelstack" in str(warning.message)
+    assert warning.filename == __file__  # points at the caller's line, not the SDK's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pytest's filterwarnings=error, made explicit
+        assert len(anyio.run(mixing_styles)) == 2  # once per process: no second warning
+    assert len(api.calls) == 2
 
 
-def test_callbacks_run_in_the_loop_thread_where_sync_calls_raise(
+def test_a_call_from_a_trio_event_loop_works_and_warns(
+    fake: FakeVelstack, fake_client: Velstack, warning_not_yet_shown: None
+) -> None:
+    async def mixing_styles() -> BulkResult:
+        return next(fake_client.sms.stream_bulk(["0205550368"], message="hi", sender="VELSTACK"))
+
+    with pytest.warns(SyncClientInEventLoopWarning, match=r"trio event loop.*use AsyncVelstack"):
+        assert trio.run(mixing_styles).status.value == "sent"
+    assert fake.message_count == 1
+
+
+IPYTHON_SCRIPT = textwrap.dedent(
+    """
+    import asyncio
+    from IPython.core.interactiveshell import InteractiveShell
+    from velstack_async import Velstack
+    from velstack_async.testing import FakeVelstack
+
+    InteractiveShell.instance()  # a real IPython shell, as in a terminal or a kernel
+    fake = FakeVelstack.demo()
+
+    async def cell():
+        with Velstack(api_key=fake.api_key, transport=fake.async_transport()) as client:
+            return len(client.groups.list())
+
+    print(asyncio.run(cell()))
+    """
+)
+
+
+def test_no_warning_inside_ipython() -> None:
+    command = [sys.executable, "-W", "error::RuntimeWarning", "-c", IPYTHON_SCRIPT]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "2\n"
+    without = IPYTHON_SCRIPT.replace("InteractiveShell.instance()", "pass")
+    command[-1] = without
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1  # the same code outside IPython: the warning, as an error
+    assert "SyncClientInEventLoopWarning" in result.stderr
+
+
+def test_calls_from_callbacks_in_the_loop_thread_raise(
     fake: FakeVelstack, fake_client: Velstack
 ) -> None:
     threads: set[str] = set()
@@ -254,7 +307,8 @@ def test_callbacks_run_in_the_loop_thread_where_sync_calls_raise(
     assert report.sent == 2
     assert threading.current_thread().name not in threads
     assert len(errors) == 2
-    assert "AsyncVelstack" in str(errors[0])
+    assert "its own event loop thread" in str(errors[0])
+    assert "would deadlock" in str(errors[0])
 
 
 EXIT_SCRIPT = textwrap.dedent(

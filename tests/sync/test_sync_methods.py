@@ -11,7 +11,9 @@ import respx
 from velstack_async import (
     BulkMessage,
     BulkReport,
+    BulkResult,
     BulkStatus,
+    CampaignOptions,
     Contact,
     Estimate,
     Group,
@@ -19,7 +21,7 @@ from velstack_async import (
     SmsSummary,
     Velstack,
 )
-from velstack_async._sync.services import VelstackServices
+from velstack_async._sync.client import VelstackBase
 from velstack_async.testing import FakeVelstack
 
 from ..core import payloads as p
@@ -40,8 +42,10 @@ EXERCISED = {
     "sms.estimate",
     "sms.send",
     "sms.send_bulk",
+    "sms.send_campaign",
     "sms.send_group",
     "sms.stream_bulk",
+    "sms.stream_campaign",
 }
 
 
@@ -51,7 +55,7 @@ def sent_json(route: respx.Route) -> object:
 
 def test_every_sync_method_is_exercised() -> None:
     methods = set()
-    for attribute, service in inspect.get_annotations(VelstackServices, eval_str=True).items():
+    for attribute, service in inspect.get_annotations(VelstackBase, eval_str=True).items():
         for name, _ in inspect.getmembers(service, inspect.isfunction):
             if not name.startswith("_"):
                 methods.add(f"{attribute}.{name}")
@@ -212,4 +216,21 @@ def test_stream_bulk_break_stops_the_campaign(fake: FakeVelstack, fake_client: V
     # The async generator was closed in the loop: nothing more is sent, and the client works.
     assert fake_client.groups.list()
     assert fake.message_count == sent_by_break
+    fake.assert_no_duplicates()
+
+
+def test_send_and_stream_campaign_on_the_fake(fake: FakeVelstack, fake_client: Velstack) -> None:
+    options = CampaignOptions(message="Hi {name}", sender="VELSTACK", concurrency=2)
+    people: list[str | BulkMessage] = [BulkMessage("0205550368", fields={"name": "Ama"}), "12"]
+    report = fake_client.sms.send_campaign(people, options)
+    assert (report.sent, report.skipped) == (1, 1)
+    seen: list[BulkResult] = []
+    streamed = list(
+        fake_client.sms.stream_campaign(
+            [BulkMessage("0248297302", fields={"name": "Kofi"})], options, on_result=seen.append
+        )
+    )
+    assert [r.status for r in streamed] == [BulkStatus.SENT]
+    assert seen == streamed
+    assert sorted(m.text for m in fake.messages) == ["Hi Ama", "Hi Kofi"]
     fake.assert_no_duplicates()

@@ -31,6 +31,8 @@ async def aapi(fake: FakeVelstack) -> AsyncIterator[httpx.AsyncClient]:
         {"latency": -1},
         {"rate_limit": 0},
         {"drop_mode": "explode"},
+        {"retry_after_header": "no"},
+        {"retry_after_header": 0},
     ],
 )
 def test_settings_are_validated(settings: dict[str, object]) -> None:
@@ -95,6 +97,34 @@ def test_rate_limit_per_key(send_quick: SendQuick, fake: FakeVelstack) -> None:
         assert client.post("/api/quick/sms", json=BODY).status_code == 200
     time.sleep(0.11)
     assert send_quick().status_code == 200
+
+
+def test_rate_limit_without_retry_after(send_quick: SendQuick, fake: FakeVelstack) -> None:
+    fake.faults = Faults(rate_limit=1, rate_window=60, retry_after_header=False)
+    assert send_quick().status_code == 200
+    throttled = send_quick()
+    assert throttled.status_code == 429
+    assert throttled.json() == {"message": "Too Many Attempts."}
+    assert "retry-after" not in throttled.headers
+    assert throttled.headers["x-ratelimit-limit"] == "1"
+    assert throttled.headers["x-ratelimit-remaining"] == "0"
+    fake.faults.retry_after_header = True  # changeable while running
+    assert send_quick().headers["retry-after"] in {str(n) for n in range(1, 61)}
+    assert fake.message_count == 1
+
+
+def test_throttle_next_without_retry_after(send_quick: SendQuick, fake: FakeVelstack) -> None:
+    fake.faults.throttle_next(retry_after=None)
+    fake.faults.throttle_next(retry_after=7)
+    assert "retry-after" not in send_quick().headers
+    assert send_quick().headers["retry-after"] == "7"
+    fake.faults.retry_after_header = False
+    fake.faults.throttle_next(retry_after=7)  # the switch wins
+    response = send_quick()
+    assert response.status_code == 429
+    assert "retry-after" not in response.headers
+    fake.faults.clear()
+    assert fake.faults.retry_after_header is True
 
 
 @pytest.mark.anyio

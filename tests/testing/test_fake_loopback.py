@@ -155,6 +155,22 @@ def test_control_endpoints(server: FakeVelstack, web: httpx.Client) -> None:
     assert web.get("/_fake/other").status_code == 404
 
 
+def test_retry_after_switch_over_the_control_endpoint(
+    server: FakeVelstack, web: httpx.Client
+) -> None:
+    assert web.get("/_fake/faults").json()["retry_after_header"] is True
+    changed = web.put("/_fake/faults", json={"retry_after_header": False}).json()
+    assert changed["retry_after_header"] is False
+    assert server.faults.retry_after_header is False
+    server.faults.throttle_next()
+    response = web.post("/api/quick/sms", json=BODY)
+    assert response.status_code == 429
+    assert "retry-after" not in response.headers
+    refused = web.put("/_fake/faults", json={"retry_after_header": "off"})
+    assert refused.status_code == 422
+    assert "retry_after_header must be true or false" in refused.json()["message"]
+
+
 def test_stopping_releases_held_requests() -> None:
     fake = FakeVelstack()
     fake.faults.schedule("drop")
@@ -191,9 +207,37 @@ def test_serve_in_subprocess() -> None:
     assert proc.process.poll() is not None
 
 
+def test_serve_max_recipients_and_no_retry_after() -> None:
+    args = ["--api-key", "k", "--max-recipients", "3", "--echo-recipients", "e164"]
+    with (
+        serve_in_subprocess([*args, "--rate-limit", "2", "--no-retry-after"]) as proc,
+        httpx.Client(base_url=proc.base_url, headers={"Authorization": "Bearer k"}) as web,
+    ):
+        four = {**BODY, "recipient": "0205550368,0245550368,0205550369,0245550369"}
+        refused = web.post("/api/quick/sms", json=four)
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == {
+            "recipient": ["The recipient field must not have more than 3 items."]
+        }
+        three = {**BODY, "recipient": "0205550368,0245550368,0205550369"}
+        summary = web.post("/api/quick/sms", json=three).json()["data"]["summary"]
+        assert summary["recipients"] == ["+233205550368", "+233245550368", "+233205550369"]
+        assert summary["total_contacts"] == 3
+        throttled = web.post("/api/quick/sms", json=three)
+        assert throttled.status_code == 429
+        assert "retry-after" not in throttled.headers
+        assert web.get("/_fake/stats").json()["messages"] == 3
+        assert web.get("/_fake/faults").json()["retry_after_header"] is False
+
+
 def test_serve_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--fail-rate", "2"]) == 2
     assert "fail_rate must be between 0 and 1" in capsys.readouterr().err
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", "--max-recipients", bad])
+        assert exited.value.code == 2
+        assert "--max-recipients" in capsys.readouterr().err
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

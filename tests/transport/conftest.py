@@ -1,25 +1,30 @@
-"""Both HTTP transports against real sockets on loopback (respx cannot see aiohttp).
+"""The conformance suite: every test here that takes ``kind`` runs once per adapter.
 
-``kind`` runs a test over httpx's own transport and over the SDK's aiohttp
-transport; on trio the aiohttp transport falls back to httpx's, which the
-tests check as well.
+Real sockets on loopback (respx cannot see aiohttp). ``kind`` is the httpx
+adapter (over httpx's own transport) or the aiohttp adapter; aiohttp runs on
+asyncio only, so on trio only the httpx adapter runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
+import http.server
 import json
 import socket
+import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from velstack_async import AsyncVelstack
+from velstack_async._http.adapter import Adapter
 from velstack_async.fast import AiohttpTransport
 from velstack_async.testing import FakeVelstack, LoopbackServer
 
@@ -31,8 +36,20 @@ def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make_transport(kind: str, limits: httpx.Limits | None = None) -> httpx.AsyncBaseTransport:
-    limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """aiohttp runs on asyncio only (the SDK picks httpx on trio): no aiohttp-on-trio cases."""
+    items[:] = [item for item in items if not _aiohttp_on_trio(item)]
+
+
+def _aiohttp_on_trio(item: pytest.Item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return bool(params.get("kind") == "aiohttp" and params.get("anyio_backend") == "trio")
+
+
+def make_transport(
+    kind: str, limits: httpx.Limits | None = None
+) -> httpx.AsyncBaseTransport | Adapter:
+    limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
     if kind == "aiohttp":
         return AiohttpTransport(limits=limits)
     return httpx.AsyncHTTPTransport(limits=limits)
@@ -164,7 +181,7 @@ def stub() -> Iterator[tuple[Stub, str]]:
     """A tiny stdlib HTTP server: (its hit counter, its base URL)."""
     state = Stub()
     httpd = _QuietServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state, f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -172,3 +189,62 @@ def stub() -> Iterator[tuple[Stub, str]]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+# TLS: an HTTPS server on loopback with a certificate from a private CA (trustme).
+
+BODY = b'{"status": true, "code": 200, "message": "ok", "data": {"Summary": []}}'
+
+
+class _TLSHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def https_url(ca: trustme.CA) -> Iterator[str]:
+    """An HTTPS server on loopback whose certificate (for 127.0.0.1) only ``ca`` signed."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TLSHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def adapter(kind: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The SDK builds ``kind``'s adapter itself (so it applies verify= and the environment)."""
+    monkeypatch.setenv("VELSTACK_HTTP_TRANSPORT", kind)
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return kind
+
+
+async def list_groups(base_url: str, **options: object) -> list[object]:
+    async with AsyncVelstack(api_key="vs_key", base_url=base_url, max_retries=0, **options) as c:  # type: ignore[arg-type]
+        return list(await c.groups.list())

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from velstack_async import APITimeoutError, AsyncVelstack
-from velstack_async._deadlines import SUPPORTED, Deadlines
+from velstack_async._http.deadlines import SUPPORTED, Deadlines
 from velstack_async.fast import AiohttpTransport
 
 from ..reliability.rawserver import RawServer, Request, respond, silent

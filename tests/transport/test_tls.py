@@ -1,80 +1,64 @@
-"""TLS on the default transport: certificates are verified, against certifi's CAs by default."""
+"""TLS on both adapters: ``verify=`` and ``$SSL_CERT_FILE``, read per client, honoured alike."""
 
 from __future__ import annotations
 
-import http.server
 import ssl
-import threading
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
 
-from velstack_async import APIConnectionError, AsyncVelstack
-from velstack_async._aiohttp import _default_ssl_context
-from velstack_async.fast import AiohttpTransport
+from velstack_async import APIConnectionError, AsyncVelstack, InvalidInputError
+from velstack_async._http import network
 
-#: aiohttp runs on asyncio only.
-on_asyncio = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+from .conftest import list_groups
 
-BODY = b'{"status": true, "code": 200, "message": "ok", "data": {"Summary": []}}'
+pytestmark = pytest.mark.anyio
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(BODY)))
-        self.end_headers()
-        self.wfile.write(BODY)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def https_url(ca: trustme.CA) -> Iterator[str]:
-    """An HTTPS server on loopback whose certificate (for 127.0.0.1) only ``ca`` signed."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.mark.anyio
-@on_asyncio
-async def test_an_unknown_certificate_authority_is_refused(https_url: str) -> None:
-    async with AsyncVelstack(api_key="vs_key", base_url=https_url, max_retries=0) as client:
-        with pytest.raises(APIConnectionError, match=r"(?i)certificate") as caught:
-            await client.groups.list()
+async def test_an_unknown_certificate_authority_is_refused(adapter: str, https_url: str) -> None:
+    with pytest.raises(APIConnectionError, match=r"(?i)certificate") as caught:
+        await list_groups(https_url)
     assert caught.value.may_have_been_sent is False
 
 
-@pytest.mark.anyio
-@on_asyncio
-async def test_a_trusted_authority_is_accepted(https_url: str, ca: trustme.CA) -> None:
+async def test_verify_takes_a_ca_file(adapter: str, https_url: str, ca_file: str) -> None:
+    assert await list_groups(https_url, verify=ca_file) == []
+
+
+async def test_verify_takes_a_context(adapter: str, https_url: str, ca: trustme.CA) -> None:
     context = ssl.create_default_context()
     ca.configure_trust(context)
-    transport = AiohttpTransport(verify=context)
-    async with AsyncVelstack(api_key="vs_key", base_url=https_url, transport=transport) as client:
-        assert await client.groups.list() == []
+    assert await list_groups(https_url, verify=context) == []
 
 
-def test_clients_share_one_default_context() -> None:
+async def test_verify_false_skips_verification(adapter: str, https_url: str) -> None:
+    assert await list_groups(https_url, verify=False) == []
+
+
+async def test_ssl_cert_file_is_read_per_client(
+    adapter: str, https_url: str, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    assert await list_groups(https_url) == []
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(APIConnectionError, match=r"(?i)certificate"):
+        await list_groups(https_url)  # a later client sees the change
+    monkeypatch.setenv("SSL_CERT_DIR", str(Path(ca_file).parent))
+    with pytest.raises(APIConnectionError, match=r"(?i)certificate"):
+        await list_groups(https_url)  # a directory needs OpenSSL's hashed names: not trusted
+
+
+def test_a_missing_ca_file_is_refused_up_front(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="CA bundle"):
+        AsyncVelstack(api_key="vs_key", verify=str(tmp_path / "missing.pem"))
+
+
+def test_clients_share_one_default_context(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading certifi's bundle costs tens of ms: made once, verifying, for every client."""
-    context = _default_ssl_context()
-    assert context is _default_ssl_context()
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    context = network.ssl_context(True)
+    assert context is network.ssl_context(True)
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is True

@@ -1,33 +1,38 @@
 """Bulk campaigns: a bounded worker pool that sends each recipient's message once.
 
-Modules: `models` (what goes in and out), `campaign` (settings), `source`
-(reading and preparing recipients), `journal` (duplicates and crash-safe
-resume), `limiter` (shared rate limit), `template`, `engine` (the workers),
-`report`, `run` (``send_bulk`` / ``stream_bulk``) and `estimate`.
+Modules: `models` (what goes in and out), `options` (settings), `source`
+(reading and preparing recipients), `batcher` (grouping recipients of one text
+into requests), `journal` (duplicates and crash-safe resume), `limiter` (fixed
+rate limits), `pacer` (the adaptive rate under throttling), `delivery` (one
+request: retries, splits, per-recipient results), `template`, `engine` (the
+workers), `report`, `run` (``send_bulk`` / ``stream_bulk``) and `estimate`.
 """
 
-from .campaign import DEFAULT_KEEP_UNSENT, Campaign, make_campaign
 from .engine import SendOne
 from .estimate import Estimate, estimate
-from .journal import JournalError
+from .journal import JournalError, JournalOpener, JournalStore
 from .models import BulkMessage, BulkReport, BulkResult, BulkStatus
+from .options import DEFAULT_BATCH_SIZE, DEFAULT_KEEP_UNSENT, DEFAULT_STALL_TIMEOUT, CampaignOptions
 from .run import OnResult, send_bulk, stream_bulk
 from .source import Recipients
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
     "DEFAULT_KEEP_UNSENT",
+    "DEFAULT_STALL_TIMEOUT",
     "BulkMessage",
     "BulkReport",
     "BulkResult",
     "BulkStatus",
-    "Campaign",
+    "CampaignOptions",
     "Estimate",
     "JournalError",
+    "JournalOpener",
+    "JournalStore",
     "OnResult",
     "Recipients",
     "SendOne",
     "estimate",
-    "make_campaign",
     "send_bulk",
     "stream_bulk",
 ]

@@ -2,58 +2,42 @@
 
 `Engine.run` runs at most ``concurrency`` workers in one task group (started
 as there is work for them: one recipient never costs a thousand tasks). Each
-pulls the next job from the shared `Source`, sends it through the client's single-send
-path (its error mapping, safe-retry rules and shared 429 pause gate apply
-unchanged) and hands the result to ``emit``. Every task is joined before `run`
-returns, so nothing is in flight between two runs: `stream_bulk` runs the
-engine in bursts and yields between them, which keeps an async generator safe
-to abandon at any point (no task group is held across a ``yield``).
-
-Retries on top of the transport's: a send that certainly was not processed
-(503, 429, a connection that was never made) is tried again, up to
-`CAMPAIGN_RETRIES` more times with backoff, so a flaky service still gets every
-message out. A send that may have been processed is ``unknown`` and never
-repeated (unless ``resend_unknown`` on a journal rerun).
+pulls the next batch from the shared `Batcher` (recipients of one text, up to
+``batch_size``, read lazily from the `Source`), sends it as one request
+through the client's single-send path (its error mapping and shared 429 pause
+gate apply unchanged; see `delivery` for retries and splitting) and hands each
+recipient's result to ``emit``. Every task is joined before `run` returns, so
+nothing is in flight between two runs: `stream_bulk` runs the engine in bursts
+and yields between them, which keeps an async generator safe to abandon at any
+point (no task group is held across a ``yield``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import anyio.abc
 
-from .._exceptions import (
-    APIConnectionError,
-    AuthenticationError,
-    InsufficientBalanceError,
-    RateLimitError,
-    ServiceUnavailableError,
-    VelstackError,
-)
-from .._models import SmsSummary
-from .._retry import RetryPolicy, is_testing
-from .campaign import Campaign
-from .journal import Journal, Row
-from .limiter import RateLimiter
+from .. import _telemetry
+from .._retry import RetryPolicy
+from .batcher import MAX_WAIT, Batch, Batcher
+from .delivery import Delivery, SendOne
+from .journal import Journal, JournalOpener, JournalStore
 from .models import BulkResult, BulkStatus
-from .source import Job, Source, iterate, not_attempted
+from .options import CampaignOptions
+from .source import Source, iterate
 
-__all__ = ["CAMPAIGN_RETRIES", "Engine", "SendOne"]
+__all__ = ["Engine", "SendOne"]
 
 logger = logging.getLogger("velstack_async.bulk")
 
-#: Sends one message: ``(number in API format, text, sender, title)``.
-SendOne = Callable[[str, str, str, str | None], Awaitable[SmsSummary]]
 #: Receives each result; may return an awaitable.
 Emit = Callable[[BulkResult], Awaitable[Any] | None]
 
-#: Extra rounds (each a full transport call with its own retries) for a send
-#: that certainly was not processed.
-CAMPAIGN_RETRIES = 10
-_NEVER_PROCESSED = (ServiceUnavailableError, RateLimitError, APIConnectionError)
 _PROBLEMS = (BulkStatus.FAILED, BulkStatus.UNKNOWN)
 
 
@@ -61,18 +45,16 @@ class Engine:
     """One campaign: its settings, input, journal and stop state. `open`, `run`, `close`."""
 
     def __init__(
-        self, send: SendOne, policy: RetryPolicy, campaign: Campaign, recipients: object
+        self, send: SendOne, policy: RetryPolicy, campaign: CampaignOptions, recipients: object
     ) -> None:
         self._send = send
         self._policy = policy
         self._campaign = campaign
         self._items = iterate(recipients)
-        self._limiter = RateLimiter(campaign.rate_limit) if campaign.rate_limit else None
-        self._journal: Journal | None = None
-        #: The journal when it is durable: sends are recorded in it.
-        self._record: Journal | None = None
+        self._journal: JournalStore | None = None
         self._source: Source | None = None
-        self._stopped: anyio.Event | None = None
+        self._batcher: Batcher | None = None
+        self._delivery: Delivery | None = None
         self._fatal: BaseException | None = None
         self._closing = False
         self._problems = 0
@@ -85,23 +67,50 @@ class Engine:
         """Why the campaign stopped early, or None."""
         return None if self._source is None else self._source.stop_reason
 
+    @property
+    def delivery(self) -> Delivery:
+        assert self._delivery is not None
+        return self._delivery
+
     async def open(self) -> None:
         """Open the journal (or the temporary duplicate store)."""
         campaign = self._campaign
+        journal: JournalStore
         if campaign.journal is None:
             journal = Journal.temporary()
+        elif isinstance(campaign.journal, JournalOpener):
+            journal = await campaign.journal.open_journal(
+                campaign.identity, resend_unknown=campaign.resend_unknown
+            )
         else:
             journal = await Journal.open(
                 campaign.journal, campaign.identity, resend_unknown=campaign.resend_unknown
             )
         self._journal = journal
-        self._record = journal if journal.durable else None
         self._source = Source(self._items, campaign, journal)
-        self._stopped = anyio.Event()
+        self._batcher = Batcher(self._source, campaign.batch_size)
+        self._delivery = Delivery(
+            self._send,
+            self._policy,
+            campaign,
+            self._batcher,
+            journal if journal.durable else None,
+            self._stop,
+            lambda: self.stop_reason,
+        )
+
+    async def aclose(self) -> None:
+        """Close the journal: `close`, then its ``aclose()`` if it has one (shielded)."""
+        journal = self._journal
+        self.close()
+        aclose = getattr(journal, "aclose", None)
+        if aclose is not None:
+            with anyio.CancelScope(shield=True):
+                await aclose()
 
     def close(self) -> None:
         """Close the journal. Blocking but brief (a final commit); safe to call twice."""
-        journal, self._journal, self._record = self._journal, None, None
+        journal, self._journal, self._delivery = self._journal, None, None
         if journal is not None:
             journal.close()
 
@@ -113,11 +122,34 @@ class Engine:
         """
         self._closing = self._fatal is not None
         self._burst = self._workers = 0
-        async with anyio.create_task_group() as self._tg:
-            self._spawn(emit, limit)
+        self.delivery._last_accepted = time.monotonic()
+        async with anyio.create_task_group() as outer:
+            async with anyio.create_task_group() as self._tg:
+                self._spawn(emit, limit)
+                outer.start_soon(self._flush_stale, emit, limit)
+            outer.cancel_scope.cancel()
         self._tg = None
         if self._fatal is not None:
             raise self._fatal
+
+    async def _flush_stale(self, emit: Emit, limit: int | None) -> None:
+        """Hand out partial batches that waited long enough (the input may be slow).
+
+        A worker may be waiting for the input's next item meanwhile: one more
+        is started (up to ``concurrency``) when no worker is free to send them.
+        """
+        batcher = self._batcher
+        assert batcher is not None
+        while True:
+            await anyio.sleep(MAX_WAIT)
+            batcher.flush_stale()
+            if (
+                batcher.unclaimed
+                and self._workers < self._campaign.concurrency
+                and not self._closing
+                and self._tg is not None
+            ):
+                self._spawn(emit, limit)
 
     def _spawn(self, emit: Emit, limit: int | None) -> None:
         assert self._tg is not None
@@ -125,102 +157,36 @@ class Engine:
         self._tg.start_soon(self._worker, emit, limit)
 
     async def _worker(self, emit: Emit, limit: int | None) -> None:
-        source = self._source
-        assert source is not None
+        batcher = self._batcher
+        delivery = self._delivery
+        assert batcher is not None
+        assert delivery is not None
         try:
             while not self._closing:
-                item = await source.next()
+                item = await batcher.next()
                 if item is None:
                     return
-                if isinstance(item, Job):
+                if isinstance(item, Batch):
                     # Busy with a send: let another worker take the next one, up to the pool size.
                     if self._workers < self._campaign.concurrency and not self._closing:
                         self._spawn(emit, limit)
-                    result = await self._deliver(item)
+                    results = await delivery.deliver(item)
                 else:
-                    result = item
-                if self._fatal is not None:
-                    return
-                if result.status in _PROBLEMS:
-                    self._count_problem()
-                pending = emit(result)
-                if pending is not None:
-                    await pending
-                if limit is not None:
-                    self._burst += 1
-                    if self._burst >= limit:
-                        self._closing = True
+                    results = [item]
+                for result in results:
+                    if self._fatal is not None:
+                        return
+                    if result.status in _PROBLEMS:
+                        self._count_problem()
+                    pending = emit(result)
+                    if pending is not None:
+                        await pending
+                    if limit is not None:
+                        self._burst += 1
+                        if self._burst >= limit:
+                            self._closing = True
         except Exception as exc:
             self._fail(exc)
-
-    async def _deliver(self, job: Job) -> BulkResult:
-        """Send one job, retrying what certainly was not processed; record the outcome."""
-        source = self._source
-        assert source is not None
-        if source.stop_reason is not None:
-            return not_attempted(job.recipient, job.index, source.stop_reason)
-        journal = self._record
-        if journal is not None:
-            await journal.record(job.key, Row.ATTEMPTING)
-        campaign = self._campaign
-        last: VelstackError | None = None
-        for round_ in range(CAMPAIGN_RETRIES + 1):
-            if source.stop_reason is not None:
-                return await self._abandon(job, journal, last)
-            if self._limiter is not None:
-                await self._limiter.acquire()
-            try:
-                summary = await self._send(job.number, job.text, job.sender, campaign.title)
-            except VelstackError as exc:
-                if not exc.may_have_been_sent and isinstance(exc, _NEVER_PROCESSED):
-                    last = exc
-                    if round_ < CAMPAIGN_RETRIES:
-                        await self._backoff(round_)
-                    continue
-                return await self._finish(job, journal, exc)
-            if journal is not None:
-                await journal.record(job.key, Row.SENT, summary.message_id)
-            return BulkResult(job.recipient, BulkStatus.SENT, summary, index=job.index)
-        assert last is not None
-        self._stop(f"Velstack kept refusing sends ({type(last).__name__}: {last.message})")
-        return await self._finish(job, journal, last)
-
-    async def _finish(self, job: Job, journal: Journal | None, error: VelstackError) -> BulkResult:
-        """The result of a send that ended in ``error``; stop the campaign if it says so."""
-        if error.may_have_been_sent:
-            status, row = BulkStatus.UNKNOWN, Row.UNKNOWN
-        else:
-            status, row = BulkStatus.FAILED, Row.FAILED
-        if isinstance(error, InsufficientBalanceError):
-            self._stop(f"insufficient balance: {error.message}")
-        elif isinstance(error, AuthenticationError):
-            self._stop(f"authentication failed: {error.message}")
-        if journal is not None:
-            await journal.record(job.key, row)
-        return BulkResult(job.recipient, status, None, error, reason=error.message, index=job.index)
-
-    async def _abandon(
-        self, job: Job, journal: Journal | None, last: VelstackError | None
-    ) -> BulkResult:
-        """The campaign stopped before this job's (next) send: nothing was processed."""
-        reason = self.stop_reason or ""
-        if last is None:
-            if journal is not None:
-                await journal.record(job.key, Row.QUEUED)
-            return not_attempted(job.recipient, job.index, reason)
-        if journal is not None:
-            await journal.record(job.key, Row.FAILED)
-        reason = f"{last.message} (not retried: campaign stopped: {reason})"
-        return BulkResult(
-            job.recipient, BulkStatus.FAILED, None, last, reason=reason, index=job.index
-        )
-
-    async def _backoff(self, round_: int) -> None:
-        """Wait before another round; cut short when the campaign stops."""
-        if is_testing() or self._stopped is None:
-            return
-        with anyio.move_on_after(self._policy.backoff(round_)):
-            await self._stopped.wait()
 
     def _count_problem(self) -> None:
         self._problems += 1
@@ -235,8 +201,9 @@ class Engine:
             return
         source.stop_reason = reason
         logger.warning("bulk campaign stopping: %s", reason)
-        if self._stopped is not None:
-            self._stopped.set()
+        _telemetry.stopped(reason)
+        if self._delivery is not None:
+            self._delivery.stopped.set()
 
     def _fail(self, exc: BaseException) -> None:
         if self._fatal is None:

@@ -1,13 +1,31 @@
-"""What a message will cost, counted locally (no request)."""
+"""What a message will cost, counted locally (no request), with and without smart encoding."""
 
 from __future__ import annotations
 
-from attrs import frozen
+from attrs import Factory, field, frozen
 
+from .._encoding import Ucs2Character, smart_encode, ucs2_characters
 from .._exceptions import InvalidInputError
 from .._segments import Encoding, count_segments
 
-__all__ = ["Estimate", "estimate"]
+__all__ = ["MAX_LISTED", "Estimate", "MessageCost", "estimate"]
+
+#: At most this many UCS-2-forcing characters are listed in an estimate.
+MAX_LISTED = 100
+
+
+@frozen
+class MessageCost:
+    """The encoding, size, segments and credits of one version of a message."""
+
+    encoding: Encoding
+    characters: int
+    segments: int
+    credits: int
+
+
+def _own_cost(estimate: Estimate) -> MessageCost:
+    return MessageCost(estimate.encoding, estimate.characters, estimate.segments, estimate.credits)
 
 
 @frozen
@@ -16,7 +34,15 @@ class Estimate:
 
     ``characters`` counts GSM-7 septets (extension characters such as ``€`` or
     ``{`` count twice) or UCS-2 code units; ``credits`` is ``segments`` times
-    the number of recipients (one credit per segment per recipient).
+    the number of recipients (one credit per segment per recipient). These
+    figures are for the text that is sent: smart-encoded when
+    ``smart_encoding`` is True.
+
+    ``before`` is the text as given, ``after`` the text smart encoding would
+    send (``saved_credits`` is the difference, whether or not smart encoding
+    is on), and ``ucs2_characters`` lists the characters of the text as given
+    that force UCS-2, with their positions (at most `MAX_LISTED`). Equality
+    compares the figures of the text that is sent.
     """
 
     encoding: Encoding
@@ -24,19 +50,42 @@ class Estimate:
     segments: int
     recipients: int
     credits: int
+    smart_encoding: bool = field(default=False, eq=False)
+    before: MessageCost = field(default=Factory(_own_cost, takes_self=True), eq=False)
+    after: MessageCost = field(default=Factory(_own_cost, takes_self=True), eq=False)
+    ucs2_characters: tuple[Ucs2Character, ...] = field(default=(), eq=False)
+
+    @property
+    def saved_credits(self) -> int:
+        """Credits smart encoding saves on this message (0 when it changes nothing)."""
+        return self.before.credits - self.after.credits
 
 
-def estimate(message: str, recipients: int = 1) -> Estimate:
+def _cost(text: str, recipients: int) -> MessageCost:
+    info = count_segments(text)
+    return MessageCost(info.encoding, info.characters, info.segments, info.segments * recipients)
+
+
+def estimate(message: str, recipients: int = 1, *, smart_encoding: bool = False) -> Estimate:
     """Count the segments of ``message`` and the credits to send it to ``recipients`` numbers."""
     if not isinstance(message, str):
         raise InvalidInputError(f"message must be a str, not {type(message).__name__}")
     if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 0:
         raise InvalidInputError("recipients must be an int >= 0 (how many numbers)")
-    info = count_segments(message)
+    if not isinstance(smart_encoding, bool):
+        raise InvalidInputError(f"smart_encoding must be True or False, got {smart_encoding!r}")
+    before = _cost(message, recipients)
+    encoded = smart_encode(message)
+    after = before if encoded is message else _cost(encoded, recipients)
+    sent = after if smart_encoding else before
     return Estimate(
-        encoding=info.encoding,
-        characters=info.characters,
-        segments=info.segments,
+        encoding=sent.encoding,
+        characters=sent.characters,
+        segments=sent.segments,
         recipients=recipients,
-        credits=info.segments * recipients,
+        credits=sent.credits,
+        smart_encoding=smart_encoding,
+        before=before,
+        after=after,
+        ucs2_characters=ucs2_characters(message, MAX_LISTED) if before.encoding == "UCS-2" else (),
     )

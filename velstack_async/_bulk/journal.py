@@ -27,12 +27,21 @@ import enum
 import hashlib
 import os
 import sqlite3
+from typing import Protocol, runtime_checkable
 
 import anyio
 
 from .._exceptions import InvalidInputError, JournalError
 
-__all__ = ["Journal", "JournalError", "Row", "Verdict", "campaign_id"]
+__all__ = [
+    "Journal",
+    "JournalError",
+    "JournalOpener",
+    "JournalStore",
+    "Row",
+    "Verdict",
+    "campaign_id",
+]
 
 FORMAT = "velstack-bulk-journal/1"
 _CACHE_KIB = 2048
@@ -61,6 +70,43 @@ def campaign_id(message: str | None, sender: str) -> str:
     """What identifies a campaign in its journal: a hash of its template and sender."""
     text = f"{message if message is not None else ''}\0{sender}"
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class JournalStore(Protocol):
+    """An open journal as the engine uses it: the SQLite `Journal`, or another store."""
+
+    #: True: outcomes are recorded (resume); False: duplicate detection only.
+    durable: bool
+
+    async def aclassify(self, keys: list[int]) -> list[Verdict]:
+        """Mark ``keys`` seen in this run and say what to do with each."""
+        ...
+
+    async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None:
+        """Set ``(state, message_id, key)`` rows at once; return once they are durable."""
+        ...
+
+    async def record(self, key: int, state: Row, message_id: str | None = None) -> None:
+        """Set one row; return once it is durable."""
+        ...
+
+    def close(self) -> None:
+        """Flush and close (synchronous, idempotent). An ``async aclose()``, if any, follows."""
+        ...
+
+
+@runtime_checkable
+class JournalOpener(Protocol):
+    """What ``journal=`` takes besides a path: opens a `JournalStore` for one campaign run.
+
+    ``campaign`` is `CampaignOptions.identity`; a journal of another campaign is
+    refused (`InvalidInputError`); a new run turns rows left attempting into unknown.
+    ``velstack_async.distributed.RedisJournal`` is one.
+    """
+
+    async def open_journal(self, campaign: str, *, resend_unknown: bool) -> JournalStore:
+        """Start a run of ``campaign`` and return the open journal."""
+        ...
 
 
 _SCHEMA = (
@@ -161,7 +207,11 @@ class Journal:
 
     async def record(self, key: int, state: Row, message_id: str | None = None) -> None:
         """Set ``key``'s state and return once that is durable (grouped with other workers')."""
-        self._pending.append((state, message_id, key))
+        await self.record_many([(state, message_id, key)])
+
+    async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None:
+        """Set several ``(state, message_id, key)`` rows in one commit; return once durable."""
+        self._pending.extend(rows)
         self._queued += 1
         seq = self._queued
         while self._committed < seq:

@@ -1,4 +1,4 @@
-"""The campaign's rate limit: one schedule of send slots shared by every worker."""
+"""The campaign's fixed rate limits: one schedule of send slots shared by every worker."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    """At most ``rate`` sends per second across all workers, evenly spaced.
+    """At most ``rate`` units (messages or requests) per second across all workers, spaced.
 
-    Each `acquire` books the next free slot (``1 / rate`` seconds after the
-    previous one) and sleeps until it. A slot left unused does not pile up:
-    after an idle spell the schedule restarts from now, so there is no burst.
+    Each `acquire` books the next free slot (``n / rate`` seconds after the
+    previous one, for ``n`` units) and sleeps until it. A slot left unused does
+    not pile up: after an idle spell the schedule restarts from now, so there
+    is no burst.
     """
 
     __slots__ = ("_interval", "_next")
@@ -21,9 +22,9 @@ class RateLimiter:
         self._interval = 1.0 / rate
         self._next = 0.0
 
-    async def acquire(self) -> None:
+    async def acquire(self, n: int = 1) -> None:
         now = anyio.current_time()
         slot = self._next if self._next > now else now
-        self._next = slot + self._interval
+        self._next = slot + self._interval * n
         if slot > now:
             await anyio.sleep(slot - now)

@@ -95,7 +95,19 @@ class BulkReport:
     most ``keep_unsent`` of them (``unsent_omitted`` counts the rest); the
     counts are always exact. ``stopped_reason`` says why the campaign stopped
     early (insufficient balance, authentication, ``max_failures``), or is None.
-    ``messages_per_second`` is ``sent / elapsed``.
+    ``messages_per_second`` is ``sent / elapsed``. ``credit_used`` adds each
+    request's ``credit_used`` once (a batch's results share one summary).
+
+    ``requests`` counts the send requests made, retries and splits included
+    (about ``sent / batch_size`` on a healthy service). ``throttled`` counts
+    the 429 and 503 answers met; ``settled_rate`` is the request rate
+    (requests per second, over all workers) the campaign slowed to after
+    them, None if it was never throttled.
+
+    ``unknown_stale`` counts the ``unknown`` results (included in ``unknown``)
+    whose request met a `StaleConnectionError`: the server closed a reused
+    keep-alive connection before answering, so they were almost certainly not
+    processed and are safe to resend after a check (``resend_unknown=True``).
     """
 
     total: int
@@ -111,6 +123,10 @@ class BulkReport:
     stopped_reason: str | None
     unsent: tuple[BulkResult, ...] = field(repr=lambda v: f"<{len(v)} results>")
     unsent_omitted: int = 0
+    requests: int = 0
+    throttled: int = 0
+    settled_rate: float | None = None
+    unknown_stale: int = 0
 
     def count(self, status: BulkStatus | str) -> int:
         """The number of results with ``status``."""

@@ -6,10 +6,11 @@ import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
+from .. import _telemetry
 from .._retry import RetryPolicy
-from .campaign import Campaign
 from .engine import Engine, SendOne
 from .models import BulkReport, BulkResult
+from .options import CampaignOptions
 from .report import ReportBuilder
 
 __all__ = ["OnResult", "send_bulk", "stream_bulk"]
@@ -23,12 +24,14 @@ MAX_BURST = 16
 async def send_bulk(
     send: SendOne,
     policy: RetryPolicy,
-    campaign: Campaign,
+    campaign: CampaignOptions,
     recipients: object,
     on_result: OnResult | None,
+    telemetry: _telemetry.Telemetry | None = None,
 ) -> BulkReport:
     """Run the whole campaign in one pass of the worker pool; return its report."""
     engine = Engine(send, policy, campaign, recipients)
+    trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
     add = report.add
     if on_result is None:
@@ -41,19 +44,27 @@ async def send_bulk(
             return pending if inspect.isawaitable(pending) else None
 
     await engine.open()
+    delivery = engine.delivery
     try:
-        await engine.run(emit)
+        with _telemetry.running(trace, lambda: engine.stop_reason):
+            await engine.run(_telemetry.counting(trace, emit))
     finally:
-        engine.close()
-    return report.build(engine.stop_reason)
+        await engine.aclose()
+    return report.build(
+        engine.stop_reason,
+        requests=delivery.requests,
+        throttled=delivery.pacer.throttled,
+        settled_rate=delivery.pacer.settled_rate,
+    )
 
 
 async def stream_bulk(
     send: SendOne,
     policy: RetryPolicy,
-    campaign: Campaign,
+    campaign: CampaignOptions,
     recipients: object,
     on_result: OnResult | None,
+    telemetry: _telemetry.Telemetry | None = None,
 ) -> AsyncGenerator[BulkResult, None]:
     """Run the campaign in bursts of results; yield them between bursts.
 
@@ -66,12 +77,14 @@ async def stream_bulk(
     little throughput.
     """
     engine = Engine(send, policy, campaign, recipients)
+    trace = _telemetry.campaign_trace(telemetry, "stream_bulk", campaign)
     burst = campaign.concurrency
     results: list[BulkResult] = []
     await engine.open()
     try:
         while True:
-            await engine.run(results.append, burst)
+            with _telemetry.running(trace):  # not across a yield: per burst
+                await engine.run(_telemetry.counting(trace, results.append), burst)
             burst = min(2 * burst, MAX_BURST * campaign.concurrency)
             if not results:
                 return
@@ -83,4 +96,5 @@ async def stream_bulk(
                         await pending
                 yield result
     finally:
-        engine.close()
+        _telemetry.finish(trace, engine.stop_reason)
+        await engine.aclose()

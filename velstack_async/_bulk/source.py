@@ -15,11 +15,12 @@ from typing import Any
 import anyio
 
 from .. import _validation as check
+from .._encoding import smart_encode
 from .._exceptions import InvalidInputError
-from .._phone import InvalidNumber, normalize, to_api_format
-from .campaign import Campaign
-from .journal import Journal, Verdict
+from .._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
+from .journal import JournalStore, Verdict
 from .models import BulkMessage, BulkResult, BulkStatus
+from .options import CampaignOptions
 from .template import Template, TemplateError
 
 __all__ = ["Job", "Recipients", "Source"]
@@ -28,6 +29,8 @@ Recipients = Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage]
 
 #: Input items read and prepared at a time (one journal round trip per batch).
 BATCH = 64
+#: Seconds an async input is read for before what came is handed on.
+READ_WAIT = 0.05
 _NO_FIELDS: Mapping[str, Any] = {}
 
 
@@ -69,11 +72,17 @@ class Source:
     """Hands workers the next `Job` or ready-made `BulkResult`, in input order."""
 
     def __init__(
-        self, items: Iterator[Any] | AsyncIterator[Any], campaign: Campaign, journal: Journal
+        self,
+        items: Iterator[Any] | AsyncIterator[Any],
+        campaign: CampaignOptions,
+        journal: JournalStore,
     ) -> None:
         self._items = items
         self._campaign = campaign
         self._journal = journal
+        #: Resolved by the caller (the client's default region when the options have none).
+        self._region = campaign.region or DEFAULT_REGION
+        self._allow_blank = campaign.allow_blank_fields
         self._ready: deque[Job | BulkResult] = deque()
         # No checkpoint when uncontended: a refill from a sync input with the temporary
         # journal never waits, so it completes before any other worker looks.
@@ -92,6 +101,19 @@ class Source:
                 if not self._ready and not self._exhausted:
                     await self._refill()
         return self._ready.popleft()
+
+    async def take(self) -> list[Job | BulkResult]:
+        """Every job and result prepared so far (reading more first if none); [] at the end."""
+        await self.next_ready()
+        ready, self._ready = self._ready, deque()
+        return list(ready)
+
+    async def next_ready(self) -> None:
+        """Return once something is prepared or the input is exhausted."""
+        while not self._ready and not self._exhausted:
+            async with self._lock:
+                if not self._ready and not self._exhausted:
+                    await self._refill()
 
     async def _refill(self) -> None:
         start = self._index
@@ -117,9 +139,13 @@ class Source:
         items = self._items
         batch: list[Any] = []
         if isinstance(items, AsyncIterator):
+            # A slow input is handed on as it comes: what arrived within READ_WAIT.
+            deadline = anyio.current_time() + READ_WAIT
             try:
                 while len(batch) < BATCH:
                     batch.append(await items.__anext__())
+                    if anyio.current_time() >= deadline:
+                        break
             except StopAsyncIteration:
                 self._exhausted = True
         else:
@@ -151,19 +177,21 @@ class Source:
             reason = f"recipient must be a str, not {type(recipient).__name__}"
             return _skipped(str(recipient), index, reason, InvalidInputError(reason))
         try:
-            e164 = normalize(recipient.strip(), campaign.region)
+            e164 = normalize(recipient.strip(), self._region)
         except InvalidNumber as exc:
             return _skipped(recipient, index, str(exc), InvalidInputError(f"recipient: {exc}"))
         if template is None:
             return _failed(recipient, index, "no message: pass message= or BulkMessage(message=)")
         try:
-            text = template.render(fields)
+            text = template.render(fields, allow_blank=self._allow_blank)
             if sender is not None:
                 sender = check.sender(sender)
         except (TemplateError, InvalidInputError) as exc:
             return _failed(recipient, index, str(exc))
         if not text.strip():
             return _failed(recipient, index, "the message is empty once its template is filled")
+        if campaign.smart_encoding:
+            text = smart_encode(text)
         number = to_api_format(e164)
         return Job(index, recipient, int(e164[1:]), number, text, sender or campaign.sender)
 

@@ -2,7 +2,11 @@
 
 ``"Hi {first_name}, your code is {code}"`` is rendered with
 ``str.format_map(fields)``; ``{{`` and ``}}`` stand for literal braces. Only
-named placeholders are allowed (``{0}`` and ``{}`` have nothing to fill them).
+named placeholders are allowed (``{0}`` and ``{}`` have nothing to fill them),
+without conversions (``{name!r}`` would send ``'Ama'`` with its quotes), without
+placeholders nested in a format spec (``{code:>{width}}``) and without private
+attributes (``{user._secret}``). A field that is missing, None or blank fails
+that recipient (``"Hi "`` is not a message) unless blanks are allowed.
 """
 
 from __future__ import annotations
@@ -16,10 +20,34 @@ from .._redact import mask_digits
 __all__ = ["Template", "TemplateError"]
 
 _FORMATTER = string.Formatter()
+_BRACES = "(write {{ and }} for literal braces)"
 
 
 class TemplateError(ValueError):
     """A template that cannot be parsed, or cannot be filled for one recipient."""
+
+
+def _check_placeholder(name: str, spec: str, conversion: str | None) -> str:
+    """The top-level field name of one placeholder; `TemplateError` if it is not allowed."""
+    top = name.partition(".")[0].partition("[")[0]
+    if not top or top.isdigit():
+        raise TemplateError(
+            "message template: use named placeholders such as {first_name}, "
+            f"not {{}} or {{0}} {_BRACES}"
+        )
+    if conversion is not None:
+        raise TemplateError(
+            f"message template: {{{name}!{conversion}}}: conversions are not allowed in "
+            f"placeholders, write {{{top}}}"
+        )
+    if "{" in spec or "}" in spec:
+        raise TemplateError(
+            f"message template: {{{name}:{spec}}}: a format spec must not contain "
+            f"placeholders {_BRACES}"
+        )
+    if any(part.startswith("_") for part in name.replace("[", ".").split(".")[1:]):
+        raise TemplateError(f"message template: {{{name}}}: private attributes are not allowed")
+    return top
 
 
 class Template:
@@ -30,22 +58,13 @@ class Template:
     def __init__(self, source: str) -> None:
         names: list[str] = []
         try:
-            for _, name, _, _ in _FORMATTER.parse(source):
-                if name is None:
-                    continue
-                top = name.partition(".")[0].partition("[")[0]
-                if not top or top.isdigit():
-                    raise TemplateError(
-                        "message template: use named placeholders such as {first_name}, "
-                        "not {} or {0} (write {{ and }} for literal braces)"
-                    )
-                names.append(top)
+            for _, name, spec, conversion in _FORMATTER.parse(source):
+                if name is not None:
+                    names.append(_check_placeholder(name, spec or "", conversion))
         except ValueError as exc:
             if isinstance(exc, TemplateError):
                 raise
-            raise TemplateError(
-                f"message template: {exc} (write {{{{ and }}}} for literal braces)"
-            ) from None
+            raise TemplateError(f"message template: {exc} {_BRACES}") from None
         self._source = source
         self._names = tuple(dict.fromkeys(names))
         # A template without placeholders renders the same for everyone: once.
@@ -56,18 +75,39 @@ class Template:
         """The placeholder names, in order of first use."""
         return self._names
 
-    def render(self, fields: Mapping[str, Any]) -> str:
-        """The message for one recipient; `TemplateError` when ``fields`` cannot fill it."""
+    @property
+    def static(self) -> bool:
+        """Whether the template has no placeholder (every recipient gets the same text)."""
+        return self._static is not None
+
+    def render(self, fields: Mapping[str, Any], *, allow_blank: bool = False) -> str:
+        """The message for one recipient; `TemplateError` when ``fields`` cannot fill it.
+
+        A field that is missing, None or a blank string is an error unless
+        ``allow_blank`` (then None and blanks render as ``""``).
+        """
         if self._static is not None:
             return self._static
+        missing = [n for n in self._names if n not in fields]
+        if missing:
+            listed = ", ".join(repr(n) for n in missing)
+            raise TemplateError(f"missing template field(s) {listed}")
+        blank = [n for n in self._names if _is_blank(fields[n])]
+        if blank:
+            if not allow_blank:
+                listed = ", ".join(repr(n) for n in blank)
+                raise TemplateError(
+                    f"blank template field(s) {listed} (allow_blank_fields=True sends them as '')"
+                )
+            fields = {**fields, **dict.fromkeys((n for n in blank if fields[n] is None), "")}
         try:
             return self._source.format_map(fields)
         except Exception as exc:
-            missing = [n for n in self._names if n not in fields]
-            if missing:
-                listed = ", ".join(repr(n) for n in missing)
-                raise TemplateError(f"missing template field(s) {listed}") from None
             # Messages from format() name types and specs, not values; mask digits anyway.
             raise TemplateError(
                 f"template field error: {mask_digits(f'{type(exc).__name__}: {exc}')}"
             ) from None
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

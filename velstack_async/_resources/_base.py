@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from .._phone import DEFAULT_REGION
-from .._transport import Transport
+from .._requester import Requester
 
 
 class Resource:
-    """Shared constructor: a resource holds the transport and the default phone region."""
+    """Shared constructor: a resource holds the requester and the default phone region."""
 
-    def __init__(self, transport: Transport, *, region: str = DEFAULT_REGION) -> None:
-        self._transport = transport
+    def __init__(self, requester: Requester, *, region: str = DEFAULT_REGION) -> None:
+        self._requester = requester
         self._region = region

@@ -27,16 +27,16 @@ class AsyncContacts(Resource):
             "phone_number": check.phone("phone_number", phone_number, self._region),
         }
         body.update(self._names(first_name, last_name, email_address))
-        return await self._transport.request(
+        return await self._requester.request(
             "POST", "/api/contact", body=body, parse=_parsing.contact, once=True
         )
 
     async def list(self, *, group_id: str | None = None) -> list[Contact]:
         """Every contact of the account, or of one group when ``group_id`` is given."""
         if group_id is None:
-            return await self._transport.request("GET", "/api/contact", parse=_parsing.contacts)
+            return await self._requester.request("GET", "/api/contact", parse=_parsing.contacts)
         group_id = check.resource_id("group_id", group_id)
-        return await self._transport.request(
+        return await self._requester.request(
             "GET", f"/api/contact/{group_id}", parse=_parsing.contacts
         )
 
@@ -56,14 +56,14 @@ class AsyncContacts(Resource):
             body["phone_number"] = check.phone("phone_number", phone_number, self._region)
         if not body:
             raise InvalidInputError("update needs at least one field to change")
-        await self._transport.request(
+        await self._requester.request(
             "PUT", f"/api/contact/{contact_id}", body=body, parse=_parsing.nothing
         )
 
     async def delete(self, contact_id: str) -> None:
         """Delete a contact."""
         contact_id = check.resource_id("contact_id", contact_id)
-        await self._transport.request(
+        await self._requester.request(
             "DELETE", f"/api/contact/{contact_id}", parse=_parsing.nothing
         )
 

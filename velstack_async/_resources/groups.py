@@ -11,17 +11,17 @@ class AsyncGroups(Resource):
 
     async def list(self) -> list[Group]:
         """Every group of the account."""
-        return await self._transport.request("GET", "/api/group", parse=_parsing.groups)
+        return await self._requester.request("GET", "/api/group", parse=_parsing.groups)
 
     async def get(self, group_id: str) -> Group:
         """One group by id; `NotFoundError` if there is none."""
         group_id = check.resource_id("group_id", group_id)
-        return await self._transport.request("GET", f"/api/group/{group_id}", parse=_parsing.group)
+        return await self._requester.request("GET", f"/api/group/{group_id}", parse=_parsing.group)
 
     async def create(self, *, name: str) -> Group:
         """Create a group named ``name``."""
         body = {"group_name": check.text("name", name)}
-        return await self._transport.request(
+        return await self._requester.request(
             "POST", "/api/group", body=body, parse=_parsing.group, once=True
         )
 
@@ -29,11 +29,11 @@ class AsyncGroups(Resource):
         """Rename a group."""
         group_id = check.resource_id("group_id", group_id)
         body = {"group_new_name": check.text("name", name)}
-        await self._transport.request(
+        await self._requester.request(
             "PUT", f"/api/group/{group_id}", body=body, parse=_parsing.nothing
         )
 
     async def delete(self, group_id: str) -> None:
         """Delete a group and its contacts."""
         group_id = check.resource_id("group_id", group_id)
-        await self._transport.request("DELETE", f"/api/group/{group_id}", parse=_parsing.nothing)
+        await self._requester.request("DELETE", f"/api/group/{group_id}", parse=_parsing.nothing)

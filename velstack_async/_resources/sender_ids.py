@@ -15,6 +15,6 @@ class AsyncSenderIds(Resource):
             "purpose": check.text("purpose", purpose),
             "sender_id": check.sender(sender_id, "sender_id"),
         }
-        return await self._transport.request(
+        return await self._requester.request(
             "POST", "/api/sender/id", body=body, parse=_parsing.sender_id, once=True
         )

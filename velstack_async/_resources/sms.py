@@ -3,14 +3,25 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from typing import Any
+
+import attrs
 
 from .. import _bulk, _parsing
 from .. import _validation as check
-from .._bulk import BulkMessage, BulkReport, BulkResult, Estimate
+from .._bulk import BulkMessage, BulkReport, BulkResult, Estimate, JournalOpener
+from .._encoding import checked_flag, smart_encode
+from .._exceptions import InvalidInputError
 from .._models import SmsSummary
-from .._transport import Transport
+from .._requester import Requester
 from ._base import Resource
 
 
@@ -18,19 +29,30 @@ class AsyncSms(Resource):
     """Quick SMS (to numbers) and group SMS (to a group's contacts)."""
 
     async def send(
-        self, *, recipient: str, message: str, sender: str, title: str | None = None
+        self,
+        *,
+        recipient: str,
+        message: str,
+        sender: str,
+        title: str | None = None,
+        smart_encoding: bool = False,
     ) -> SmsSummary:
         """Send ``message`` to ``recipient`` (one number, or several separated by commas).
 
         Numbers are checked and normalised before the request (``+233205550368``
         and ``233 20 555 0368`` are sent as ``0205550368``). Never retried once
         Velstack may have accepted it: such an error has ``may_have_been_sent``.
+        ``smart_encoding=True`` replaces Unicode look-alikes (curly quotes,
+        dashes, no-break spaces...) with GSM-7 characters when that makes the
+        message GSM-7 (README, "Smart encoding"); `estimate` shows what it saves.
         """
         sender = check.sender(sender)
         recipient = check.recipients(recipient, self._region)
         message = check.text("message", message)
+        if checked_flag(smart_encoding):
+            message = smart_encode(message)
         title = check.optional_text("title", title)
-        return await _quick_sms(self._transport, recipient, message, sender, title)
+        return await _quick_sms(self._requester, recipient, message, sender, title)
 
     async def send_group(
         self, *, group_id: str, message: str, sender: str, title: str | None = None
@@ -43,7 +65,7 @@ class AsyncSms(Resource):
         }
         if check.optional_text("title", title) is not None:
             body["title"] = title
-        return await self._transport.request(
+        return await self._requester.request(
             "POST", "/api/group/sms", body=body, parse=_parsing.sms_summary, once=True
         )
 
@@ -55,13 +77,18 @@ class AsyncSms(Resource):
         sender: str,
         title: str | None = None,
         concurrency: int = 32,
+        batch_size: int = _bulk.DEFAULT_BATCH_SIZE,
         rate_limit: float | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        request_rate_limit: float | None = None,
+        journal: str | os.PathLike[str] | JournalOpener | None = None,
         on_result: Callable[[BulkResult], object] | None = None,
         resend_unknown: bool = False,
         max_failures: int | None = None,
         region: str | None = None,
         keep_unsent: int | None = _bulk.DEFAULT_KEEP_UNSENT,
+        allow_blank_fields: bool = False,
+        stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
+        smart_encoding: bool = False,
     ) -> BulkReport:
         """Send a campaign: ``message`` to every recipient, each at most once; return the report.
 
@@ -69,46 +96,45 @@ class AsyncSms(Resource):
         `BulkMessage` items, read lazily (a generator of millions is fine).
         ``message`` is a ``str.format`` template filled from each
         `BulkMessage`'s ``fields`` (``"Hi {first_name}"``; ``{{`` for a literal
-        brace); a missing field fails that recipient only. Numbers are
+        brace); a missing, None or blank field fails that recipient only
+        (``allow_blank_fields=True`` sends blanks as ``""``). Numbers are
         normalised (``region``: the client's default region unless given);
         the same number in another format is sent once (the rest ``skipped``,
         reason ``"duplicate"``) and an invalid number is ``skipped``.
 
         At most ``concurrency`` requests are in flight, at most ``rate_limit``
-        messages per second start (None: no limit); a 429 pauses every
-        worker. Sends that certainly were not processed (503, 429, no
-        connection) are retried with backoff; one that may have been
-        processed is ``unknown`` and never repeated. Insufficient balance or
-        a rejected API key stops the campaign (in-flight sends finish, the
-        rest are ``not_attempted``, ``report.stopped_reason`` says why), as
-        does reaching ``max_failures`` failed or unknown results.
+        messages and ``request_rate_limit`` requests per second start (None:
+        no limit); a 429 pauses every worker, and 429s and runs of 503s
+        slow the whole campaign to the rate Velstack sustains (never a
+        failure). Requests that certainly were not processed (503, 429, no
+        connection) are sent again; one that may have been processed makes
+        its recipients ``unknown``, never repeated. Insufficient balance or a
+        rejected API key stops the campaign (in-flight sends finish, the rest
+        are ``not_attempted``, ``report.stopped_reason`` says why), as does
+        reaching ``max_failures`` failed or unknown results, or
+        ``stall_timeout`` seconds in which Velstack accepted nothing.
 
-        ``journal`` is a file path: each outcome is recorded durably before
+        Up to ``batch_size`` recipients whose text, sender and title are
+        equal go in one request (1: one request per recipient); a number
+        missing from the answer's ``recipients`` is ``failed``, never resent.
+        The trade-off: a kill or a dropped connection leaves at most
+        ``concurrency x batch_size`` recipients ``unknown`` (``concurrency``
+        with ``batch_size=1``, the choice for very cautious senders).
+        ``smart_encoding=True``
+        replaces Unicode look-alikes (curly quotes, dashes, ellipses) in each
+        rendered message with GSM-7 characters when that makes it GSM-7.
+
+        ``journal`` is a file path (or a journal object such as
+        ``velstack_async.distributed.RedisJournal``): each outcome is recorded durably before
         it is reported, and rerunning the same campaign (same message
         template and sender) with the same journal skips recipients already
         sent or unknown (``resend_unknown=True`` sends unknown ones again).
         ``on_result`` is called (or awaited) with each result as it finishes.
         The report keeps at most ``keep_unsent`` non-sent results (None: all).
+        The keywords are checked into a `CampaignOptions`: see `send_campaign`.
         """
-        campaign = _bulk.make_campaign(
-            message=message,
-            sender=sender,
-            title=title,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            journal=journal,
-            resend_unknown=resend_unknown,
-            max_failures=max_failures,
-            region=region or self._region,
-            keep_unsent=keep_unsent,
-        )
-        return await _bulk.send_bulk(
-            self._send_one(campaign.concurrency),
-            self._transport.policy,
-            campaign,
-            recipients,
-            on_result,
-        )
+        options = _bulk.CampaignOptions.from_keywords(locals())
+        return await self.send_campaign(recipients, options, on_result=on_result)
 
     async def stream_bulk(
         self,
@@ -118,12 +144,17 @@ class AsyncSms(Resource):
         sender: str,
         title: str | None = None,
         concurrency: int = 32,
+        batch_size: int = _bulk.DEFAULT_BATCH_SIZE,
         rate_limit: float | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        request_rate_limit: float | None = None,
+        journal: str | os.PathLike[str] | JournalOpener | None = None,
         on_result: Callable[[BulkResult], object] | None = None,
         resend_unknown: bool = False,
         max_failures: int | None = None,
         region: str | None = None,
+        allow_blank_fields: bool = False,
+        stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
+        smart_encoding: bool = False,
     ) -> AsyncIterator[BulkResult]:
         """Send a campaign like `send_bulk`, yielding each `BulkResult` as it finishes.
 
@@ -134,46 +165,110 @@ class AsyncSms(Resource):
         further message is sent and the journal is consistent. Arguments are
         checked when iteration starts.
         """
-        campaign = _bulk.make_campaign(
-            message=message,
-            sender=sender,
-            title=title,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            journal=journal,
-            resend_unknown=resend_unknown,
-            max_failures=max_failures,
-            region=region or self._region,
-            keep_unsent=0,
-        )
-        stream = _bulk.stream_bulk(
-            self._send_one(campaign.concurrency),
-            self._transport.policy,
-            campaign,
+        options = _bulk.CampaignOptions.from_keywords(locals())
+        stream = self._stream(recipients, options, on_result)
+        async with contextlib.aclosing(stream):  # closing this one closes it, and its journal
+            async for result in stream:
+                yield result
+
+    async def send_campaign(
+        self,
+        recipients: Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage],
+        options: _bulk.CampaignOptions,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+    ) -> BulkReport:
+        """`send_bulk` with its settings already checked into a `CampaignOptions`.
+
+        ``CampaignOptions(message="Hi", sender="SHOP", batch_size=50)`` takes
+        the keywords of `send_bulk` (but ``on_result``) and checks them once;
+        build it where the settings come from (a CLI, a config file) and pass
+        it here.
+        """
+        options = self._resolve(options)
+        return await _bulk.send_bulk(
+            self._send_one(options.concurrency),
+            self._requester.policy,
+            options,
             recipients,
             on_result,
+            telemetry=self._requester.telemetry,
+        )
+
+    async def stream_campaign(
+        self,
+        recipients: Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage],
+        options: _bulk.CampaignOptions,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+    ) -> AsyncIterator[BulkResult]:
+        """`stream_bulk` with its settings in a `CampaignOptions` (``keep_unsent`` unused)."""
+        options = self._resolve(options)
+        stream = _bulk.stream_bulk(
+            self._send_one(options.concurrency),
+            self._requester.policy,
+            options,
+            recipients,
+            on_result,
+            telemetry=self._requester.telemetry,
         )
         async with contextlib.aclosing(stream):  # closing this one closes it, and its journal
             async for result in stream:
                 yield result
 
-    def estimate(self, message: str, recipients: int = 1) -> Estimate:
+    def estimate(
+        self, message: str, recipients: int = 1, *, smart_encoding: bool = False
+    ) -> Estimate:
         """Segments, encoding and credits of ``message`` for ``recipients`` numbers (no request).
 
         GSM-7 holds 160 characters in one segment (153 each when split),
         UCS-2 (any character outside GSM-7, such as most emoji) 70 (67);
         ``^{}[]~|€\\`` count twice. Estimate a filled-in message, not a template.
+        The result also gives the figures before and after smart encoding and
+        the characters that force UCS-2, with their positions;
+        ``smart_encoding=True`` makes the main figures those after it.
         """
-        return _bulk.estimate(message, recipients)
+        return _bulk.estimate(message, recipients, smart_encoding=smart_encoding)
+
+    def _stream(
+        self,
+        recipients: Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage],
+        options: _bulk.CampaignOptions,
+        on_result: Callable[[BulkResult], object] | None,
+    ) -> AsyncGenerator[BulkResult, None]:
+        options = self._resolve(options)
+        send = self._send_one(options.concurrency)
+        return _bulk.stream_bulk(
+            send,
+            self._requester.policy,
+            options,
+            recipients,
+            on_result,
+            telemetry=self._requester.telemetry,
+        )
+
+    def _resolve(self, options: _bulk.CampaignOptions) -> _bulk.CampaignOptions:
+        """``options`` with the client's default region filled in; checks its type."""
+        if not isinstance(options, _bulk.CampaignOptions):
+            raise InvalidInputError(
+                f"options must be a CampaignOptions, not {type(options).__name__}"
+            )
+        return options if options.region else attrs.evolve(options, region=self._region)
 
     def _send_one(self, concurrency: int) -> _bulk.SendOne:
-        """The engine's single send, on a pool sized for ``concurrency`` requests in flight."""
-        self._transport.reserve_connections(concurrency)
-        return functools.partial(_quick_sms, self._transport)
+        """The engine's send, on a pool sized for ``concurrency`` requests in flight.
+
+        Without the requester's own retries (same pool and pause gate): the
+        engine retries what was not processed, counts every request and sees
+        every 429 (it paces the campaign by them).
+        """
+        self._requester.reserve_connections(concurrency)
+        requester = self._requester.derive(self._requester.options.evolve(max_retries=0))
+        return functools.partial(_quick_sms, requester)
 
 
 def _quick_sms(
-    transport: Transport, recipient: str, message: str, sender: str, title: str | None
+    requester: Requester, recipient: str, message: str, sender: str, title: str | None
 ) -> Awaitable[SmsSummary]:
     """POST a quick SMS whose values are already checked (numbers in API format).
 
@@ -183,6 +278,6 @@ def _quick_sms(
     body: dict[str, Any] = {"sender": sender, "recipient": recipient, "message": message}
     if title is not None:
         body["title"] = title
-    return transport.request(
+    return requester.request(
         "POST", "/api/quick/sms", body=body, parse=_parsing.sms_summary, once=True
     )

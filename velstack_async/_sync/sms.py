@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 
 from .. import _bulk
-from .._bulk import BulkMessage, BulkReport, BulkResult, Estimate
+from .._bulk import BulkMessage, BulkReport, BulkResult, Estimate, JournalOpener
 from .._models import SmsSummary
 from .._portal import SyncResource
 from .._resources.sms import AsyncSms
@@ -17,16 +17,30 @@ class Sms(SyncResource[AsyncSms]):
     """Quick SMS (to numbers) and group SMS (to a group's contacts)."""
 
     def send(
-        self, *, recipient: str, message: str, sender: str, title: str | None = None
+        self,
+        *,
+        recipient: str,
+        message: str,
+        sender: str,
+        title: str | None = None,
+        smart_encoding: bool = False,
     ) -> SmsSummary:
         """Send ``message`` to ``recipient`` (one number, or several separated by commas).
 
         Numbers are checked and normalised before the request (``+233205550368``
         and ``233 20 555 0368`` are sent as ``0205550368``). Never retried once
         Velstack may have accepted it: such an error has ``may_have_been_sent``.
+        ``smart_encoding=True`` replaces Unicode look-alikes (curly quotes,
+        dashes, no-break spaces...) with GSM-7 characters when that makes the
+        message GSM-7 (README, "Smart encoding"); `estimate` shows what it saves.
         """
         return self._portal.call(
-            self._async.send, recipient=recipient, message=message, sender=sender, title=title
+            self._async.send,
+            recipient=recipient,
+            message=message,
+            sender=sender,
+            title=title,
+            smart_encoding=smart_encoding,
         )
 
     def send_group(
@@ -45,13 +59,18 @@ class Sms(SyncResource[AsyncSms]):
         sender: str,
         title: str | None = None,
         concurrency: int = 32,
+        batch_size: int = _bulk.DEFAULT_BATCH_SIZE,
         rate_limit: float | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        request_rate_limit: float | None = None,
+        journal: str | os.PathLike[str] | JournalOpener | None = None,
         on_result: Callable[[BulkResult], object] | None = None,
         resend_unknown: bool = False,
         max_failures: int | None = None,
         region: str | None = None,
         keep_unsent: int | None = _bulk.DEFAULT_KEEP_UNSENT,
+        allow_blank_fields: bool = False,
+        stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
+        smart_encoding: bool = False,
     ) -> BulkReport:
         """Send a campaign: ``message`` to every recipient, each at most once; return the report.
 
@@ -59,26 +78,42 @@ class Sms(SyncResource[AsyncSms]):
         `BulkMessage` items, read lazily (a generator of millions is fine).
         ``message`` is a ``str.format`` template filled from each
         `BulkMessage`'s ``fields`` (``"Hi {first_name}"``; ``{{`` for a literal
-        brace); a missing field fails that recipient only. Numbers are
+        brace); a missing, None or blank field fails that recipient only
+        (``allow_blank_fields=True`` sends blanks as ``""``). Numbers are
         normalised (``region``: the client's default region unless given);
         the same number in another format is sent once (the rest ``skipped``,
         reason ``"duplicate"``) and an invalid number is ``skipped``.
 
         At most ``concurrency`` requests are in flight, at most ``rate_limit``
-        messages per second start (None: no limit); a 429 pauses every
-        worker. Sends that certainly were not processed (503, 429, no
-        connection) are retried with backoff; one that may have been
-        processed is ``unknown`` and never repeated. Insufficient balance or
-        a rejected API key stops the campaign (in-flight sends finish, the
-        rest are ``not_attempted``, ``report.stopped_reason`` says why), as
-        does reaching ``max_failures`` failed or unknown results.
+        messages and ``request_rate_limit`` requests per second start (None:
+        no limit); a 429 pauses every worker, and 429s and runs of 503s
+        slow the whole campaign to the rate Velstack sustains (never a
+        failure). Requests that certainly were not processed (503, 429, no
+        connection) are sent again; one that may have been processed makes
+        its recipients ``unknown``, never repeated. Insufficient balance or a
+        rejected API key stops the campaign (in-flight sends finish, the rest
+        are ``not_attempted``, ``report.stopped_reason`` says why), as does
+        reaching ``max_failures`` failed or unknown results, or
+        ``stall_timeout`` seconds in which Velstack accepted nothing.
 
-        ``journal`` is a file path: each outcome is recorded durably before
+        Up to ``batch_size`` recipients whose text, sender and title are
+        equal go in one request (1: one request per recipient); a number
+        missing from the answer's ``recipients`` is ``failed``, never resent.
+        The trade-off: a kill or a dropped connection leaves at most
+        ``concurrency x batch_size`` recipients ``unknown`` (``concurrency``
+        with ``batch_size=1``, the choice for very cautious senders).
+        ``smart_encoding=True``
+        replaces Unicode look-alikes (curly quotes, dashes, ellipses) in each
+        rendered message with GSM-7 characters when that makes it GSM-7.
+
+        ``journal`` is a file path (or a journal object such as
+        ``velstack_async.distributed.RedisJournal``): each outcome is recorded durably before
         it is reported, and rerunning the same campaign (same message
         template and sender) with the same journal skips recipients already
         sent or unknown (``resend_unknown=True`` sends unknown ones again).
         ``on_result`` is called (or awaited) with each result as it finishes.
         The report keeps at most ``keep_unsent`` non-sent results (None: all).
+        The keywords are checked into a `CampaignOptions`: see `send_campaign`.
         """
         return self._portal.call(
             self._async.send_bulk,
@@ -87,13 +122,18 @@ class Sms(SyncResource[AsyncSms]):
             sender=sender,
             title=title,
             concurrency=concurrency,
+            batch_size=batch_size,
             rate_limit=rate_limit,
+            request_rate_limit=request_rate_limit,
             journal=journal,
             on_result=on_result,
             resend_unknown=resend_unknown,
             max_failures=max_failures,
             region=region,
             keep_unsent=keep_unsent,
+            allow_blank_fields=allow_blank_fields,
+            stall_timeout=stall_timeout,
+            smart_encoding=smart_encoding,
         )
 
     def stream_bulk(
@@ -104,12 +144,17 @@ class Sms(SyncResource[AsyncSms]):
         sender: str,
         title: str | None = None,
         concurrency: int = 32,
+        batch_size: int = _bulk.DEFAULT_BATCH_SIZE,
         rate_limit: float | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        request_rate_limit: float | None = None,
+        journal: str | os.PathLike[str] | JournalOpener | None = None,
         on_result: Callable[[BulkResult], object] | None = None,
         resend_unknown: bool = False,
         max_failures: int | None = None,
         region: str | None = None,
+        allow_blank_fields: bool = False,
+        stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
+        smart_encoding: bool = False,
     ) -> Iterator[BulkResult]:
         """Send a campaign like `send_bulk`, yielding each `BulkResult` as it finishes.
 
@@ -127,19 +172,59 @@ class Sms(SyncResource[AsyncSms]):
             sender=sender,
             title=title,
             concurrency=concurrency,
+            batch_size=batch_size,
             rate_limit=rate_limit,
+            request_rate_limit=request_rate_limit,
             journal=journal,
             on_result=on_result,
             resend_unknown=resend_unknown,
             max_failures=max_failures,
             region=region,
+            allow_blank_fields=allow_blank_fields,
+            stall_timeout=stall_timeout,
+            smart_encoding=smart_encoding,
         )
 
-    def estimate(self, message: str, recipients: int = 1) -> Estimate:
+    def send_campaign(
+        self,
+        recipients: Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage],
+        options: _bulk.CampaignOptions,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+    ) -> BulkReport:
+        """`send_bulk` with its settings already checked into a `CampaignOptions`.
+
+        ``CampaignOptions(message="Hi", sender="SHOP", batch_size=50)`` takes
+        the keywords of `send_bulk` (but ``on_result``) and checks them once;
+        build it where the settings come from (a CLI, a config file) and pass
+        it here.
+        """
+        return self._portal.call(
+            self._async.send_campaign, recipients, options, on_result=on_result
+        )
+
+    def stream_campaign(
+        self,
+        recipients: Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage],
+        options: _bulk.CampaignOptions,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+    ) -> Iterator[BulkResult]:
+        """`stream_bulk` with its settings in a `CampaignOptions` (``keep_unsent`` unused)."""
+        yield from self._portal.iterate(
+            self._async.stream_campaign, recipients, options, on_result=on_result
+        )
+
+    def estimate(
+        self, message: str, recipients: int = 1, *, smart_encoding: bool = False
+    ) -> Estimate:
         """Segments, encoding and credits of ``message`` for ``recipients`` numbers (no request).
 
         GSM-7 holds 160 characters in one segment (153 each when split),
         UCS-2 (any character outside GSM-7, such as most emoji) 70 (67);
         ``^{}[]~|€\\`` count twice. Estimate a filled-in message, not a template.
+        The result also gives the figures before and after smart encoding and
+        the characters that force UCS-2, with their positions;
+        ``smart_encoding=True`` makes the main figures those after it.
         """
-        return self._async.estimate(message, recipients)
+        return self._async.estimate(message, recipients, smart_encoding=smart_encoding)

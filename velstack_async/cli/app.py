@@ -8,6 +8,7 @@ import click
 
 from .._version import __version__
 from .commands import register
+from .commands.campaign import campaign
 from .errors import EXIT_CODES_HELP, handle_errors
 from .logs import configure_logging
 from .session import Session
@@ -16,8 +17,11 @@ __all__ = ["cli"]
 
 _HELP = f"""Send SMS with Velstack from the command line.
 
-Without an API key (or with --sandbox) every command runs against an
-in-process fake Velstack with a demo account, so you can try it anywhere.
+Set your API key in VELSTACK_API_KEY (or pass --api-key). To try it without
+one, add --sandbox (or set VELSTACK_SANDBOX=1): every command then runs
+against an in-process fake Velstack with a demo account and nothing is sent.
+Velstack has no balance endpoint: send and bulk print the credit left after
+sending.
 
 \b
 Examples:
@@ -47,7 +51,7 @@ class VelstackGroup(click.Group):
     "--api-key",
     envvar="VELSTACK_API_KEY",
     metavar="KEY",
-    help="Velstack API key [env: VELSTACK_API_KEY]. Without one, the sandbox is used.",
+    help="Velstack API key [env: VELSTACK_API_KEY]. Required unless --sandbox.",
 )
 @click.option(
     "--base-url",
@@ -59,7 +63,11 @@ class VelstackGroup(click.Group):
     "--json", "json_output", is_flag=True, help="Print one JSON document instead of tables."
 )
 @click.option(
-    "--sandbox", is_flag=True, help="Use an in-process fake Velstack with a demo account."
+    "--sandbox",
+    is_flag=True,
+    envvar="VELSTACK_SANDBOX",
+    help="Use an in-process fake Velstack with a demo account; nothing is sent "
+    "[env: VELSTACK_SANDBOX=1].",
 )
 @click.option(
     "--verbose",
@@ -78,8 +86,11 @@ def cli(
     verbose: int,
 ) -> None:
     session = Session(api_key=api_key, base_url=base_url, json=json_output, sandbox=sandbox)
+    if ctx.get_parameter_source("sandbox") is click.core.ParameterSource.ENVIRONMENT:
+        session.sandbox_why = "VELSTACK_SANDBOX=1"
     configure_logging(verbose, session.err)
     ctx.obj = session
 
 
 register(cli)
+cli.add_command(campaign)

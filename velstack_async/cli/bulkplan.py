@@ -6,28 +6,50 @@ from collections.abc import Iterator
 
 import attrs
 
-from .. import _validation as check
-from .._bulk import BulkMessage
-from .._bulk.template import Template, TemplateError
-from .._exceptions import InvalidInputError
+from .._bulk import BulkMessage, CampaignOptions
+from .._bulk.template import Template
 from .csvinput import CsvError, CsvFile, Row
 
-__all__ = ["BulkOptions", "Plan", "make_plan"]
+__all__ = ["BulkOptions", "Plan", "cli_reason", "make_plan"]
+
+#: SDK keywords named in reasons, and the ``velstack bulk`` flag that does the same.
+_FLAGS = (
+    ("pass resend_unknown=True", "add --resend-unknown"),
+    ("resend_unknown=True", "--resend-unknown"),
+    ("allow_blank_fields=True", "--allow-blank-fields"),
+)
+
+
+def cli_reason(reason: str) -> str:
+    """A result's reason as the command line says it: flags, not Python keywords."""
+    for keyword, flag in _FLAGS:
+        if keyword in reason:
+            reason = reason.replace(keyword, flag)
+    return reason
 
 
 @attrs.frozen
 class BulkOptions:
-    """The options of ``velstack bulk``, as given."""
+    """The options of ``velstack bulk``: the campaign's (checked by the SDK) and the CLI's own."""
 
     file: str
-    message: str
-    sender: str | None = None
-    title: str | None = None
-    concurrency: int = 32
-    rate: float | None = None
-    journal: str | None = None
+    #: Every campaign setting; ``journal`` is filled in with the default path when not given.
+    campaign: CampaignOptions
+    #: Whether ``--journal`` was given (the default journal is named after the campaign).
+    journal_given: bool = False
     failed_out: str | None = None
-    resend_unknown: bool = False
+    new_campaign: bool = False
+
+    @property
+    def message(self) -> str:
+        assert self.campaign.message is not None
+        return self.campaign.message
+
+    @property
+    def journal(self) -> str:
+        path = self.campaign.journal_path
+        assert path is not None
+        return path
 
 
 @attrs.frozen
@@ -47,19 +69,17 @@ class Plan:
             yield BulkMessage(row.fields[phone_column], fields=row.fields)
 
 
-def make_plan(options: BulkOptions) -> Plan:
+def make_plan(file: str, campaign: CampaignOptions) -> Plan:
     """Read the header and check the template against it; `CsvError` when they do not fit."""
-    source = CsvFile.open(options.file)
+    source = CsvFile.open(file)
     phone_column = source.phone_column()
-    try:
-        template = Template(check.text("message", options.message))
-    except (TemplateError, InvalidInputError) as exc:
-        raise CsvError(str(exc)) from None
+    template = campaign.template
+    assert template is not None  # the command always gives a message
     unknown = [name for name in template.names if name not in source.columns]
     if unknown:
         listed = ", ".join("{" + name + "}" for name in unknown)
         raise CsvError(
-            f"the message uses {listed}, but {options.file} has no such column "
+            f"the message uses {listed}, but {file} has no such column "
             f"(columns: {source.describe_columns()})"
         )
     return Plan(source=source, phone_column=phone_column, template=template)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
@@ -10,8 +11,9 @@ from rich.text import Text
 from .._exceptions import AuthenticationError, InsufficientBalanceError
 from .bulkrun import Outcome
 from .errors import ExitCode
-from .journals import remove_journal
-from .output import emit_json, key_value_table, rows_table
+from .journalfile import mark_completed
+from .journals import file_stamp
+from .output import key_value_table, rows_table
 from .session import Session
 
 __all__ = ["exit_code", "finish"]
@@ -35,13 +37,12 @@ def exit_code(outcome: Outcome) -> ExitCode:
 
 
 def finish(session: Session, outcome: Outcome) -> ExitCode:
-    """Print the summary and the next steps; drop a default journal that is not needed."""
+    """Print the summary and the next steps; a completed campaign is marked so in its journal."""
     code = exit_code(outcome)
-    journal_kept = not (code is ExitCode.OK and outcome.journal_is_default)
-    if not journal_kept:
-        remove_journal(outcome.journal)
+    if code is ExitCode.OK:
+        mark_completed(outcome.options.journal, completion_summary(outcome))
     if session.json:
-        emit_json(_document(outcome, code, journal_kept))
+        session.emit_json(_document(outcome, code))
     else:
         _tables(session, outcome)
     for line in _next_steps(outcome, code):
@@ -49,7 +50,21 @@ def finish(session: Session, outcome: Outcome) -> ExitCode:
     return code
 
 
-def _document(outcome: Outcome, code: ExitCode, journal_kept: bool) -> dict[str, Any]:
+def completion_summary(outcome: Outcome) -> dict[str, Any]:
+    """What the journal keeps about a completed campaign (shown when it is run again)."""
+    report = outcome.report
+    return {
+        "file": outcome.options.file,
+        "file_stamp": file_stamp(outcome.options.file),
+        "rows": outcome.rows,
+        "sent": report.sent,
+        "skipped": report.skipped,
+        "credit_used": str(report.credit_used),
+        "credit_left": None if report.credit_left is None else str(report.credit_left),
+    }
+
+
+def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
     report, tally, options = outcome.report, outcome.tally, outcome.options
     return {
         "file": options.file,
@@ -58,6 +73,7 @@ def _document(outcome: Outcome, code: ExitCode, journal_kept: bool) -> dict[str,
         "sent": report.sent,
         "failed": report.failed,
         "unknown": report.unknown,
+        "unknown_stale": report.unknown_stale,
         "skipped": report.skipped,
         "not_attempted": report.not_attempted,
         "credit_used": report.credit_used,
@@ -67,7 +83,7 @@ def _document(outcome: Outcome, code: ExitCode, journal_kept: bool) -> dict[str,
         "stopped_reason": report.stopped_reason,
         "interrupted": outcome.interrupted,
         "exit_code": int(code),
-        "journal": outcome.journal if journal_kept else None,
+        "journal": outcome.options.journal,
         "failed_out": options.failed_out,
         "failed_out_rows": outcome.failed_out_rows,
         "reasons": [
@@ -84,6 +100,13 @@ def _count(value: int, style: str) -> Text:
     return Text(f"{value:,}", style=style if value else "dim")
 
 
+def _balance(credit_left: Decimal | None) -> object:
+    """The balance Velstack reported with the last send (it has no balance endpoint)."""
+    if credit_left is None:
+        return Text("unknown (Velstack reports it with each send)", style="dim")
+    return credit_left
+
+
 def _tables(session: Session, outcome: Outcome) -> None:
     report = outcome.report
     pairs: list[tuple[str, object]] = [
@@ -91,10 +114,20 @@ def _tables(session: Session, outcome: Outcome) -> None:
         ("Sent", _count(report.sent, "bold green")),
         ("Failed", _count(report.failed, "bold red")),
         ("Unknown (may have been sent)", _count(report.unknown, "bold yellow")),
+        *(
+            [
+                (
+                    "  of which stale connection (safe to resend)",
+                    _count(report.unknown_stale, "yellow"),
+                )
+            ]
+            if report.unknown_stale
+            else []
+        ),
         ("Skipped", _count(report.skipped, "yellow")),
         ("Not attempted", _count(report.not_attempted, "yellow")),
         ("Credits used", report.credit_used),
-        ("Credit left", report.credit_left),
+        ("Credit left (balance)", _balance(report.credit_left)),
         ("Time", f"{report.elapsed:.1f} s ({report.messages_per_second:,.0f} messages/s)"),
     ]
     if report.stopped_reason:
@@ -118,11 +151,11 @@ def _next_steps(outcome: Outcome, code: ExitCode) -> list[str]:
     if report.unknown:
         lines.append(
             f"{_plural(report.unknown, 'message')} may have been delivered (outcome unknown): "
-            "check before resending; a resumed run skips them unless you add --resend-unknown"
+            "check before resending; a rerun skips them unless you add --resend-unknown"
         )
     if outcome.interrupted == "aborted":
         lines.append("Aborted: sends that were in flight are recorded as unknown in the journal.")
-    journal = f"(journal: {shlex.quote(outcome.journal)})"
+    journal = f"(journal: {shlex.quote(options.journal)})"
     if code is ExitCode.INTERRUPTED:
         lines.append(
             f"Interrupted. Run the same command again to resume: rows already sent are "

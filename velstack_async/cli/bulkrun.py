@@ -7,24 +7,25 @@ flight finish and are recorded in the journal. A second Ctrl-C aborts at once
 
 from __future__ import annotations
 
-import os
+import itertools
 import signal
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from decimal import Decimal
 
 import anyio
 import attrs
 
-from .._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus
+from .._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, CampaignOptions, OnResult
 from .._bulk.report import ReportBuilder
 from .._client import AsyncVelstack
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
-from .bulkplan import BulkOptions, Plan
+from .._phone import DEFAULT_REGION
+from .bulkplan import BulkOptions, Plan, cli_reason
 from .csvinput import Row
 from .failedout import FailedOut, is_retryable
-from .journals import default_journal
+from .interrupted import settle
 from .progress import LiveProgress
 from .session import Session
 
@@ -34,8 +35,14 @@ __all__ = ["Outcome", "run_bulk"]
 MAX_LISTED = 1000
 #: Distinct reasons counted separately; the rest are grouped.
 MAX_REASONS = 50
-_PROGRESS_STATS = (("sent", "sent", "green"), ("failed", "failed", "red"))
-_CREDITS_STAT = ("credits", "credits", "cyan")
+#: Requests remembered as counted (more than can be in flight at once).
+MAX_RECENT = 20_000
+_STATS = (
+    ("sent", "sent", "green"),
+    ("failed", "failed", "red"),
+    ("skipped", "skipped", "yellow"),
+    ("credits", "credits", "cyan"),
+)
 
 
 class _Interrupted(Exception):
@@ -68,22 +75,29 @@ class Tally:
     unsent_omitted: int = 0
     #: The first error that stopped the campaign (balance, API key), if any.
     fatal: VelstackError | None = None
+    #: The latest requests whose credits are counted (a batch's results share one).
+    message_ids: OrderedDict[str, None] = attrs.field(factory=OrderedDict)
 
     def add(self, row: Row, result: BulkResult) -> None:
         self.builder.add(result)
         if result.status is BulkStatus.SENT:
+            if result.summary is not None:
+                self.message_ids[result.summary.message_id] = None
+                if len(self.message_ids) > MAX_RECENT:
+                    self.message_ids.popitem(last=False)
             return
         error = result.error
         if self.fatal is None and isinstance(
             error, (InsufficientBalanceError, AuthenticationError)
         ):
             self.fatal = error
-        key = (str(result.status), result.reason or "")
+        key = (str(result.status), cli_reason(result.reason or ""))
         if key not in self.reasons and len(self.reasons) >= MAX_REASONS:
             key = (key[0], "other reasons")
         self.reasons[key] += 1
         if len(self.unsent) < MAX_LISTED:
-            self.unsent.append(Unsent(row.line, result.recipient, key[0], result.reason))
+            reason = None if result.reason is None else key[1]
+            self.unsent.append(Unsent(row.line, result.recipient, key[0], reason))
         else:
             self.unsent_omitted += 1
 
@@ -96,23 +110,18 @@ class Outcome:
     rows: int
     report: BulkReport
     tally: Tally
-    journal: str
-    journal_is_default: bool
     #: None: ran to the end (or stopped by itself); "stopped" or "aborted" after Ctrl-C.
     interrupted: str | None
     failed_out_rows: int
 
 
-def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
-    """Send the campaign; return what happened (errors that stop it early are raised)."""
-    sender = session.default_sender(options.sender)
+def run_bulk(session: Session, options: BulkOptions, plan: Plan, *, sent_before: int) -> Outcome:
+    """Send the campaign; return what happened (errors that stop it early are raised).
+
+    ``sent_before`` is how many numbers the journal had as sent before this run.
+    """
+    campaign = options.campaign
     rows = plan.source.count()
-    journal = options.journal or default_journal(options.file, options.message, sender)
-    if options.journal is None and os.path.exists(journal):
-        session.notice(
-            f"Resuming this campaign from the journal of an earlier run ({journal}): rows "
-            "already sent are skipped (pass --journal NEW_PATH to start afresh)"
-        )
     pending: dict[int, Row] = {}
     tally = Tally()
     stop = _Stop()
@@ -121,11 +130,10 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
         if options.failed_out
         else nullcontext()
     )
-    stats = (*_PROGRESS_STATS, _CREDITS_STAT)
     with (
         failed_out as out,
         plan.source.rows() as csv_rows,
-        LiveProgress(session.err, description="Sending", total=rows, stats=stats) as bar,
+        LiveProgress(session.err, description="Sending", total=rows, stats=_STATS) as bar,
     ):
 
         def on_result(result: BulkResult) -> None:
@@ -137,60 +145,99 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
             if stop.requested:
                 raise _Interrupted
 
-        settings: dict[str, Any] = {
-            "message": options.message,
-            "sender": sender,
-            "title": options.title,
-            "concurrency": options.concurrency,
-            "rate_limit": options.rate,
-            "journal": journal,
-            "resend_unknown": options.resend_unknown,
-            "keep_unsent": 0,
-            "on_result": on_result,
-        }
-        messages = plan.messages(csv_rows, pending)
-        report = session.run(lambda client: _send(client, messages, settings, stop, session))
-    if report is None:
-        report = tally.builder.build("interrupted (Ctrl-C)")
-        interrupted: str | None = "aborted" if stop.aborted else "stopped"
-    else:
-        interrupted = None
+        taken = _Taken(plan.messages(csv_rows, pending))
+        report = session.run(
+            lambda client: _send(client, taken, campaign, on_result, stop, session)
+        )
+        interrupted: str | None = None
+        if report is None:
+            interrupted = "aborted" if stop.aborted else "stopped"
+            report = _settle(plan, options, tally, out, pending, csv_rows, taken.count, sent_before)
     return Outcome(
         options=options,
         rows=rows,
         report=report,
         tally=tally,
-        journal=journal,
-        journal_is_default=options.journal is None,
         interrupted=interrupted,
         failed_out_rows=out.rows if out is not None else 0,
     )
 
 
-def _increments(result: BulkResult) -> dict[str, Any]:
+class _Taken:
+    """The messages, counting how many the engine took."""
+
+    def __init__(self, messages: Iterator[BulkMessage]) -> None:
+        self._messages = messages
+        self.count = 0
+
+    def __iter__(self) -> Iterator[BulkMessage]:
+        return self
+
+    def __next__(self) -> BulkMessage:
+        message = next(self._messages)
+        self.count += 1
+        return message
+
+
+def _settle(
+    plan: Plan,
+    options: BulkOptions,
+    tally: Tally,
+    out: FailedOut | None,
+    pending: dict[int, Row],
+    unread: Iterator[Row],
+    taken: int,
+    sent_before: int,
+) -> BulkReport:
+    """The report of an interrupted run: reported results, then the journal for the rest."""
+    sent_reported = tally.builder.build(None).sent
+    settled, rest = settle(
+        plan,
+        pending,
+        unread,
+        first_unread=taken,
+        journal=options.journal,
+        sent_before=sent_before,
+        sent_reported=sent_reported,
+        counted=tally.message_ids,
+        region=options.campaign.region or DEFAULT_REGION,
+        allow_blank=options.campaign.allow_blank_fields,
+    )
+    for row, result in itertools.chain(settled.results, rest):
+        tally.add(row, result)
+        if out is not None and is_retryable(result):
+            out.write(row, result)
+    report = tally.builder.build("interrupted (Ctrl-C)")
+    return attrs.evolve(report, credit_used=report.credit_used + settled.credits)
+
+
+def _increments(result: BulkResult) -> dict[str, int | Decimal]:
     status = result.status
     if status is BulkStatus.SENT:
         assert result.summary is not None
         return {"sent": 1, "credits": result.summary.credit_used}
     if status in (BulkStatus.FAILED, BulkStatus.UNKNOWN):
         return {"failed": 1}
+    if status is BulkStatus.SKIPPED:
+        return {"skipped": 1}
     return {}
 
 
 async def _send(
     client: AsyncVelstack,
     messages: Iterator[BulkMessage],
-    settings: dict[str, Any],
+    campaign: CampaignOptions,
+    on_result: OnResult,
     stop: _Stop,
     session: Session,
 ) -> BulkReport | None:
-    """Send the campaign while watching for Ctrl-C; None when it was interrupted."""
+    """Send the campaign while watching for Ctrl-C; no report when it was interrupted."""
     report: BulkReport | None = None
     error: Exception | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(_watch_ctrl_c, stop, tg.cancel_scope, session)
         try:
-            report = await client.sms.send_bulk(messages, **settings)
+            report = await client.sms.send_campaign(messages, campaign, on_result=on_result)
         except _Interrupted:
             pass
         except Exception as exc:  # re-raised below, not wrapped in an exception group

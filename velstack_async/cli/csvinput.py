@@ -113,9 +113,25 @@ def _guard(path: str, line: int, read: Callable[[], _T]) -> _T:
     """Call ``read``, turning decoding and CSV errors into a `CsvError` naming the line."""
     try:
         return read()
-    except UnicodeDecodeError:  # decoded a block at a time: the line is not known
-        raise CsvError(f"{path}: not UTF-8 text (save it as CSV UTF-8)") from None
+    except UnicodeDecodeError:  # decoded a block at a time: find the line in the bytes
+        where = _first_bad_line(path)
+        raise CsvError(f"{path}: {where}not UTF-8 text (save it as CSV UTF-8)") from None
     except csv.Error as exc:
         raise CsvError(f"{path}: line {line}: {exc}") from None
     except OSError as exc:
         raise CsvError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _first_bad_line(path: str) -> str:
+    """``"line N: "`` for the first line of ``path`` that is not UTF-8 (read in binary,
+    one line at a time: a UTF-8 sequence never holds a newline byte)."""
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return f"line {number}, byte {exc.start + 1}: "
+    except OSError:
+        pass
+    return ""

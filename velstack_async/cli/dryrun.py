@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import attrs
 
 from .. import _bulk
+from .._bulk import CampaignOptions
+from .._bulk.estimate import MAX_LISTED
 from .._bulk.template import TemplateError
+from .._encoding import Ucs2Character, describe, ucs2_characters
 from .._phone import InvalidNumber, normalize
 from .bulkplan import Plan
 from .session import Session
 
 __all__ = ["DryRun", "dry_run", "show_dry_run"]
+
+#: Distinct texts counted for the request estimate (memory stays bounded).
+MAX_TEXTS = 100_000
 
 
 @attrs.define
@@ -23,15 +32,29 @@ class DryRun:
     duplicates: int = 0
     invalid_numbers: int = 0
     template_errors: int = 0
+    requests: int = 0
     credits: int = 0
     max_segments: int = 0
     multi_segment_messages: int = 0
     ucs2_messages: int = 0
+    smart_encoding: bool = False
+    #: Credits smart encoding saves (or, when off, would save) on these messages.
+    smart_encoding_saves: int = 0
+    #: The characters of the message template that force UCS-2, with their positions.
+    ucs2_characters: tuple[Ucs2Character, ...] = ()
 
 
-def dry_run(plan: Plan, file: str) -> DryRun:
-    """Render every row's message and count its segments (no request, nothing sent)."""
-    result = DryRun(file)
+def dry_run(plan: Plan, file: str, campaign: CampaignOptions) -> DryRun:
+    """Render every row's message and count its segments (no request, nothing sent).
+
+    A row whose placeholder cell is empty (or missing) is a template error,
+    as it would fail the campaign, unless ``allow_blank_fields``.
+    """
+    result = DryRun(file, smart_encoding=campaign.smart_encoding)
+    result.ucs2_characters = ucs2_characters(campaign.message or "", MAX_LISTED)
+    allow_blank = campaign.allow_blank_fields
+    texts: Counter[str] = Counter()
+    others = 0  # rows past MAX_TEXTS distinct texts: a request each
     seen: set[str] = set()
     with plan.source.rows() as rows:
         for row in rows:
@@ -46,15 +69,26 @@ def dry_run(plan: Plan, file: str) -> DryRun:
                 continue
             seen.add(number)
             try:
-                text = plan.template.render(row.fields)
+                text = plan.template.render(row.fields, allow_blank=allow_blank)
             except TemplateError:
                 result.template_errors += 1
                 continue
             if not text.strip():
                 result.template_errors += 1
                 continue
-            _count(result, _bulk.estimate(text))
+            _count(result, _bulk.estimate(text, smart_encoding=campaign.smart_encoding))
+            if text in texts or len(texts) < MAX_TEXTS:
+                texts[text] += 1
+            else:
+                others += 1
+    result.requests = _requests(texts, others, campaign.batch_size)
     return result
+
+
+def _requests(texts: Counter[str], others: int, batch_size: int) -> int:
+    """The fewest requests the campaign can take: recipients of one text share a request,
+    up to ``batch_size`` (the engine may split a group that arrives slowly)."""
+    return others + sum(math.ceil(count / batch_size) for count in texts.values())
 
 
 def _count(result: DryRun, estimate: _bulk.Estimate) -> None:
@@ -63,6 +97,7 @@ def _count(result: DryRun, estimate: _bulk.Estimate) -> None:
     result.max_segments = max(result.max_segments, estimate.segments)
     result.multi_segment_messages += estimate.segments > 1
     result.ucs2_messages += estimate.encoding == "UCS-2"
+    result.smart_encoding_saves += estimate.saved_credits
 
 
 def show_dry_run(session: Session, result: DryRun) -> None:
@@ -73,11 +108,21 @@ def show_dry_run(session: Session, result: DryRun) -> None:
             ("Would be sent", result.to_send),
             ("Duplicate numbers", result.duplicates),
             ("Invalid numbers", result.invalid_numbers),
-            ("Template errors", result.template_errors),
+            ("Template errors (blank or missing fields)", result.template_errors),
+            ("Requests (at least)", result.requests),
             ("Longest message", f"{result.max_segments} segment(s)"),
             ("Multi-segment messages", result.multi_segment_messages),
             ("UCS-2 messages", result.ucs2_messages),
             ("Estimated credits", result.credits),
+            ("Template", describe(result.ucs2_characters)),
+            ("Smart encoding", _smart_encoding(result)),
         ],
         title="Dry run: nothing was sent",
     )
+
+
+def _smart_encoding(result: DryRun) -> str:
+    saves = result.smart_encoding_saves
+    if result.smart_encoding:
+        return f"on: saves {saves:,} credits"
+    return f"off (--no-smart-encoding): would save {saves:,} credits"

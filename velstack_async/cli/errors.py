@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -24,6 +25,9 @@ from .._exceptions import (
 __all__ = ["CliError", "ExitCode", "exit_code_for", "handle_errors"]
 
 
+_SSL_SETTING = re.compile(r" ssl:(?:default|None|True|False|<[^>]*>)")
+
+
 class ExitCode(enum.IntEnum):
     """The process exit status of `velstack` (see README, "Exit codes")."""
 
@@ -41,12 +45,14 @@ class ExitCode(enum.IntEnum):
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    success
-  2    usage error (unknown option, missing argument)
-  3    authentication failed (missing or wrong API key)
+  2    usage error (unknown option, missing argument, an option value out of
+       range such as --concurrency 0)
+  3    no API key (and no --sandbox), or authentication failed (wrong key)
   4    insufficient balance
   5    any other API or connection error
   6    input error (unreadable file, missing column, bad template, bad number)
   7    bulk / contacts import finished, but some rows failed or were not sent
+       (an invalid number in a file is skipped and listed: not a failure)
   130  interrupted (Ctrl-C)"""
 
 
@@ -82,7 +88,8 @@ def describe(exc: VelstackError) -> str:
         fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
         return f"rejected by Velstack: {fields}"
     if isinstance(exc, APIConnectionError):
-        return f"cannot reach Velstack: {exc.message}"
+        # aiohttp names its TLS setting even for http://: "ssl:default" means nothing to people.
+        return "cannot reach Velstack: " + _SSL_SETTING.sub("", exc.message)
     if isinstance(exc, APIStatusError):
         return f"Velstack error {exc.status_code}: {exc.message}"
     return exc.message

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import IO
 
 from .._bulk import BulkResult, BulkStatus
+from .bulkplan import cli_reason
 from .csvinput import Row
 from .errors import CliError
 
@@ -57,7 +58,8 @@ class FailedOut:
 
     def write(self, row: Row, result: BulkResult) -> None:
         assert self._writer is not None
-        record = {**row.fields, self._status: str(result.status), self._reason: result.reason}
+        reason = None if result.reason is None else cli_reason(result.reason)
+        record = {**row.fields, self._status: str(result.status), self._reason: reason}
         self._writer.writerow(record)
         self.rows += 1
 

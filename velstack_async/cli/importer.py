@@ -40,6 +40,8 @@ class ImportReport:
     group_id: str
     added: int = 0
     duplicates: int = 0
+    #: Skipped and listed, as ``velstack bulk`` does: not a failure (exit code 0).
+    invalid_numbers: int = 0
     failed: int = 0
     failures: list[Failure] = attrs.field(factory=list)
 
@@ -60,7 +62,11 @@ async def import_contacts(
     seen: set[str] = set()
     fatal: list[VelstackError] = []
     slots = anyio.Semaphore(concurrency)
-    stats = (("added", "added", "green"), ("failed", "failed", "red"))
+    stats = (
+        ("added", "added", "green"),
+        ("failed", "failed", "red"),
+        ("skipped", "skipped", "yellow"),
+    )
 
     async def add(row: Row, bar: LiveProgress) -> None:
         phone = row.fields[phone_column]
@@ -84,16 +90,19 @@ async def import_contacts(
         async with anyio.create_task_group() as tg:
             with source.rows() as rows:
                 for row in rows:
+                    phone = row.fields[phone_column]
                     try:
-                        key = normalize(row.fields[phone_column].strip())
-                    except InvalidNumber:
-                        key = None  # the SDK refuses it with the reason, as a failed row
-                    if key is not None and key in seen:
-                        report.duplicates += 1
-                        bar.advance()
+                        key = normalize(phone.strip())
+                    except InvalidNumber as exc:
+                        report.invalid_numbers += 1
+                        _list(report, row.line, phone, str(exc))
+                        bar.advance(skipped=1)
                         continue
-                    if key is not None:
-                        seen.add(key)
+                    if key in seen:
+                        report.duplicates += 1
+                        bar.advance(skipped=1)
+                        continue
+                    seen.add(key)
                     await slots.acquire()
                     tg.start_soon(add, row, bar)
     if fatal:
@@ -103,6 +112,10 @@ async def import_contacts(
 
 def _fail(report: ImportReport, line: int, phone: str, reason: str) -> None:
     report.failed += 1
+    _list(report, line, phone, reason)
+
+
+def _list(report: ImportReport, line: int, phone: str, reason: str) -> None:
     if len(report.failures) < MAX_LISTED:
         report.failures.append(Failure(line, phone, reason))
 
@@ -115,12 +128,14 @@ def show_import(session: Session, report: ImportReport) -> None:
             ("Group", report.group_id),
             ("Added", report.added),
             ("Duplicates skipped", report.duplicates),
+            ("Invalid numbers skipped", report.invalid_numbers),
             ("Failed", report.failed),
         ],
         title="Contacts import",
     )
     if report.failures and not session.json:
         rows = [(f.line, mask_phone(f.phone_number), f.reason) for f in report.failures[:_SHOWN]]
-        more = report.failed - len(rows)
-        title = "Failed rows" + (f" (first {len(rows)} of {report.failed})" if more else "")
+        listed = report.failed + report.invalid_numbers
+        more = listed - len(rows)
+        title = "Rows not added" + (f" (first {len(rows)} of {listed:,})" if more else "")
         session.out.print(rows_table(("Line", "Phone", "Reason"), rows, title=title))

@@ -5,8 +5,10 @@ be resumed. Without ``--journal`` the journal goes to
 ``$VELSTACK_JOURNAL_DIR`` (default ``$XDG_STATE_HOME/velstack/journals``, i.e.
 ``~/.local/state/velstack/journals``), named after the campaign: the CSV
 file's absolute path, the message template and the sender. Running the same
-command again therefore resumes it. The journal is deleted when every row was
-dealt with, so the next run of the same command is a new campaign.
+command again therefore resumes it. A completed campaign's journal is kept
+(``velstack journals`` lists and prunes them), so running the same command
+again sends nothing; ``--new-campaign`` moves the old journal aside (renamed
+after its completion time) and starts afresh.
 """
 
 from __future__ import annotations
@@ -14,13 +16,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from datetime import datetime
 from pathlib import Path
 
 from .errors import CliError
 
-__all__ = ["default_journal", "journal_dir", "remove_journal"]
+__all__ = [
+    "archive_journal",
+    "default_journal",
+    "file_stamp",
+    "journal_dir",
+    "list_journals",
+    "remove_journal",
+]
 
 JOURNAL_DIR_ENV = "VELSTACK_JOURNAL_DIR"
+SUFFIX = ".journal"
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 def journal_dir() -> Path:
@@ -31,8 +43,15 @@ def journal_dir() -> Path:
     return Path(state) / "velstack" / "journals"
 
 
-def default_journal(csv_path: str, message: str, sender: str) -> str:
-    """The journal path of this campaign (the directory is created)."""
+def default_journal(
+    csv_path: str, message: str, sender: str, *, sandbox: bool, base_url: str
+) -> str:
+    """The journal path of this campaign (the directory is created).
+
+    A sandbox campaign never shares a journal with a real one (a tried-out
+    campaign must not look completed when it is run for real), nor do two
+    campaigns to different base URLs.
+    """
     folder = journal_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -41,13 +60,47 @@ def default_journal(csv_path: str, message: str, sender: str) -> str:
             f"cannot create the journal directory {folder} ({exc.strerror or exc}): "
             f"pass --journal PATH or set {JOURNAL_DIR_ENV}"
         ) from None
-    identity = "\0".join((os.path.abspath(csv_path), message, sender))
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return str(folder / f"{Path(csv_path).stem}-{digest}.journal")
+    target = "sandbox" if sandbox else base_url.rstrip("/")
+    identity = "\0".join((os.path.abspath(csv_path), message, sender, target))
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    kind = "-sandbox" if sandbox else ""
+    return str(folder / f"{Path(csv_path).stem}{kind}-{digest}{SUFFIX}")
+
+
+def file_stamp(path: str) -> str:
+    """The size and modification time of a file: whether it changed since a campaign ran."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ""
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def list_journals() -> list[Path]:
+    """The journals in `journal_dir`, oldest first."""
+    folder = journal_dir()
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.name.endswith(SUFFIX) and p.is_file()]
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def archive_journal(path: str, when: datetime) -> str:
+    """Rename a journal (and its side files) after ``when``; the new path."""
+    stem = path[: -len(SUFFIX)] if path.endswith(SUFFIX) else path
+    stamp = f"{stem}-{when.strftime('%Y%m%dT%H%M%S')}"
+    target, n = f"{stamp}{SUFFIX}", 1
+    while os.path.exists(target):  # never overwrite an earlier archived journal
+        n += 1
+        target = f"{stamp}-{n}{SUFFIX}"
+    for suffix in _SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path + suffix, target + suffix)
+    return target
 
 
 def remove_journal(path: str) -> None:
     """Delete a journal and SQLite's side files, if any."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in _SIDE_FILES:
         with contextlib.suppress(FileNotFoundError):
             os.remove(path + suffix)

@@ -19,13 +19,10 @@ class _CliHandler(RichHandler):
 def configure_logging(verbosity: int, console: Console) -> None:
     """0: nothing (the summary says it all); 1: INFO (retries, stops); 2+: DEBUG (requests)."""
     logger = logging.getLogger(_LOGGER)
-    for handler in [
-        h for h in logger.handlers if isinstance(h, (_CliHandler, logging.NullHandler))
-    ]:
+    for handler in [h for h in logger.handlers if isinstance(h, _CliHandler)]:
         logger.removeHandler(handler)
     if verbosity <= 0:
-        # Without this, Python's last-resort handler would print warnings through the bar.
-        logger.addHandler(logging.NullHandler())
+        # The library's own NullHandler keeps Python's last-resort handler quiet.
         logger.setLevel(logging.NOTSET)
         return
     handler = _CliHandler(console=console, show_path=False, markup=False)

@@ -18,6 +18,7 @@ from rich.text import Text
 
 __all__ = [
     "emit_json",
+    "format_number",
     "jsonable",
     "key_value_table",
     "make_console",
@@ -26,9 +27,26 @@ __all__ = [
 ]
 
 
+#: The width of output that is not a terminal (a pipe, a file): wide enough never to
+#: fold an id or a path; a table is only as wide as its content.
+PIPE_WIDTH = 1000
+
+
 def make_console(*, stderr: bool = False) -> Console:
-    """A console on stdout (results) or stderr (progress, notices); no markup surprises."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """A console on stdout (results) or stderr (progress, notices); no markup surprises.
+
+    On a terminal, tables fit its width; piped, they are never folded (a UUID
+    cut across two lines cannot be copied or parsed).
+    """
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
+
+
+def format_number(value: int | Decimal) -> str:
+    """A count or an amount as every table shows it: ``19,794``, ``1,250.50``."""
+    return f"{value:,}"
 
 
 def _skip_raw(attribute: attrs.Attribute[Any], _value: object) -> bool:
@@ -63,6 +81,8 @@ def text_of(value: object) -> Text:
         return value
     if value is None:
         return Text("-", style="dim")
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return Text(format_number(value))
     if isinstance(value, datetime):
         return Text(value.strftime("%Y-%m-%d %H:%M"))
     return Text(str(value))

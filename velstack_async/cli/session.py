@@ -13,12 +13,15 @@ import click
 from rich.console import Console
 
 from .._client import AsyncVelstack
-from .output import emit_json, key_value_table, make_console
+from .errors import CliError, ExitCode
+from .output import emit_json, jsonable, key_value_table, make_console
 
 __all__ = ["SANDBOX_SENDER", "Session"]
 
 _T = TypeVar("_T")
 
+#: Where requests go without --base-url (the SDK's default).
+VELSTACK_URL = "https://sms.velstack.com"
 #: The sender used in the sandbox when none is given (the demo account's sender ID).
 SANDBOX_SENDER = "VELSTACK"
 #: Seconds a sandbox request takes on average (0.5x to 1.5x of it); env var to change it.
@@ -27,6 +30,11 @@ DEFAULT_SANDBOX_LATENCY = 0.15
 #: The demo account's credits; env var to change it (0 shows what insufficient balance does).
 SANDBOX_BALANCE_ENV = "VELSTACK_SANDBOX_BALANCE"
 DEFAULT_SANDBOX_BALANCE = 100_000
+#: The one line printed when a command needs an API key and has none (exit code 3).
+NO_KEY = (
+    "no API key: set VELSTACK_API_KEY (or pass --api-key KEY), "
+    "or add --sandbox to try the built-in fake Velstack"
+)
 #: Fixed, so the demo's group and contact ids are the same in every sandbox run.
 SANDBOX_SEED = 2023
 
@@ -41,6 +49,10 @@ class Session:
     sandbox: bool
     out: Console = attrs.field(factory=make_console)
     err: Console = attrs.field(factory=lambda: make_console(stderr=True))
+    #: Set once a sandbox client was opened: JSON documents then say ``"sandbox": true``.
+    sandbox_used: bool = False
+    #: How the sandbox was asked for, for the notice.
+    sandbox_why: str = "--sandbox"
 
     @classmethod
     def current(cls) -> Session:
@@ -49,15 +61,36 @@ class Session:
 
     @property
     def uses_sandbox(self) -> bool:
-        """``--sandbox``, or no API key configured at all."""
-        return self.sandbox or not (self.api_key and self.api_key.strip())
+        """Only when asked for: ``--sandbox`` or ``VELSTACK_SANDBOX=1``."""
+        return self.sandbox
+
+    @property
+    def target_url(self) -> str:
+        """The base URL requests go to (the sandbox's own when in the sandbox)."""
+        if self.uses_sandbox:
+            return "sandbox"
+        return self.base_url or VELSTACK_URL
+
+    def require_key(self) -> str:
+        """The API key; `CliError` (exit 3) when none is set and the sandbox was not asked for."""
+        key = (self.api_key or "").strip()
+        if not key:
+            raise CliError(NO_KEY, ExitCode.AUTHENTICATION)
+        return key
+
+    def emit_json(self, doc: object) -> None:
+        """Print ``doc`` as the one JSON document; an object says ``"sandbox": true`` in it."""
+        data = jsonable(doc)
+        if self.sandbox_used and isinstance(data, dict):
+            data = {**data, "sandbox": True}
+        emit_json(data)
 
     def show_record(
         self, result: object, pairs: Iterable[tuple[str, object]], *, title: str
     ) -> None:
         """``result`` as JSON with ``--json``; otherwise the ``pairs`` as a titled table."""
         if self.json:
-            emit_json(result)
+            self.emit_json(result)
         else:
             self.out.print(key_value_table(pairs, title=title))
 
@@ -67,10 +100,11 @@ class Session:
 
     def default_sender(self, sender: str | None) -> str:
         """``--sender`` / ``$VELSTACK_SENDER``; in the sandbox, the demo sender ID."""
+        if self.uses_sandbox:
+            return sender or SANDBOX_SENDER
+        self.require_key()  # a missing key is the first thing to fix
         if sender:
             return sender
-        if self.uses_sandbox:
-            return SANDBOX_SENDER
         raise click.UsageError("--sender is required (or set VELSTACK_SENDER)")
 
     def run(self, work: Callable[[AsyncVelstack], Awaitable[_T]]) -> _T:
@@ -86,7 +120,8 @@ class Session:
     async def client(self) -> AsyncIterator[AsyncVelstack]:
         """The configured client, or the sandbox's (saying so on stderr)."""
         if not self.uses_sandbox:
-            async with AsyncVelstack(api_key=self.api_key, base_url=self.base_url) as client:
+            api_key = self.require_key()
+            async with AsyncVelstack(api_key=api_key, base_url=self.base_url) as client:
                 yield client
             return
         async with _sandbox_client(self) as client:
@@ -97,12 +132,12 @@ class Session:
 async def _sandbox_client(session: Session) -> AsyncIterator[AsyncVelstack]:
     from ..testing import DEFAULT_BASE_URL, FakeVelstack
 
-    why = "--sandbox" if session.sandbox else "no API key configured"
     ignored = " (--base-url is ignored)" if session.base_url else ""
     session.notice(
-        f"sandbox ({why}): using an in-process fake Velstack with a demo account; "
+        f"sandbox ({session.sandbox_why}): using an in-process fake Velstack with a demo account; "
         f"nothing is really sent{ignored}"
     )
+    session.sandbox_used = True
     balance = int(_sandbox_setting(SANDBOX_BALANCE_ENV, DEFAULT_SANDBOX_BALANCE, 10**9))
     fake = FakeVelstack.demo(seed=SANDBOX_SEED, balance=balance)
     latency = _sandbox_setting(SANDBOX_LATENCY_ENV, DEFAULT_SANDBOX_LATENCY, 10)

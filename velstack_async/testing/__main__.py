@@ -9,6 +9,16 @@ from decimal import Decimal
 
 from ._fake import FakeVelstack
 from ._faults import Faults
+from ._handlers import CREDIT_LEFT_STYLES
+from ._numbers import ECHO_FORMATS
+from ._server import serve_forever
+
+
+def count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,9 +47,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--credit-left",
-        choices=("documented", "string", "number"),
+        choices=CREDIT_LEFT_STYLES,
         default="documented",
         help="how credit_left is written in send responses",
+    )
+    serve.add_argument(
+        "--max-recipients",
+        type=count,
+        default=1000,
+        metavar="N",
+        help="most recipients one quick SMS may name; more is a 422 (default: 1000)",
+    )
+    serve.add_argument(
+        "--echo-recipients",
+        choices=ECHO_FORMATS,
+        default="as_sent",
+        help="how a send's answer writes the accepted numbers (default: as_sent)",
     )
     faults = serve.add_argument_group("faults")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to responses")
@@ -52,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--html-502-rate", type=float, default=0.0, help="fraction of HTML 502s")
     faults.add_argument("--reset-rate", type=float, default=0.0, help="fraction of closed conns")
     faults.add_argument("--rate-limit", type=int, help="requests per second per key, then 429")
+    faults.add_argument(
+        "--no-retry-after",
+        dest="retry_after_header",
+        action="store_false",
+        help="answer 429s without a Retry-After header (as nginx's limit_req does)",
+    )
     serve.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
     return parser
 
@@ -68,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             html_502_rate=args.html_502_rate,
             reset_rate=args.reset_rate,
             rate_limit=args.rate_limit,
+            retry_after_header=args.retry_after_header,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -79,10 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults=faults,
         record_messages=args.record_messages,
         credit_left=args.credit_left,
+        max_recipients=args.max_recipients,
+        echo_recipients=args.echo_recipients,
     )
     if args.demo:
         fake.seed_demo()
-    from ._server import serve_forever
 
     try:
         serve_forever(fake, host=args.host, port=args.port, log_level=args.log_level)

@@ -1,4 +1,4 @@
-"""An ASGI application serving a `FakeVelstack` over real HTTP.
+"""An ASGI application serving a `FakeService` over real HTTP.
 
 What a client sees for each fault over a socket (under uvicorn):
 
@@ -21,16 +21,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import attrs
 
 from ._faults import Faults
 from ._responses import JSON_HEADERS, FakeResponse, encode
-
-if TYPE_CHECKING:
-    from ._fake import FakeVelstack
+from ._service import FakeService
 
 __all__ = ["FakeASGIApp", "quiet_uvicorn_aborts"]
 
@@ -63,7 +61,7 @@ def _faults_dict(faults: Faults) -> dict[str, Any]:
 class FakeASGIApp:
     """ASGI 3 application: the fake's API plus the ``/_fake/`` control endpoints."""
 
-    def __init__(self, fake: FakeVelstack) -> None:
+    def __init__(self, fake: FakeService) -> None:
         self.fake = fake
         #: Set when the server stops, so held requests let go.
         self.closing = False

@@ -30,6 +30,11 @@ def _non_negative(_: Any, attribute: attrs.Attribute[float], value: float) -> No
         raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
 
 
+def _boolean(_: Any, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{attribute.name} must be true or false, got {value!r}")
+
+
 def _positive_or_none(_: Any, attribute: attrs.Attribute[int | None], value: int | None) -> None:
     if value is not None and value < 1:
         raise ValueError(f"{attribute.name} must be at least 1 or None, got {value!r}")
@@ -56,6 +61,9 @@ class Faults:
       ``timeout`` drop holds the connection for up to ``drop_hang`` seconds.
     - ``rate_limit``: at most this many requests per ``rate_window`` seconds per
       API key, then 429 "Too Many Attempts." with ``Retry-After``.
+    - ``retry_after_header=False`` leaves ``Retry-After`` out of every 429
+      (``rate_limit`` and `throttle_next`), as nginx's ``limit_req`` and most API
+      gateways answer; the ``X-RateLimit-*`` headers stay.
 
     `throttle_next` and `schedule` force faults onto the next requests, in
     order, before any random draw: the deterministic way to test one case.
@@ -73,12 +81,16 @@ class Faults:
     drop_hang: float = attrs.field(default=10.0, validator=_non_negative)
     rate_limit: int | None = attrs.field(default=None, validator=_positive_or_none)
     rate_window: float = attrs.field(default=1.0, validator=_non_negative)
-    _scheduled: deque[tuple[FaultKind, int]] = attrs.field(
+    retry_after_header: bool = attrs.field(default=True, validator=_boolean)
+    _scheduled: deque[tuple[FaultKind, int | None]] = attrs.field(
         factory=deque, init=False, repr=False, eq=False
     )
 
-    def throttle_next(self, n: int = 1, *, retry_after: int = 1) -> None:
-        """Answer the next ``n`` requests with 429 and ``Retry-After: retry_after``."""
+    def throttle_next(self, n: int = 1, *, retry_after: int | None = 1) -> None:
+        """Answer the next ``n`` requests with 429 and ``Retry-After: retry_after``.
+
+        ``retry_after=None`` (or ``retry_after_header=False``) leaves the header out.
+        """
         self._scheduled.extend([("throttle", retry_after)] * n)
 
     def schedule(self, kind: FaultKind, n: int = 1) -> None:
@@ -101,7 +113,7 @@ class Faults:
         """How many scheduled faults have not been used yet."""
         return len(self._scheduled)
 
-    def _pop_scheduled(self) -> tuple[FaultKind, int] | None:
+    def _pop_scheduled(self) -> tuple[FaultKind, int | None] | None:
         try:
             return self._scheduled.popleft()
         except IndexError:
@@ -156,23 +168,27 @@ class FaultEngine:
             if scheduled is not None:
                 kind, retry_after = scheduled
                 if kind == "throttle":
+                    if not faults.retry_after_header:
+                        retry_after = None
                     headers = _throttle_headers(retry_after, faults.rate_limit or 60)
             if kind in (None, "unavailable", "drop") and faults.rate_limit is not None:
-                throttled, headers = self._hit(key, faults.rate_limit, faults.rate_window)
+                throttled, headers = self._hit(key, faults)
                 if throttled:
                     kind = "throttle"
             if kind is not None:
                 self.counts[kind] += 1
         return Decision(kind, delay, headers)
 
-    def _hit(self, key: str, limit: int, window: float) -> tuple[bool, tuple[tuple[str, str], ...]]:
+    def _hit(self, key: str, faults: Faults) -> tuple[bool, tuple[tuple[str, str], ...]]:
         """Count a request against ``key``'s fixed window; return (throttled, headers)."""
+        limit, window = faults.rate_limit or 1, faults.rate_window
         now = self._clock()
         start, used = self._windows.get(key, (now, 0))
         if now - start >= window:
             start, used = now, 0
         if used >= limit:
-            return True, _throttle_headers(max(1, math.ceil(start + window - now)), limit)
+            wait = max(1, math.ceil(start + window - now)) if faults.retry_after_header else None
+            return True, _throttle_headers(wait, limit)
         self._windows[key] = (start, used + 1)
         remaining = str(limit - used - 1)
         return False, (("x-ratelimit-limit", str(limit)), ("x-ratelimit-remaining", remaining))
@@ -182,9 +198,6 @@ class FaultEngine:
             return dict(self.counts)
 
 
-def _throttle_headers(retry_after: int, limit: int) -> tuple[tuple[str, str], ...]:
-    return (
-        ("retry-after", str(retry_after)),
-        ("x-ratelimit-limit", str(limit)),
-        ("x-ratelimit-remaining", "0"),
-    )
+def _throttle_headers(retry_after: int | None, limit: int) -> tuple[tuple[str, str], ...]:
+    headers = (("x-ratelimit-limit", str(limit)), ("x-ratelimit-remaining", "0"))
+    return headers if retry_after is None else (("retry-after", str(retry_after)), *headers)

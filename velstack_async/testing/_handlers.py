@@ -9,16 +9,30 @@ from typing import Any, Literal
 import attrs
 
 from .._segments import count_segments
-from ._records import Contact, Group
+from ._numbers import EchoFormat, echo
+from ._records import FakeContact, FakeGroup
 from ._responses import ApiError, ok
 from ._state import Accepted, Store
 from ._validation import Validator
 
-__all__ = ["Call", "CreditLeftStyle", "route"]
+__all__ = ["CREDIT_LEFT_STYLES", "Call", "CreditLeftStyle", "SendRules", "route"]
 
 #: How ``credit_left`` is written: as documented ("47.00" for quick SMS and a
 #: number for group SMS), always a 2-decimal string, or always a number.
 CreditLeftStyle = Literal["documented", "string", "number"]
+CREDIT_LEFT_STYLES: tuple[CreditLeftStyle, ...] = ("documented", "string", "number")
+
+
+@attrs.frozen
+class SendRules:
+    """How the send endpoints behave (set through `FakeVelstack`'s attributes)."""
+
+    credit_left: CreditLeftStyle = "documented"
+    #: Most recipients one quick SMS may name; more is a 422 on ``recipient``.
+    max_recipients: int = 1000
+    echo_recipients: EchoFormat = "as_sent"
+    #: E.164 numbers accepted silently: left out of the send and of its answer.
+    drop_from_answer: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -29,7 +43,7 @@ class Call:
     key: str
     ident: str
     data: Mapping[str, Any]
-    credit_left: CreditLeftStyle = "documented"
+    rules: SendRules = SendRules()
 
 
 Handler = Callable[[Call], dict[str, Any]]
@@ -37,11 +51,11 @@ Handler = Callable[[Call], dict[str, Any]]
 # -- rendering ------------------------------------------------------------------------
 
 
-def _group(group: Group) -> dict[str, Any]:
+def _group(group: FakeGroup) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "members": group.members}
 
 
-def _contact(contact: Contact) -> dict[str, Any]:
+def _contact(contact: FakeContact) -> dict[str, Any]:
     return {
         "id": contact.id,
         "first_name": contact.first_name,
@@ -60,15 +74,16 @@ def _credit_left(balance: Decimal, style: CreditLeftStyle, group: bool) -> str |
 
 
 def _summary(call: Call, accepted: Accepted, text: str, sender: str, group: bool) -> dict[str, Any]:
+    style = call.rules.echo_recipients
     summary = {
         "message_id": accepted.message_id,
         "type": "Group SMS" if group else "Quick SMS",
         "message": text,
         "sender": sender,
         "total_contacts": len(accepted.recipients),
-        "recipients": accepted.recipients,
+        "recipients": [echo(raw, e164, style) for raw, e164 in accepted.recipients],
         "credit_used": accepted.credit_used,
-        "credit_left": _credit_left(accepted.credit_left, call.credit_left, group),
+        "credit_left": _credit_left(accepted.credit_left, call.rules.credit_left, group),
     }
     return ok("Message sent Successfully", {"summary": summary})
 
@@ -79,7 +94,7 @@ def _summary(call: Call, accepted: Accepted, text: str, sender: str, group: bool
 def _send(call: Call, group: bool) -> dict[str, Any]:
     v = Validator(call.data)
     sender = v.string("sender", required=True, max_len=11)
-    recipients = None if group else v.recipients()
+    recipients = None if group else v.recipients(call.rules.max_recipients)
     group_id = v.string("group_id", required=True) if group else None
     text = v.string("message", required=True, max_len=100_000)
     title = v.string("title")
@@ -95,6 +110,7 @@ def _send(call: Call, group: bool) -> dict[str, Any]:
         sender=sender,
         title=title,
         segments=count_segments(text).segments,
+        skip=call.rules.drop_from_answer,
     )
     return _summary(call, accepted, text, sender, group)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["Contact", "Duplicate", "Group", "MessageType", "SenderId", "SentMessage"]
+__all__ = ["Duplicate", "FakeContact", "FakeGroup", "FakeSenderId", "MessageType", "SentMessage"]
 
 MessageType = Literal["Quick SMS", "Group SMS"]
 
@@ -42,14 +42,18 @@ class Duplicate:
 
 
 @attrs.frozen
-class Group:
+class FakeGroup:
+    """A contact group as the fake holds it (not `velstack_async.Group`, the SDK's model)."""
+
     id: str
     name: str
     members: int
 
 
 @attrs.frozen
-class Contact:
+class FakeContact:
+    """A contact as the fake holds it (not `velstack_async.Contact`, the SDK's model)."""
+
     id: str
     group_id: str
     #: The group's *name*, shown as ``"Group"`` in API responses.
@@ -65,7 +69,12 @@ class Contact:
 
 
 @attrs.frozen
-class SenderId:
+class FakeSenderId:
+    """A registered sender ID (not `velstack_async.SenderId`, the SDK's model).
+
+    Its ``id`` is the sender name itself, as the service answers; unique per account.
+    """
+
     id: str
     purpose: str
     status: str

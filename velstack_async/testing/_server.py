@@ -13,14 +13,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from ._asgi import FakeASGIApp, quiet_uvicorn_aborts
-
-if TYPE_CHECKING:
-    from ._fake import FakeVelstack
+from ._service import FakeService
 
 __all__ = ["LoopbackServer", "ServerProcess", "serve_forever", "serve_in_subprocess"]
 
@@ -80,7 +78,7 @@ class LoopbackServer:
 
     def __init__(
         self,
-        fake: FakeVelstack,
+        fake: FakeService,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -150,7 +148,7 @@ class LoopbackServer:
         self.stop()
 
 
-def serve_forever(fake: FakeVelstack, *, host: str, port: int, log_level: str = "info") -> None:
+def serve_forever(fake: FakeService, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve in the foreground until interrupted; first print where (for ``serve``)."""
     with _bind(host, port) as sock:
         server = _server(FakeASGIApp(fake), log_level)

@@ -6,6 +6,7 @@ Every public method of `Store` is atomic (one short lock section) and raises
 
 from __future__ import annotations
 
+import collections
 import random
 import threading
 import uuid
@@ -17,7 +18,7 @@ from typing import Any
 import attrs
 
 from ._log import MessageLog
-from ._records import Contact, Duplicate, Group, MessageType, SenderId, SentMessage
+from ._records import Duplicate, FakeContact, FakeGroup, FakeSenderId, MessageType, SentMessage
 from ._responses import ApiError, envelope_error, laravel_time, not_found, validation_error
 
 __all__ = ["Accepted", "Store"]
@@ -29,10 +30,10 @@ INSUFFICIENT_BALANCE = "Insufficient balance to complete this message"
 class _Group:
     id: str
     name: str
-    contacts: dict[str, Contact] = attrs.Factory(dict)
+    contacts: dict[str, FakeContact] = attrs.Factory(dict)
 
-    def snapshot(self) -> Group:
-        return Group(self.id, self.name, len(self.contacts))
+    def snapshot(self) -> FakeGroup:
+        return FakeGroup(self.id, self.name, len(self.contacts))
 
 
 @attrs.define
@@ -41,7 +42,7 @@ class _Account:
     balance: Decimal
     groups: dict[str, _Group] = attrs.Factory(dict)
     contact_groups: dict[str, str] = attrs.Factory(dict)  # contact id -> group id
-    sender_ids: dict[str, SenderId] = attrs.Factory(dict)
+    sender_ids: dict[str, FakeSenderId] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -49,15 +50,30 @@ class Accepted:
     """What a send returns for the response summary."""
 
     message_id: str
-    recipients: list[str]
+    #: (as given, E.164) of every number accepted.
+    recipients: list[tuple[str, str]]
     credit_used: int
     credit_left: Decimal
+
+
+# How many stores each seed has made in this process: the n-th one draws its ids
+# from its own stream, so no two objects of one process share an id (while the
+# first store of a seed replays the same ids in every process).
+_streams: collections.Counter[int] = collections.Counter()
+_streams_lock = threading.Lock()
+
+
+def _id_stream(seed: int) -> random.Random:
+    with _streams_lock:
+        n = _streams[seed]
+        _streams[seed] += 1
+    return random.Random(f"velstack-ids-{seed}" + (f"-{n}" if n else ""))
 
 
 class Store:
     def __init__(self, *, seed: int, record_messages: bool) -> None:
         self._lock = threading.Lock()
-        self._ids = random.Random(f"velstack-ids-{seed}")
+        self._ids = _id_stream(seed)
         self._accounts: dict[str, _Account] = {}
         self.log = MessageLog(record=record_messages)
 
@@ -78,7 +94,7 @@ class Store:
             raise not_found("Group", group_id)
         return group
 
-    def _contact(self, key: str, contact_id: str) -> tuple[_Group, Contact]:
+    def _contact(self, key: str, contact_id: str) -> tuple[_Group, FakeContact]:
         account = self._account(key)
         group_id = account.contact_groups.get(contact_id)
         if group_id is None:
@@ -109,17 +125,17 @@ class Store:
 
     # -- groups --------------------------------------------------------------------------
 
-    def create_group(self, key: str, name: str) -> Group:
+    def create_group(self, key: str, name: str) -> FakeGroup:
         with self._lock:
             group = _Group(self._new_id(), name)
             self._account(key).groups[group.id] = group
             return group.snapshot()
 
-    def groups(self, key: str) -> list[Group]:
+    def groups(self, key: str) -> list[FakeGroup]:
         with self._lock:
             return [g.snapshot() for g in self._account(key).groups.values()]
 
-    def group(self, key: str, group_id: str) -> Group:
+    def group(self, key: str, group_id: str) -> FakeGroup:
         with self._lock:
             return self._group(key, group_id).snapshot()
 
@@ -140,14 +156,14 @@ class Store:
 
     # -- contacts ------------------------------------------------------------------------
 
-    def create_contact(self, key: str, fields: Mapping[str, Any]) -> Contact:
+    def create_contact(self, key: str, fields: Mapping[str, Any]) -> FakeContact:
         """``fields``: group_id, phone_number, e164 and optional names/email."""
         with self._lock:
             account = self._account(key)
             group = account.groups.get(fields["group_id"])
             if group is None:
                 raise validation_error({"group_id": ["The selected group id is invalid."]})
-            contact = Contact(
+            contact = FakeContact(
                 id=self._new_id(),
                 group_id=group.id,
                 group_name=group.name,
@@ -162,14 +178,14 @@ class Store:
             account.contact_groups[contact.id] = group.id
             return contact
 
-    def contacts(self, key: str, group_id: str | None = None) -> list[Contact]:
+    def contacts(self, key: str, group_id: str | None = None) -> list[FakeContact]:
         with self._lock:
             if group_id is not None:
                 return list(self._group(key, group_id).contacts.values())
             account = self._account(key)
             return [account.groups[g].contacts[c] for c, g in account.contact_groups.items()]
 
-    def contact(self, key: str, contact_id: str) -> Contact:
+    def contact(self, key: str, contact_id: str) -> FakeContact:
         with self._lock:
             return self._contact(key, contact_id)[1]
 
@@ -186,18 +202,18 @@ class Store:
 
     # -- sender ids ----------------------------------------------------------------------
 
-    def register_sender_id(self, key: str, sender_id: str, purpose: str) -> SenderId:
+    def register_sender_id(self, key: str, sender_id: str, purpose: str) -> FakeSenderId:
         with self._lock:
             account = self._account(key)
             if sender_id.upper() in account.sender_ids:
                 raise validation_error({"sender_id": ["The sender id has already been taken."]})
-            record = SenderId(
+            record = FakeSenderId(
                 sender_id, purpose, "pending", laravel_time(datetime.now(timezone.utc))
             )
             account.sender_ids[sender_id.upper()] = record
             return record
 
-    def sender_ids(self, key: str) -> list[SenderId]:
+    def sender_ids(self, key: str) -> list[FakeSenderId]:
         with self._lock:
             return list(self._account(key).sender_ids.values())
 
@@ -213,8 +229,13 @@ class Store:
         sender: str,
         title: str | None,
         segments: int,
+        skip: frozenset[str] = frozenset(),
     ) -> Accepted:
-        """Charge and log a send to ``recipients`` ((as given, E.164) pairs) or a group."""
+        """Charge and log a send to ``recipients`` ((as given, E.164) pairs) or a group.
+
+        Numbers whose E.164 form is in ``skip`` are left out silently: not
+        charged, not logged, not in the answer (a test switch).
+        """
         kind: MessageType = "Quick SMS"
         with self._lock:
             account = self._account(key)
@@ -227,6 +248,8 @@ class Store:
                     raise validation_error({"group_id": ["The selected group has no contacts."]})
                 recipients = [(c.phone_number, c.e164) for c in group.contacts.values()]
             assert recipients is not None
+            if skip:
+                recipients = [pair for pair in recipients if pair[1] not in skip]
             cost = segments * len(recipients)
             if account.balance < cost:
                 raise envelope_error(403, INSUFFICIENT_BALANCE)
@@ -243,7 +266,7 @@ class Store:
                 segments=segments,
                 time=datetime.now(timezone.utc),
             )
-            return Accepted(message_id, [raw for raw, _ in recipients], cost, account.balance)
+            return Accepted(message_id, recipients, cost, account.balance)
 
     # -- the message log -----------------------------------------------------------------
 

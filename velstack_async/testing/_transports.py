@@ -1,4 +1,4 @@
-"""httpx transports that call a `FakeVelstack` directly: no sockets, no server.
+"""httpx transports that call a `FakeService` directly: no sockets, no server.
 
 What a client sees for each fault (after any injected latency):
 
@@ -14,17 +14,24 @@ What a client sees for each fault (after any injected latency):
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 import anyio
 import httpx
 
 from ._responses import FakeResponse
+from ._service import FakeService
 
-if TYPE_CHECKING:
-    from ._fake import FakeVelstack
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncFakeTransport",
+    "SyncFakeTransport",
+    "async_http_client",
+    "http_client",
+]
 
-__all__ = ["AsyncFakeTransport", "SyncFakeTransport"]
+#: The base URL of in-process clients (the service's real one: nothing leaves the process).
+DEFAULT_BASE_URL = "https://sms.velstack.com"
 
 
 def _read_timeout(request: httpx.Request) -> float | None:
@@ -48,7 +55,7 @@ def _plan(response: FakeResponse, request: httpx.Request) -> tuple[float, Except
     return response.delay, None
 
 
-def _handle(fake: FakeVelstack, request: httpx.Request) -> FakeResponse:
+def _handle(fake: FakeService, request: httpx.Request) -> FakeResponse:
     path = request.url.raw_path.decode()
     return fake.handle(request.method, path, request.headers, request.content)
 
@@ -62,7 +69,7 @@ def _response(response: FakeResponse, request: httpx.Request) -> httpx.Response:
 class AsyncFakeTransport(httpx.AsyncBaseTransport):
     """Async transport for `httpx.AsyncClient`; latency uses `anyio.sleep` (asyncio or trio)."""
 
-    def __init__(self, fake: FakeVelstack) -> None:
+    def __init__(self, fake: FakeService) -> None:
         self.fake = fake
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -79,7 +86,7 @@ class AsyncFakeTransport(httpx.AsyncBaseTransport):
 class SyncFakeTransport(httpx.BaseTransport):
     """Sync transport for `httpx.Client`; latency uses `time.sleep`."""
 
-    def __init__(self, fake: FakeVelstack) -> None:
+    def __init__(self, fake: FakeService) -> None:
         self.fake = fake
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -91,3 +98,15 @@ class SyncFakeTransport(httpx.BaseTransport):
         if error is not None:
             raise error
         return _response(response, request)
+
+
+def async_http_client(fake: FakeService, **kwargs: Any) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` wired to ``fake``; ``kwargs`` go to the client."""
+    kwargs.setdefault("base_url", DEFAULT_BASE_URL)
+    return httpx.AsyncClient(transport=AsyncFakeTransport(fake), **kwargs)
+
+
+def http_client(fake: FakeService, **kwargs: Any) -> httpx.Client:
+    """An `httpx.Client` wired to ``fake``; ``kwargs`` go to the client."""
+    kwargs.setdefault("base_url", DEFAULT_BASE_URL)
+    return httpx.Client(transport=SyncFakeTransport(fake), **kwargs)

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .._phone import InvalidNumber, normalize
+from ._numbers import ghana_e164
 from ._responses import ApiError, validation_error
 
-__all__ = ["Validator", "normalise_phone", "parse_body"]
+__all__ = ["Validator", "parse_body"]
 
-REGION = "GH"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
-
-
-@functools.lru_cache(maxsize=65536)
-def normalise_phone(raw: str) -> str | None:
-    """E.164 for a valid Ghanaian number in national or international format, else None."""
-    try:
-        e164 = normalize(raw, REGION)
-    except InvalidNumber:
-        return None
-    return e164 if e164.startswith("+233") else None  # valid, but not Ghanaian
+#: Longer than any phone number in any format: refused without parsing.
+_MAX_PHONE_LEN = 32
 
 
 def parse_body(body: bytes, content_type: str | None) -> Mapping[str, Any]:
@@ -70,31 +60,38 @@ class Validator:
 
     def phone(self, field: str, *, required: bool = False) -> tuple[str, str] | None:
         """The number as given and in E.164."""
-        raw = self.string(field, required=required, max_len=32)
+        raw = self.string(field, required=required, max_len=_MAX_PHONE_LEN)
         if raw is None:
             return None
-        e164 = normalise_phone(raw.strip())
+        e164 = ghana_e164(raw.strip())
         if e164 is None:
             self.fail(field, f"The {field.replace('_', ' ')} field must be a valid phone number.")
             return None
         return raw.strip(), e164
 
-    def recipients(self, field: str = "recipient") -> list[tuple[str, str]]:
-        """A comma-separated list of numbers, each as given and in E.164."""
-        raw = self.string(field, required=True, max_len=1_000_000)
+    def recipients(self, max_items: int, field: str = "recipient") -> list[tuple[str, str]]:
+        """A comma-separated list of at most ``max_items`` numbers, each as given and in E.164.
+
+        Like a Laravel validator, any bad number fails the whole field (the
+        request is refused, nothing is processed); a list over ``max_items`` is
+        refused with Laravel's ``max`` message before any number is checked.
+        """
+        raw = self.string(field, required=True, max_len=2**62)  # the count limits it
         if raw is None:
             return []
+        numbers = [number for number in map(str.strip, raw.split(",")) if number]
+        if len(numbers) > max_items:
+            self.fail(field, f"The {field} field must not have more than {max_items} items.")
+            return []
         parsed: list[tuple[str, str]] = []
-        for part in raw.split(","):
-            number = part.strip()
-            if not number:
-                continue
-            e164 = normalise_phone(number)
+        for number in numbers:
+            e164 = ghana_e164(number) if len(number) <= _MAX_PHONE_LEN else None
             if e164 is None:
-                self.fail(field, f"The {field} field contains an invalid phone number: {number}.")
+                shown = number if len(number) <= _MAX_PHONE_LEN else number[:_MAX_PHONE_LEN] + "..."
+                self.fail(field, f"The {field} field contains an invalid phone number: {shown}.")
             else:
                 parsed.append((number, e164))
-        if not parsed and field not in self.errors:
+        if not numbers:
             self.fail(field, f"The {field} field is required.")
         return parsed
 

@@ -5,21 +5,19 @@
   process; an async fixture driven by anyio's pytest plugin, so use it from
   tests marked ``@pytest.mark.anyio``.
 
-This module is imported in every pytest run where the package is installed, so
-it imports nothing heavy until a fixture is used.
+Importing this module imports the package around it (``velstack_async`` and
+``velstack_async.testing``) anyway, so its own imports are at module level.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 import pytest
 
-if TYPE_CHECKING:
-    from velstack_async import AsyncVelstack
+from velstack_async import AsyncVelstack
 
-    from ._fake import FakeVelstack
+from ._fake import FakeVelstack
 
 __all__ = ["velstack_client", "velstack_fake"]
 
@@ -27,16 +25,12 @@ __all__ = ["velstack_client", "velstack_fake"]
 @pytest.fixture
 def velstack_fake() -> FakeVelstack:
     """A fresh fake Velstack service (1000 credits, no faults)."""
-    from ._fake import FakeVelstack
-
     return FakeVelstack()
 
 
 @pytest.fixture
 async def velstack_client(velstack_fake: FakeVelstack) -> AsyncIterator[AsyncVelstack]:
     """An `AsyncVelstack` client talking to ``velstack_fake`` without sockets."""
-    from velstack_async import AsyncVelstack
-
     http_client = velstack_fake.async_http_client()
     try:
         client = AsyncVelstack(api_key=velstack_fake.api_key, http_client=http_client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import bulk, contacts, estimate, groups, send, sender_ids
+from . import bulk, contacts, estimate, groups, journals, send, sender_ids
 
 __all__ = ["register"]
 
@@ -19,5 +19,6 @@ def register(cli: click.Group) -> None:
         groups.groups,
         contacts.contacts,
         sender_ids.sender_ids,
+        journals.journals,
     ):
         cli.add_command(command)

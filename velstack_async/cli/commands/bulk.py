@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from decimal import Decimal
+
+import attrs
 import click
 
+from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
+from ..._exceptions import AuthenticationError
 from .. import dryrun
 from ..bulkplan import BulkOptions, make_plan
 from ..bulkreport import finish
-from ..bulkrun import run_bulk
-from ..session import Session
+from ..bulkrun import Outcome, run_bulk
+from ..errors import CliError
+from ..journalfile import JournalInfo, clear_completed, read_info
+from ..journals import archive_journal, default_journal, file_stamp, remove_journal
+from ..output import key_value_table
+from ..session import SANDBOX_SENDER, Session
 from .options import concurrency_option, sender_option, title_option
 
 __all__ = ["bulk"]
@@ -24,7 +35,15 @@ __all__ = ["bulk"]
 )
 @sender_option
 @title_option
-@concurrency_option(32, 1000, "Messages in flight")
+@concurrency_option(32, 1000, "Requests in flight")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    metavar="N",
+    help="Recipients of the same text sent in one request (1: a request per recipient).",
+)
 @click.option(
     "--rate",
     type=click.FloatRange(min=0, min_open=True),
@@ -32,16 +51,41 @@ __all__ = ["bulk"]
     help="At most R messages started per second [default: no limit].",
 )
 @click.option(
+    "--request-rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="R",
+    help="At most R requests started per second [default: no limit].",
+)
+@click.option(
     "--journal",
     metavar="PATH",
     help="Campaign journal: a rerun with the same journal skips rows already sent "
     "[default: one per file, message and sender under ~/.local/state/velstack/journals, "
-    "deleted once every row is done].",
+    "kept after the campaign completes].",
+)
+@click.option(
+    "--new-campaign",
+    is_flag=True,
+    help="Send to every row again, as a new campaign, although this one was run before "
+    "(its journal is kept under a new name).",
 )
 @click.option(
     "--resend-unknown",
     is_flag=True,
     help="On a rerun, send again to rows whose outcome was unknown (they may get it twice).",
+)
+@click.option(
+    "--allow-blank-fields",
+    is_flag=True,
+    help="Send a row whose placeholder cell is empty, with the placeholder left empty "
+    "[default: such a row fails].",
+)
+@click.option(
+    "--smart-encoding/--no-smart-encoding",
+    default=True,
+    show_default=True,
+    help="Send curly quotes, dashes, ellipses and other look-alikes as GSM-7 characters "
+    "when that keeps a message GSM-7 (160 characters a segment instead of 70).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the credit estimate; send nothing.")
 @click.option(
@@ -55,9 +99,14 @@ def bulk(
     sender: str | None,
     title: str | None,
     concurrency: int,
+    batch_size: int,
     rate: float | None,
+    request_rate_limit: float | None,
     journal: str | None,
+    new_campaign: bool,
     resend_unknown: bool,
+    allow_blank_fields: bool,
+    smart_encoding: bool,
     dry_run: bool,
     failed_out: str | None,
 ) -> None:
@@ -66,28 +115,148 @@ def bulk(
     The file needs a phone_number (or recipient) column; its other columns
     fill the template's placeholders ("Hello {first_name}"). Rows are read
     as they are sent, so files of any size work. A number that appears twice
-    gets the message once; an invalid number is skipped.
+    gets the message once; an invalid number is skipped; a row whose
+    placeholder cell is empty fails (unless --allow-blank-fields).
 
     Every run is journalled: after Ctrl-C, a stop (no credit) or failed rows,
     running the same command again resumes the campaign, skipping the rows
-    already sent.
+    already sent. Once a campaign completed, running it again sends nothing
+    (add --new-campaign to send it again).
     """
     session = Session.current()
-    options = BulkOptions(
-        file=file,
+    campaign = CampaignOptions(
         message=message,
-        sender=sender,
+        sender=sender or SANDBOX_SENDER,  # the real sender is resolved below, after the checks
         title=title,
         concurrency=concurrency,
-        rate=rate,
-        journal=journal,
-        failed_out=failed_out,
+        batch_size=batch_size,
+        rate_limit=rate,
+        request_rate_limit=request_rate_limit,
         resend_unknown=resend_unknown,
+        allow_blank_fields=allow_blank_fields,
+        smart_encoding=smart_encoding,
+        keep_unsent=0,
     )
-    plan = make_plan(options)
+    plan = make_plan(file, campaign)
     if dry_run:
-        dryrun.show_dry_run(session, dryrun.dry_run(plan, file))
+        dryrun.show_dry_run(session, dryrun.dry_run(plan, file, campaign))
         return
-    code = finish(session, run_bulk(session, options, plan))
+    sender = session.default_sender(sender)
+    path = journal or default_journal(
+        file, message, sender, sandbox=session.uses_sandbox, base_url=session.target_url
+    )
+    campaign = attrs.evolve(campaign, sender=sender, journal=path)
+    options = BulkOptions(
+        file=file,
+        campaign=campaign,
+        journal_given=journal is not None,
+        failed_out=failed_out,
+        new_campaign=new_campaign,
+    )
+    info, done = _earlier_run(session, options)
+    if done:
+        return  # already completed: said so, nothing sent
+    outcome = run_bulk(session, options, plan, sent_before=info.counts["sent"] if info else 0)
+    _refuse_rejected_key(outcome, journal_was_new=info is None)
+    code = finish(session, outcome)
     if code:
         raise click.exceptions.Exit(int(code))
+
+
+def _earlier_run(session: Session, options: BulkOptions) -> tuple[JournalInfo | None, bool]:
+    """The journal of an earlier run of this campaign, if any (None: a new campaign), and
+    whether the campaign is complete: then it is reported, and nothing is to be sent.
+
+    A completed campaign is not sent again, unless ``--new-campaign``; if its
+    file changed since, it is resumed (only rows not sent yet are sent).
+    """
+    path = options.journal
+    info = read_info(path)
+    if info is None:
+        return None, False
+    if info.campaign != options.campaign.identity:
+        raise CliError(
+            f"journal {path} belongs to another campaign (its message template or sender "
+            "differ): use a new journal path for a new campaign"
+        )
+    if options.new_campaign:
+        if options.journal_given:
+            raise click.UsageError(
+                f"--new-campaign: the journal {path} holds an earlier run; "
+                "give a new --journal path for the new campaign"
+            )
+        when = info.completed.at if info.completed else info.modified
+        moved = archive_journal(path, when)
+        session.notice(f"Starting a new campaign; the earlier one's journal is now {moved}")
+        return None, False
+    if info.completed is not None:
+        if info.completed.summary.get("file_stamp") == file_stamp(options.file):
+            _show_completed(session, options, info)
+            return info, True
+        clear_completed(path)
+        session.notice(
+            f"{options.file} changed since this campaign completed: resuming it from its "
+            f"journal ({path}), rows already sent are skipped (add --new-campaign to send "
+            "to every row again)"
+        )
+        return info, False
+    session.notice(
+        f"Resuming this campaign from the journal of an earlier run ({path}): rows "
+        "already sent are skipped (add --new-campaign to start afresh)"
+    )
+    return info, False
+
+
+def _show_completed(session: Session, options: BulkOptions, info: JournalInfo) -> None:
+    assert info.completed is not None
+    done = info.completed
+    summary = done.summary
+    when = done.at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    if session.json:
+        session.emit_json(
+            {
+                "file": options.file,
+                "already_completed": True,
+                "completed_at": done.at.isoformat(),
+                "completed": summary,
+                "sent": 0,
+                "journal": options.journal,
+                "exit_code": 0,
+            }
+        )
+    else:
+        pairs: list[tuple[str, object]] = [
+            ("Completed", when),
+            ("Rows", summary.get("rows")),
+            ("Sent then", summary.get("sent")),
+            ("Skipped then", summary.get("skipped")),
+            ("Credits used", _amount(summary.get("credit_used"))),
+            ("Credit left then", _amount(summary.get("credit_left"))),
+            ("Sent now", 0),
+        ]
+        session.out.print(key_value_table(pairs, title="Campaign already completed"))
+    flag = "add --new-campaign" if not options.journal_given else "use a new --journal path"
+    session.err.print(
+        f"This campaign completed on {when} and was not sent again. "
+        f"To send it again as a new campaign, {flag} (journal: {options.journal}).",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _amount(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
+    """A key rejected before anything was sent: one error line, and no journal left behind."""
+    fatal = outcome.tally.fatal
+    if not isinstance(fatal, AuthenticationError) or outcome.report.sent or outcome.interrupted:
+        return
+    if journal_was_new:
+        remove_journal(outcome.options.journal)
+    if outcome.options.failed_out:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(outcome.options.failed_out)
+    raise fatal

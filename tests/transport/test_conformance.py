@@ -8,7 +8,7 @@ import anyio
 import httpx
 import pytest
 
-import velstack_async._transport
+import velstack_async._requester
 from velstack_async import (
     APIConnectionError,
     APITimeoutError,
@@ -69,7 +69,7 @@ async def test_connect_timeout_is_retried_and_never_sent(
     make_client: MakeClient, blackhole_url: str
 ) -> None:
     client = make_client(blackhole_url, timeout=httpx.Timeout(5, connect=0.05), max_retries=1)
-    with pytest.raises(APITimeoutError, match="ConnectTimeout") as caught:
+    with pytest.raises(APITimeoutError, match=r"^connect timeout") as caught:
         await send(client)
     assert caught.value.may_have_been_sent is False
 
@@ -78,7 +78,7 @@ async def test_connection_refused_is_retried_and_never_sent(
     make_client: MakeClient, refused_url: str
 ) -> None:
     client = make_client(refused_url, max_retries=2)
-    with pytest.raises(APIConnectionError, match="ConnectError") as caught:
+    with pytest.raises(APIConnectionError, match=r"^connect error") as caught:
         await send(client)
     assert not isinstance(caught.value, APITimeoutError)
     assert caught.value.may_have_been_sent is False
@@ -87,7 +87,7 @@ async def test_connection_refused_is_retried_and_never_sent(
 async def test_pool_timeout_is_never_sent(
     make_client: MakeClient, server: LoopbackServer, fake: FakeVelstack
 ) -> None:
-    fake.faults.latency = 0.3
+    fake.faults.latency = 1.0
     client = make_client(
         server.base_url,
         api_key=fake.api_key,
@@ -98,7 +98,7 @@ async def test_pool_timeout_is_never_sent(
     errors: list[BaseException] = []
 
     async def second() -> None:
-        await anyio.sleep(0.05)  # the first send holds the only connection
+        await anyio.sleep(0.3)  # the first send holds the only connection
         try:
             await send(client)
         except APITimeoutError as exc:
@@ -108,7 +108,7 @@ async def test_pool_timeout_is_never_sent(
         group.start_soon(send, client)
         group.start_soon(second)
     assert len(errors) == 1
-    assert "PoolTimeout" in str(errors[0])
+    assert str(errors[0]).startswith("pool timeout")
     assert errors[0].may_have_been_sent is False  # type: ignore[attr-defined]
     assert fake.message_count == 1
 
@@ -119,7 +119,7 @@ async def test_connection_dropped_mid_response(
     fake.faults.drop_mode = "disconnect"
     fake.faults.schedule("drop")
     client = make_client(server.base_url, api_key=fake.api_key)
-    with pytest.raises(APIConnectionError, match="RemoteProtocolError") as caught:
+    with pytest.raises(APIConnectionError, match=r"^connection broken") as caught:
         await send(client)
     assert caught.value.may_have_been_sent is True
     assert fake.request_count == 1  # not retried
@@ -144,7 +144,7 @@ async def test_large_body_is_read_whole(
     state, base_url = stub
     state.big_size = 3 * 1024 * 1024
     client = make_client(base_url)
-    data = await client._transport.request("GET", path, parse=lambda d: d)
+    data = await client._requester.request("GET", path, parse=lambda d: d)
     assert len(data["blob"]) == state.big_size
 
 
@@ -159,24 +159,24 @@ async def test_body_over_the_limit_is_refused(
     path: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(velstack_async._transport, "MAX_RESPONSE_BYTES", 100_000)
+    monkeypatch.setattr(velstack_async._requester, "MAX_RESPONSE_BYTES", 100_000)
     state, base_url = stub
     state.big_size = 300_000
     client = make_client(base_url)
     with pytest.raises(ResponseParseError, match="larger than 100000 bytes"):
-        await client._transport.request("GET", path, parse=lambda d: d)
+        await client._requester.request("GET", path, parse=lambda d: d)
 
 
 async def test_redirects_are_not_followed(make_client: MakeClient, stub: tuple[Stub, str]) -> None:
     state, base_url = stub
     client = make_client(base_url)
     with pytest.raises(ResponseParseError, match="unexpected HTTP 302"):
-        await client._transport.request("GET", "/redirect", parse=lambda d: d)
+        await client._requester.request("GET", "/redirect", parse=lambda d: d)
     assert state.hits == {"/redirect": 1}
 
 
 async def test_compressed_body_is_decoded(make_client: MakeClient, stub: tuple[Stub, str]) -> None:
     _, base_url = stub
     client = make_client(base_url)
-    data = await client._transport.request("GET", "/gzip", parse=lambda d: d)
+    data = await client._requester.request("GET", "/gzip", parse=lambda d: d)
     assert data == {"blob": "x" * 1000}

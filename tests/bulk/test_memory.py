@@ -1,0 +1,74 @@
+"""A batched campaign's memory stays flat however many recipients it reads.
+
+Measured with tracemalloc (Python allocations: the SDK's, not SQLite's page
+cache) around campaigns of two sizes through a canned transport that answers
+every quick SMS at once, naming the numbers sent: the peak must not grow with
+the input.
+"""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from velstack_async import AsyncVelstack
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("instant_retries")]
+
+
+def answer(request: httpx.Request) -> httpx.Response:
+    numbers = json.loads(request.content)["recipient"].split(",")
+    summary = {
+        "message_id": f"m-{numbers[0]}",
+        "type": "Quick SMS",
+        "message": "Sale",
+        "sender": "SHOP",
+        "total_contacts": len(numbers),
+        "recipients": numbers,
+        "credit_used": len(numbers),
+        "credit_left": "1000000.00",
+    }
+    return httpx.Response(200, json={"status": True, "code": 200, "data": {"summary": summary}})
+
+
+def generated(count: int) -> Iterator[str]:
+    return (f"020{i:07d}" for i in range(count))
+
+
+async def peak_bytes(count: int) -> int:
+    async with AsyncVelstack(api_key="vs_memory", transport=httpx.MockTransport(answer)) as client:
+        tracemalloc.start()
+        try:
+            report = await client.sms.send_bulk(
+                generated(count), message="Sale", sender="SHOP", keep_unsent=0
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert report.sent == count
+    assert report.requests == count // 100
+    return peak
+
+
+async def check_flat(small: int, large: int) -> None:
+    # Warm up: imports, the event loop's own allocations, and the number caches (bounded
+    # LRU caches of 4,096 numbers, filled by any campaign of more than that).
+    await peak_bytes(max(small, 8_000))
+    base = await peak_bytes(small)
+    peak = await peak_bytes(large)
+    # 10x or more the recipients, the same peak (within 1 MB: noise, not per-recipient state).
+    assert peak - base < 1_000_000, (base, peak)
+
+
+@pytest.mark.stress
+async def test_memory_is_flat(anyio_backend: str) -> None:
+    await check_flat(4_000, 40_000)
+
+
+@pytest.mark.stress
+async def test_memory_is_flat_on_half_a_million(anyio_backend: str) -> None:
+    await check_flat(20_000, 500_000)

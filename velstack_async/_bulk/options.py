@@ -1,0 +1,166 @@
+"""`CampaignOptions`: every setting of a bulk campaign in one frozen, checked object.
+
+``send_bulk`` / ``stream_bulk`` build one from their keywords; the CLI builds
+one from its flags; the engine reads nothing else. A new bulk setting is a new
+field here and a new keyword on ``send_bulk`` / ``stream_bulk`` (a test checks
+that the signatures and the fields agree).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+from .. import _validation as check
+from .._exceptions import InvalidInputError
+from .journal import JournalOpener, campaign_id
+from .template import Template, TemplateError
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_KEEP_UNSENT",
+    "DEFAULT_STALL_TIMEOUT",
+    "MAX_BATCH_SIZE",
+    "MAX_CONCURRENCY",
+    "CampaignOptions",
+]
+
+#: At most this many non-sent results are kept in a report by default.
+DEFAULT_KEEP_UNSENT = 100_000
+#: More requests in flight than any account or connection pool sustains: surely a mistake.
+MAX_CONCURRENCY = 10_000
+#: Recipients of the same text in one request, by default.
+DEFAULT_BATCH_SIZE = 100
+#: The largest batch: far above what any server accepts in one request.
+MAX_BATCH_SIZE = 10_000
+#: Seconds without a single accepted send (only refusals: 429, 503, no connection)
+#: before a campaign gives up.
+DEFAULT_STALL_TIMEOUT = 600.0
+
+
+def _count(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInputError(f"{name} must be at most {maximum:,}, got {value!r}")
+    return value
+
+
+def _positive(name: str, value: object, unit: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInputError(f"{name} must be a positive number of {unit}")
+    return float(value)
+
+
+def _journal(value: object) -> str | JournalOpener | None:
+    if isinstance(value, JournalOpener):
+        return value  # a journal object (RedisJournal...), kept as it is
+    path = os.fspath(value) if isinstance(value, (str, os.PathLike)) else value
+    if path is not None and (not isinstance(path, str) or not path or "\0" in path):
+        raise InvalidInputError(
+            "journal must be a file path (str or os.PathLike) or a journal object "
+            "with open_journal (such as RedisJournal)"
+        )
+    return path
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _checked(o: CampaignOptions) -> dict[str, Any]:
+    """Every field of ``o`` checked and normalised; `InvalidInputError` for the first bad one."""
+    return {
+        "message": None if o.message is None else check.text("message", o.message),
+        "sender": check.sender(o.sender),
+        "title": check.optional_text("title", o.title),
+        "concurrency": _count("concurrency", o.concurrency, 1, MAX_CONCURRENCY),
+        "batch_size": _count("batch_size", o.batch_size, 1, MAX_BATCH_SIZE),
+        "rate_limit": None
+        if o.rate_limit is None
+        else _positive("rate_limit", o.rate_limit, "messages per second"),
+        "request_rate_limit": None
+        if o.request_rate_limit is None
+        else _positive("request_rate_limit", o.request_rate_limit, "requests per second"),
+        "journal": _journal(o.journal),
+        "resend_unknown": _flag("resend_unknown", o.resend_unknown),
+        "max_failures": None
+        if o.max_failures is None
+        else _count("max_failures", o.max_failures, 1),
+        "region": None if o.region is None else check.region(o.region, "region"),
+        "keep_unsent": None if o.keep_unsent is None else _count("keep_unsent", o.keep_unsent, 0),
+        "allow_blank_fields": _flag("allow_blank_fields", o.allow_blank_fields),
+        "stall_timeout": _positive("stall_timeout", o.stall_timeout, "seconds"),
+        "smart_encoding": _flag("smart_encoding", o.smart_encoding),
+    }
+
+
+@frozen(kw_only=True)
+class CampaignOptions:
+    """The settings of one campaign, checked when it is built (`InvalidInputError` if bad).
+
+    The fields are the keywords of ``send_bulk`` (see there for what each
+    does); ``region`` None means the client's default region. Build one and
+    pass it to ``client.sms.send_campaign(recipients, options)`` (or
+    ``stream_campaign``), or let ``send_bulk`` build it from its keywords.
+    `attrs.evolve` makes a changed copy (checked again).
+    """
+
+    message: str | None = None
+    sender: str
+    title: str | None = None
+    concurrency: int = 32
+    batch_size: int = DEFAULT_BATCH_SIZE
+    rate_limit: float | None = None
+    request_rate_limit: float | None = None
+    #: A path (stored as a str), or a journal object such as ``RedisJournal`` (kept as is).
+    journal: str | os.PathLike[str] | JournalOpener | None = None
+    resend_unknown: bool = False
+    max_failures: int | None = None
+    region: str | None = None
+    keep_unsent: int | None = DEFAULT_KEEP_UNSENT
+    allow_blank_fields: bool = False
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT
+    #: Replace Unicode look-alikes (curly quotes, dashes...) with GSM-7 characters.
+    smart_encoding: bool = False
+    #: The parsed ``message`` (None without one).
+    template: Template | None = field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        for name, value in _checked(self).items():
+            object.__setattr__(self, name, value)
+        template = None
+        if self.message is not None:
+            try:
+                template = Template(self.message)
+            except TemplateError as exc:
+                raise InvalidInputError(str(exc)) from None
+        object.__setattr__(self, "template", template)
+
+    @property
+    def journal_path(self) -> str | None:
+        """``journal`` as a str; None without one or for a journal object."""
+        journal = self.journal
+        return None if journal is None or isinstance(journal, JournalOpener) else os.fspath(journal)
+
+    @property
+    def identity(self) -> str:
+        """What identifies the campaign in its journal: a hash of its template and sender."""
+        return campaign_id(self.message, self.sender)
+
+    @classmethod
+    def from_keywords(cls, values: dict[str, Any]) -> CampaignOptions:
+        """Build from a call's ``locals()``: the keywords named like fields, others ignored."""
+        names = [a.name for a in attrs.fields(cls) if a.init]
+        return cls(**{name: values[name] for name in names if name in values})

@@ -1,0 +1,257 @@
+"""The aiohttp adapter (the ``fast`` extra): the default on asyncio.
+
+httpx's own pool (httpcore) spends most of a busy client's CPU managing
+connections; aiohttp's pool does the same job several times cheaper.
+
+- ``limits.max_connections`` bounds the requests in flight, with the pool
+  timeout; ``limits.keepalive_expiry`` (default 3 s) is how long an idle pooled
+  connection is trusted, lowered by a server's ``Keep-Alive: timeout=N``.
+- ``verify`` and ``proxy`` as for `AsyncVelstack` (http:// and https:// proxies,
+  HTTPS through CONNECT). A transport you pass reads no proxy variables.
+- No cookies are kept; no redirect is followed.
+- aiohttp runs on asyncio only: on trio the SDK picks the httpx adapter.
+- Read timeouts (Python 3.11+) run from the start of the request, a new
+  connection's setup included, to the response headers, then again for each
+  read of the body, on one timer for every request in flight (`deadlines`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import errno
+import ssl
+import sys
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import httpx
+
+from . import deadlines as _deadlines
+from .adapter import (
+    DEFAULT_KEEPALIVE_EXPIRY,
+    Adapter,
+    ExchangeError,
+    Failure,
+    keepalive_announced,
+    read_limited,
+)
+from .network import ssl_context
+
+__all__ = ["DEFAULT_LIMITS", "AiohttpTransport"]
+
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY
+)
+_CHUNK = 64 * 1024
+_DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+_FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+_RESETS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+
+#: Whether the current request's connection came from the pool (set by `_Connector`).
+_reused: contextvars.ContextVar[bool] = contextvars.ContextVar("velstack_reused", default=False)
+
+
+class _Connector(aiohttp.TCPConnector):
+    """Remembers which connections served a request before, to tell a stale reuse."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._used: weakref.WeakSet[object] = weakref.WeakSet()
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> aiohttp.connector.Connection:
+        connection = await super().connect(req, traces, timeout)
+        protocol = connection.protocol
+        if protocol is not None:
+            used = self._used
+            _reused.set(protocol in used)
+            used.add(protocol)
+        return connection
+
+
+class AiohttpTransport(Adapter):
+    """The SDK's aiohttp connection pool. Pass it as ``AsyncVelstack(transport=...)`` to tune it.
+
+    The session is created on first use, in the running (asyncio) loop.
+    """
+
+    name = "aiohttp"
+
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        verify: bool | str | ssl.SSLContext = True,
+        proxy: str | None = None,
+    ) -> None:
+        self._limits = limits
+        self._ssl = ssl_context(verify)
+        self._proxy = proxy
+        self._max_connections = limits.max_connections
+        expiry = limits.keepalive_expiry
+        self._expiry = DEFAULT_KEEPALIVE_EXPIRY if expiry is None else expiry
+        self._session: aiohttp.ClientSession | None = None
+        self._connector: _Connector | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._deadlines: _deadlines.Deadlines | None = None
+        self._closed = False
+
+    @property
+    def max_connections(self) -> int | None:
+        return self._max_connections
+
+    def reserve(self, connections: int) -> None:
+        current = self._max_connections
+        if current is None or connections <= current:
+            return
+        self._max_connections = connections
+        if self._slots is not None:
+            for _ in range(connections - current):
+                self._slots.release()
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeout: httpx.Timeout | None,
+        max_bytes: int,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        session, slots = self._session_for_loop()
+        timeout = timeout or _DEFAULT_TIMEOUT
+        if slots is not None:
+            await _acquire(slots, timeout.pool)
+        read, deadlines = timeout.read, self._deadlines
+        watch = deadlines.watch(read) if deadlines is not None and read is not None else None
+        _reused.set(False)
+        started = False
+        try:
+            if watch is not None:  # counted from here: a new connection's setup included
+                watch.reset()
+            response = await session.request(
+                method,
+                url,
+                headers=headers,
+                data=content,
+                allow_redirects=False,
+                proxy=self._proxy,
+                timeout=self._timeout(timeout.connect, None if watch is not None else read),
+            )
+            started = True
+            try:
+                if "Keep-Alive" in response.headers:
+                    self._keepalive(response.headers)
+                body = await read_limited(
+                    response.content.iter_chunked(_CHUNK),
+                    response.content_length,
+                    max_bytes,
+                    watch.reset if watch is not None else None,
+                    None if "Content-Encoding" in response.headers else response.read,
+                )
+            finally:
+                response.release()
+        except asyncio.CancelledError:
+            if watch is not None and watch.timed_out():
+                raise ExchangeError(
+                    Failure.READ_TIMEOUT, "ReadTimeout: timed out waiting for Velstack's response"
+                ) from None
+            raise
+        except _FAILURES as exc:
+            raise _failure(exc, stale_possible=not started and _reused.get()) from None
+        finally:
+            if watch is not None:
+                watch.end()  # (a deadline that passed as aiohttp ended the request: withdrawn)
+            if slots is not None:
+                slots.release()
+        return response.status, response.headers, body
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._deadlines is not None:
+            self._deadlines.close()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _session_for_loop(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore | None]:
+        session = self._session
+        if session is None:
+            if self._closed:
+                raise RuntimeError("this client is closed")
+            connector = self._connector = _Connector(
+                limit=0,  # the slots bound requests in flight, with a pool timeout
+                ssl=self._ssl,
+                keepalive_timeout=self._expiry,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,  # the proxy is resolved per client (network.proxy_for)
+            )
+            if self._max_connections is not None:
+                self._slots = asyncio.Semaphore(self._max_connections)
+            if _deadlines.SUPPORTED:
+                self._deadlines = _deadlines.Deadlines(asyncio.get_running_loop())
+        elif session._loop is not asyncio.get_running_loop():
+            raise RuntimeError(
+                "this client was first used in another event loop; create one client per loop"
+            )
+        return session, self._slots
+
+    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+        key = (connect, read)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = self._timeouts[key] = aiohttp.ClientTimeout(
+                total=None, connect=connect, sock_connect=connect, sock_read=read
+            )
+        return timeout
+
+    def _keepalive(self, headers: Mapping[str, str]) -> None:
+        seconds = keepalive_announced(headers)
+        if seconds is not None and seconds < self._expiry and self._connector is not None:
+            self._expiry = seconds
+            self._connector._keepalive_timeout = seconds  # read when a connection is reused
+
+
+async def _acquire(slots: asyncio.Semaphore, pool: float | None) -> None:
+    if not slots.locked():
+        await slots.acquire()  # does not wait: a slot is free
+        return
+    try:
+        if sys.version_info >= (3, 11):  # no extra task per waiting request
+            async with asyncio.timeout(pool):
+                await slots.acquire()
+        else:
+            await asyncio.wait_for(slots.acquire(), pool)
+    except asyncio.TimeoutError:
+        raise ExchangeError(
+            Failure.POOL_TIMEOUT, "PoolTimeout: no free connection within the pool timeout"
+        ) from None
+
+
+def _failure(exc: BaseException, *, stale_possible: bool) -> ExchangeError:
+    """How far a request got that aiohttp failed with ``exc``."""
+    detail = f"{type(exc).__name__}: {str(exc) or type(exc).__name__}"
+    failure: Failure
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        failure = Failure.CONNECT_TIMEOUT
+    elif isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        failure = Failure.READ_TIMEOUT
+    elif isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError)):
+        failure = Failure.CONNECT
+    elif isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        failure = Failure.UNUSABLE_URL
+    elif stale_possible and (
+        isinstance(exc, aiohttp.ServerDisconnectedError)
+        or (isinstance(exc, aiohttp.ClientOSError) and exc.errno in _RESETS)
+    ):
+        failure = Failure.STALE_CONNECTION
+    else:  # once connected, any other failure: the request may have been processed
+        failure = Failure.BROKEN
+    return ExchangeError(failure, detail)

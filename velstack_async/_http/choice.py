@@ -1,0 +1,133 @@
+"""The one rule that picks a client's adapter (README: "HTTP adapters").
+
+In order, the first that applies:
+
+| condition                                            | adapter |
+|------------------------------------------------------|---------|
+| ``http_client=`` given                               | httpx (the caller's client) |
+| ``transport=AiohttpTransport(...)``                  | aiohttp |
+| ``transport=`` any httpx transport                   | httpx over that transport |
+| ``$VELSTACK_HTTP_TRANSPORT`` is ``httpx``/``aiohttp`` | that one |
+| respx or pytest-httpx is mocking httpx               | httpx (so the mock sees requests) |
+| the event loop is not asyncio (trio)                 | httpx |
+| aiohttp is not installed (the ``fast`` extra)        | httpx |
+| otherwise                                            | aiohttp |
+
+Proxies, ``verify`` and tracing never change the choice: both adapters honour
+the same TLS and proxy settings. The client's repr names the adapter and a
+DEBUG log line on ``velstack_async`` says why it was chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import unittest.mock
+from typing import NamedTuple
+
+import httpcore
+import httpx
+import sniffio
+
+from .._exceptions import InvalidInputError
+from .._options import DEFAULT_TIMEOUT, ClientOptions
+from .adapter import Adapter
+from .httpx_adapter import DEFAULT_LIMITS, HttpxAdapter
+from .network import proxy_for, ssl_context
+
+__all__ = ["Choice", "choose_adapter"]
+
+logger = logging.getLogger("velstack_async")
+
+
+class Choice(NamedTuple):
+    adapter: Adapter
+    reason: str
+
+
+def choose_adapter(options: ClientOptions) -> Choice:
+    """The adapter for a client with ``options``, and why (see the module's table)."""
+    choice = _choose(options)
+    logger.debug("HTTP adapter: %s (%s)", choice.adapter.name, choice.reason)
+    return choice
+
+
+def _choose(options: ClientOptions) -> Choice:
+    if options.http_client is not None:
+        return Choice(HttpxAdapter(options.http_client, owns_client=False), "http_client= given")
+    if isinstance(options.transport, Adapter):
+        return Choice(options.transport, "transport= is an AiohttpTransport")
+    if options.transport is not None:
+        client = httpx.AsyncClient(
+            timeout=options.timeout or DEFAULT_TIMEOUT, transport=options.transport, trust_env=False
+        )
+        return Choice(HttpxAdapter(client, owns_client=True), "transport= is an httpx transport")
+    wanted = os.environ.get("VELSTACK_HTTP_TRANSPORT", "").strip().lower()
+    if wanted not in ("", "httpx", "aiohttp"):
+        raise InvalidInputError("VELSTACK_HTTP_TRANSPORT must be 'aiohttp' or 'httpx'")
+    if wanted == "httpx":
+        return Choice(_sdk_httpx(options), "VELSTACK_HTTP_TRANSPORT=httpx")
+    if wanted == "aiohttp":
+        adapter = _sdk_aiohttp(options)
+        if adapter is None:
+            raise InvalidInputError(
+                "VELSTACK_HTTP_TRANSPORT=aiohttp needs aiohttp: pip install 'velstack-async[fast]'"
+            )
+        return Choice(adapter, "VELSTACK_HTTP_TRANSPORT=aiohttp")
+    if _httpx_mocked():
+        return Choice(_sdk_httpx(options), "respx or pytest-httpx is mocking httpx")
+    library = _async_library()
+    if library not in (None, "asyncio"):
+        return Choice(_sdk_httpx(options), f"running on {library} (aiohttp needs asyncio)")
+    adapter = _sdk_aiohttp(options)
+    if adapter is None:
+        return Choice(_sdk_httpx(options), "aiohttp is not installed (the 'fast' extra)")
+    return Choice(adapter, "the default on asyncio")
+
+
+def _sdk_httpx(options: ClientOptions) -> HttpxAdapter:
+    client = httpx.AsyncClient(
+        timeout=options.timeout or DEFAULT_TIMEOUT,
+        verify=ssl_context(options.verify),
+        proxy=proxy_for(options.base_url, options.proxy, options.is_loopback),
+        limits=DEFAULT_LIMITS,
+        trust_env=False,  # the environment was read just now, by proxy_for and ssl_context
+    )
+    return HttpxAdapter(client, owns_client=True)
+
+
+def _sdk_aiohttp(options: ClientOptions) -> Adapter | None:
+    try:
+        from .aiohttp_adapter import AiohttpTransport  # the optional `fast` extra
+    except ImportError:
+        return None
+    return AiohttpTransport(
+        verify=options.verify,
+        proxy=proxy_for(options.base_url, options.proxy, options.is_loopback),
+    )
+
+
+def _async_library() -> str | None:
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return None
+
+
+_MOCKED = (
+    (httpcore.AsyncConnectionPool, "handle_async_request"),
+    (httpx.AsyncHTTPTransport, "handle_async_request"),
+    (httpx.AsyncClient, "_transport_for_url"),
+)
+
+
+def _httpx_mocked() -> bool:
+    """respx or pytest-httpx has patched httpx or httpcore (tracing wrappers do not count)."""
+    for owner, name in _MOCKED:
+        value = owner.__dict__.get(name)
+        if isinstance(value, unittest.mock.NonCallableMock):
+            return True
+        module = getattr(value, "__module__", None) or ""
+        if module.startswith(("respx", "pytest_httpx")):
+            return True
+    return False

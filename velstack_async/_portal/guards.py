@@ -1,0 +1,94 @@
+"""What a thread calling `Velstack` may do, and the messages when it may not.
+
+A call from the client's own event loop thread (a callback such as
+``on_result``) would deadlock: it raises. A call from a thread that runs
+another event loop works, since the client's loop runs in its own thread, but
+blocks that loop: outside IPython/Jupyter (whose cells always run in a loop)
+that is usually an async app that wanted `AsyncVelstack`, so the first such
+call in the process emits a `SyncClientInEventLoopWarning`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import warnings
+
+CLOSED = "this Velstack client is closed"
+CLOSED_DURING_CALL = (
+    "the Velstack client was closed while this call was in progress "
+    "(a send may have been processed: check before resending)"
+)
+IN_OWN_LOOP = (
+    "Velstack (the sync client) was called from its own event loop thread (from a callback "
+    "such as on_result, or an iterable it reads), where it would deadlock. Collect what you "
+    "need and call the client after the call returns, or use AsyncVelstack in async code."
+)
+IN_EVENT_LOOP = (
+    "Velstack (the sync client) was called from a thread running an {} event loop: each call "
+    "blocks that loop until it is done. In async code use AsyncVelstack and await its "
+    "methods. (Shown once per process; not shown in IPython or Jupyter.)"
+)
+
+
+class SyncClientInEventLoopWarning(RuntimeWarning):
+    """`Velstack` was called from a thread running an event loop, outside IPython/Jupyter."""
+
+
+_warned = False
+_warn_lock = threading.Lock()
+
+
+def check_calling_thread(loop_thread: int) -> None:
+    """Refuse the portal's own loop thread; warn once about any other event loop thread."""
+    if threading.get_ident() == loop_thread:
+        raise RuntimeError(IN_OWN_LOOP)
+    if _warned:
+        return
+    loop_name = running_event_loop()
+    if loop_name is not None and not in_ipython():
+        _warn_once(IN_EVENT_LOOP.format(loop_name))
+
+
+def running_event_loop() -> str | None:
+    """The name of the event loop running in this thread, or None."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return "asyncio"
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            pass
+        else:
+            return "trio"
+    return None
+
+
+def in_ipython() -> bool:
+    """Whether an IPython shell (a Jupyter kernel, the IPython REPL) runs in this process."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    return callable(get_ipython) and get_ipython() is not None
+
+
+def _warn_once(message: str) -> None:
+    global _warned
+    with _warn_lock:
+        if _warned:
+            return
+        _warned = True
+    # Point the warning at the caller's line, outside this package.
+    frame = sys._getframe()
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        "velstack_async."
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, SyncClientInEventLoopWarning, stacklevel=level)

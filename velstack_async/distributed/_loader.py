@@ -1,0 +1,90 @@
+"""Loading recipients into a distributed campaign: checked, rendered and deduplicated in Redis.
+
+Recipients are prepared by the bulk engine's own `Source` (number normalisation,
+template rendering, overrides: the same rules as ``send_bulk``) and written 64
+at a time by one script that deduplicates them by normalised number across the
+whole campaign, files each new one in the current chunk and updates the
+counters. The script also records how far the input was loaded, so a producer
+that crashed can call `load` again with the same input: what was loaded is
+skipped, nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from .._bulk.journal import Journal, Verdict
+from .._bulk.models import BulkResult
+from .._bulk.options import CampaignOptions
+from .._bulk.source import Job, Source, iterate
+from ._store import Store
+from .errors import CampaignError
+
+__all__ = ["Entry", "entry_of", "load", "plain_text"]
+
+#: A recipient in a chunk: [index, recipient, key, number, text or None, sender or None].
+Entry = list[Any]
+_GROUP = 64
+
+
+class _AllNew:
+    """The `Source`'s journal: every number is new here (Redis deduplicates)."""
+
+    durable = False
+
+    async def aclassify(self, keys: list[int]) -> list[Verdict]:
+        return [Verdict.NEW] * len(keys)
+
+
+def plain_text(options: CampaignOptions) -> str | None:
+    """The text every recipient gets when the message has no placeholder, else None."""
+    template = options.template
+    return template.render({}) if template is not None and template.static else None
+
+
+def entry_of(job: Job, options: CampaignOptions, plain: str | None) -> Entry:
+    """A job as stored: the text only when it differs from the campaign's plain message."""
+    text = None if job.text == plain else job.text
+    sender = None if job.sender == options.sender else job.sender
+    return [job.index, job.recipient, str(job.key), job.number, text, sender]
+
+
+def _ready(result: BulkResult) -> tuple[str, str, str]:
+    kind = "s" if result.status == "skipped" else "f"
+    entry = [result.index, result.recipient, None, None, None, None]
+    payload = json.dumps({"s": str(result.status), "r": result.reason or "", "e": entry})
+    return kind, f"i{result.index}", payload
+
+
+async def load(store: Store, options: CampaignOptions, chunk_size: int, recipients: object) -> int:
+    """Load ``recipients``; return how many inputs the campaign holds. Resumable."""
+    plain = plain_text(options)
+    source = Source(iterate(recipients), options, cast(Journal, _AllNew()))
+    meta = await store.retry(lambda: store.redis.hmget(store.meta, ["loaded_upto", "loaded"]))
+    if meta[1] == "1":
+        raise CampaignError(f"campaign {store.campaign_id!r} is already loaded")
+    start = int(meta[0] or 0)
+    group: list[str] = []
+    position = start
+    while True:
+        item = await source.next()
+        if item is not None and item.index < start:
+            continue  # loaded by an earlier (interrupted) call
+        if item is not None:
+            if isinstance(item, Job):
+                group += ("n", str(item.key), json.dumps(entry_of(item, options, plain)))
+            else:
+                group += _ready(item)
+        if group and (item is None or len(group) >= 3 * _GROUP):
+            done, upto = await store.run("LOAD", position, chunk_size, *group)
+            if done < 0:
+                raise CampaignError(
+                    f"campaign {store.campaign_id!r}: another producer is loading it "
+                    f"(it is at input {upto}, this one at {position})"
+                )
+            position, group = done, []
+        if item is None:
+            break
+    await store.run("FINISH_LOAD")
+    return position

@@ -1,0 +1,74 @@
+"""A distributed campaign's `BulkReport`, from counters the scripts keep (no scan for counts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+
+from .._bulk.models import BulkReport, BulkResult, BulkStatus
+from ._store import Store
+
+__all__ = ["build_report", "counters"]
+
+_MICRO = Decimal(1_000_000)
+_COUNTS = (
+    *("inputs", "queued", "attempting", "sent", "failed", "skipped", "unknown"),
+    *("duplicates", "requests", "throttled"),
+)
+
+
+def counters(raw: Mapping[str, str]) -> dict[str, int]:
+    """Every counter of the campaign (0 when never touched)."""
+    return {name: int(raw.get(name, 0)) for name in _COUNTS}
+
+
+def _result(raw: str) -> BulkResult:
+    data = json.loads(raw)
+    entry = data["e"]
+    return BulkResult(
+        str(entry[1]), BulkStatus(data["s"]), reason=data["r"] or None, index=int(entry[0])
+    )
+
+
+async def build_report(store: Store, keep: int | None) -> BulkReport:
+    """The report over every worker; ``keep`` non-sent results at most (None: all)."""
+    redis = store.redis
+    raw, stopped = await store.retry(lambda: _read(store))
+    n = counters(raw)
+    unsent: list[BulkResult] = []
+    stored = int(await store.retry(lambda: redis.hlen(store.unsent)))
+    if keep is None or keep > 0:
+        async for _, value in redis.hscan_iter(store.unsent, count=500):
+            unsent.append(_result(value))
+            if keep is not None and len(unsent) >= keep:
+                break
+    unsent.sort(key=lambda result: result.index)
+    first, last = float(raw.get("first_ms", 0)), float(raw.get("last_ms", 0))
+    elapsed = max(0.0, (last - first) / 1000)
+    left = raw.get("credit_left")
+    return BulkReport(
+        total=n["inputs"],
+        sent=n["sent"],
+        failed=n["failed"],
+        skipped=n["skipped"],
+        not_attempted=n["queued"] + n["attempting"],
+        unknown=n["unknown"],
+        credit_used=Decimal(raw.get("credit", 0)) / _MICRO,
+        credit_left=None if left is None else Decimal(left) / _MICRO,
+        elapsed=elapsed,
+        messages_per_second=n["sent"] / elapsed if elapsed > 0 else 0.0,
+        stopped_reason=stopped,
+        unsent=tuple(unsent),
+        unsent_omitted=stored - len(unsent),
+        requests=n["requests"],
+        throttled=n["throttled"],
+    )
+
+
+async def _read(store: Store) -> tuple[dict[str, str], str | None]:
+    async with store.redis.pipeline(transaction=True) as pipe:
+        pipe.hgetall(store.counters)
+        pipe.hget(store.meta, "stopped")
+        raw, stopped = await pipe.execute()
+    return raw, stopped

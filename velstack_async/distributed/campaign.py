@@ -1,0 +1,229 @@
+"""`RedisCampaign`: one campaign shared by any number of worker processes through Redis.
+
+A producer `create` s the campaign and `load` s its recipients (deduplicated by
+normalised number, split into chunks of ``chunk_size``); workers run chunks,
+either pulling them (`run_worker`: no queue needed) or as tasks of a queue
+(`run_chunk`, then `sweep`; see the ``taskiq`` and ``celery`` modules). Every
+chunk is leased with a heartbeat; a chunk whose lease lapsed (its worker died)
+is taken by the next worker that looks. Exactly-once comes from per-recipient
+claims in Redis (see `_lua`), never from the queue.
+"""
+
+from __future__ import annotations
+
+import secrets
+from types import TracebackType
+from typing import Any
+
+import anyio
+
+from .._bulk.models import BulkReport
+from ._chunk import ChunkRun, SmsClient
+from ._loader import load
+from ._report import build_report, counters
+from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, Settings
+from ._store import Store
+from .errors import CampaignError
+
+__all__ = ["DEFAULT_CONCURRENCY", "RedisCampaign"]
+
+#: Batches in flight at once in one worker process, by default.
+DEFAULT_CONCURRENCY = 16
+
+
+class RedisCampaign:
+    """A campaign in Redis. Get one with `create` (once) or `open` (any process)."""
+
+    def __init__(self, url: str, store: Store, settings: Settings) -> None:
+        self.url = url
+        self._store = store
+        self.settings = settings
+
+    @property
+    def id(self) -> str:
+        return self._store.campaign_id
+
+    @classmethod
+    async def create(
+        cls,
+        url: str,
+        campaign_id: str,
+        *,
+        message: str | None = None,
+        sender: str,
+        title: str | None = None,
+        rate_limit: float | None = None,
+        request_rate_limit: float | None = None,
+        batch_size: int = 100,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        region: str | None = None,
+        allow_blank_fields: bool = False,
+        lease: float = DEFAULT_LEASE,
+    ) -> RedisCampaign:
+        """Create the campaign ``campaign_id`` in the Redis at ``url`` (an error if it exists).
+
+        ``rate_limit`` is messages and ``request_rate_limit`` requests per second across
+        every worker; ``batch_size`` recipients of the same text go in one request;
+        ``chunk_size`` recipients make one unit of work (one queue task); ``lease`` is how
+        long a chunk stays with a worker that stopped heartbeating.
+        """
+        settings = Settings.create(
+            chunk_size=chunk_size,
+            lease=lease,
+            message=message,
+            sender=sender,
+            title=title,
+            rate_limit=rate_limit,
+            request_rate_limit=request_rate_limit,
+            batch_size=batch_size,
+            region=region or "GH",
+            allow_blank_fields=allow_blank_fields,
+            keep_unsent=0,
+        )
+        store = Store(url, campaign_id)
+        try:
+            fence = secrets.token_hex(16)
+            if not await store.retry(lambda: store.redis.set(store.keys[0], fence, nx=True)):
+                raise CampaignError(f"campaign {campaign_id!r} already exists in this Redis")
+            store.fence = fence
+            meta: dict[Any, Any] = settings.to_meta()
+            await store.retry(lambda: store.redis.hset(store.meta, mapping=meta))
+        except BaseException:
+            await store.aclose()
+            raise
+        return cls(url, store, settings)
+
+    @classmethod
+    async def open(cls, url: str, campaign_id: str) -> RedisCampaign:
+        """Open an existing campaign (`CampaignError` if Redis has no such campaign)."""
+        store = Store(url, campaign_id)
+        try:
+            fence = await store.retry(lambda: store.redis.get(store.keys[0]))
+            meta = await store.retry(lambda: store.redis.hgetall(store.meta))
+            if fence is None or "sender" not in meta:
+                raise CampaignError(
+                    f"no campaign {campaign_id!r} in this Redis (never created, deleted, or "
+                    "Redis lost its data)"
+                )
+            store.fence = fence
+            settings = Settings.from_meta(meta)
+        except BaseException:
+            await store.aclose()
+            raise
+        return cls(url, store, settings)
+
+    async def aclose(self) -> None:
+        await self._store.aclose()
+
+    async def __aenter__(self) -> RedisCampaign:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def load(self, recipients: object) -> int:
+        """Add the recipients (iterable or async iterable of str | BulkMessage); the producer.
+
+        Call it once per campaign; if the producer was interrupted, call it again with the
+        same input: what was already loaded is skipped. Returns the number of inputs.
+        """
+        settings = self.settings
+        return await load(self._store, settings.options, settings.chunk_size, recipients)
+
+    async def run_worker(
+        self, client: SmsClient, *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> None:
+        """Run chunks (free ones, then lapsed ones) until the campaign is finished or stopped."""
+        await self._loop(client, -1, concurrency, stop_when_free=False)
+
+    async def run_chunk(
+        self, client: SmsClient, index: int, *, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> bool:
+        """Run chunk ``index`` if nobody holds it; True if it is finished. Idempotent."""
+        store = self._store
+        token = secrets.token_hex(8)
+        status, chunk, _ = await store.run("LEASE", index, token, self._lease_ms)
+        if status != "ok":
+            return bool(status == "done")
+        return await ChunkRun(store, self.settings, client, chunk, token, concurrency).run()
+
+    async def sweep(self, client: SmsClient, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        """Run chunks whose lease lapsed; wait while all that is left is leased (liveness).
+
+        Returns as soon as the campaign is finished or stopped, or when a chunk is free
+        (not yet taken: its queue task will run it, and sweep after).
+        """
+        await self._loop(client, -2, concurrency, stop_when_free=True)
+
+    async def _loop(
+        self, client: SmsClient, mode: int, concurrency: int, *, stop_when_free: bool
+    ) -> None:
+        store = self._store
+        while True:
+            token = secrets.token_hex(8)
+            status, chunk, wait = await store.run("LEASE", mode, token, self._lease_ms)
+            if status == "ok":
+                await ChunkRun(store, self.settings, client, chunk, token, concurrency).run()
+            elif status in ("done", "stopped") or (wait < 0 and stop_when_free):
+                return
+            else:
+                await anyio.sleep(min(max(wait / 1000, 0.05), 1.0))
+
+    @property
+    def _lease_ms(self) -> int:
+        return int(self.settings.lease * 1000)
+
+    async def chunks(self) -> list[int]:
+        """The chunks not finished yet."""
+        store = self._store
+        return [int(c) for c in await store.retry(lambda: store.redis.zrange(store.todo, 0, -1))]
+
+    async def enqueue(self, task: Any) -> int:
+        """Send every unfinished chunk to ``task`` (from ``taskiq.register`` or
+        ``celery.register``); returns how many were sent. Call it after `load` (chunks are
+        queued as they fill), and again after restarting a whole fleet: a finished chunk's
+        task does nothing."""
+        chunks = await self.chunks()
+        for chunk in chunks:
+            args = (self.url, self.id, chunk)
+            if hasattr(task, "kiq"):
+                await task.kiq(*args)
+            else:
+                await anyio.to_thread.run_sync(_apply_async, task, args)
+        return len(chunks)
+
+    async def report(self, *, keep_unsent: int | None = 1000) -> BulkReport:
+        """The `BulkReport` over every worker (counts exact; ``keep_unsent`` results listed)."""
+        return await build_report(self._store, keep_unsent)
+
+    async def status(self) -> dict[str, Any]:
+        """Counters, chunks left and leased, loaded and stopped: for a live view."""
+        store, redis = self._store, self._store.redis
+        raw = await store.retry(lambda: redis.hgetall(store.counters))
+        meta = await store.retry(lambda: redis.hmget(store.meta, ["loaded", "stopped", "chunks"]))
+        leased = await store.retry(lambda: redis.zcount(store.todo, 1, "+inf"))
+        left = await store.retry(lambda: redis.zcard(store.todo))
+        paused = await store.retry(lambda: redis.pttl(store.keys[8]))
+        return {
+            **counters(raw),
+            "loaded": meta[0] == "1",
+            "stopped": meta[1],
+            "chunks": int(meta[2] or 0),
+            "chunks_left": int(left),
+            "chunks_leased": int(leased),
+            "paused_ms": max(0, int(paused)),
+        }
+
+    async def resume(self, *, resend_unknown: bool = False) -> int:
+        """Clear a stop; with ``resend_unknown`` the unknown recipients go back to the queue
+        (once an operator checked they were not delivered). Returns how many were requeued;
+        run workers (or `enqueue`) again afterwards."""
+        flag = "1" if resend_unknown else "0"
+        requeued, _ = await self._store.run("RESUME", flag, self.settings.chunk_size)
+        return int(requeued)
+
+
+def _apply_async(task: Any, args: tuple[str, str, int]) -> None:
+    task.apply_async(args=args)

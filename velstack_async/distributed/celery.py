@@ -1,0 +1,54 @@
+"""Distributed campaigns on Celery: ``register(app)`` gives the (sync) task that runs one chunk.
+
+```python
+from celery import Celery
+from velstack_async.distributed import celery as vs_celery
+
+app = Celery("sms", broker="redis://127.0.0.1:6379/1")
+app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True,
+                worker_prefetch_multiplier=1,
+                broker_transport_options={"visibility_timeout": 6 * 3600})
+run_chunk = vs_celery.register(app)
+# producer: await campaign.enqueue(run_chunk); workers: celery -A myapp worker
+```
+
+The task runs the chunk with ``anyio.run`` (asyncio), so it fits any pool but gevent/eventlet
+(use prefork, solo or threads). Queue settings that matter: ``acks_late`` and
+``task_reject_on_worker_lost`` (a task whose worker died is redelivered), prefetch 1 (a
+worker does not sit on chunks others could run), a visibility timeout far above a chunk's
+duration (Redis redelivers unacknowledged tasks after it: an hour by default). Liveness
+never depends on them: chunk leases and the sweep after each task finish a dead worker's chunk.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import anyio
+
+from ._tasks import DEFAULT_CONCURRENCY, DEFAULT_TASK_NAME, ClientFactory, run_chunk_task
+
+__all__ = ["register"]
+
+
+def register(
+    app: Any,
+    *,
+    client_factory: ClientFactory | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    task_name: str = DEFAULT_TASK_NAME,
+) -> Any:
+    """Register on ``app`` (a ``celery.Celery``) the task that runs one chunk; returns it.
+
+    Registered with ``acks_late=True`` and ``reject_on_worker_lost=True``. Pass the task
+    to `RedisCampaign.enqueue`.
+    """
+
+    def run_chunk(redis_url: str, campaign_id: str, index: int) -> bool:
+        call = functools.partial(
+            run_chunk_task, client_factory, concurrency, redis_url, campaign_id, index
+        )
+        return anyio.run(call)
+
+    return app.task(name=task_name, acks_late=True, reject_on_worker_lost=True)(run_chunk)
