@@ -15,6 +15,7 @@ EXPECTED = {
     "BulkResult",
     "BulkStatus",
     "CampaignOptions",
+    "CampaignStop",
     "Contact",
     "Estimate",
     "Group",

@@ -8,6 +8,7 @@ from ._bulk import (
     BulkResult,
     BulkStatus,
     CampaignOptions,
+    CampaignStop,
     Estimate,
     JournalError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "BulkResult",
     "BulkStatus",
     "CampaignOptions",
+    "CampaignStop",
     "Contact",
     "Estimate",
     "Group",

@@ -16,6 +16,8 @@ DEFAULT_REGION = "GH"
 # number is built directly and validated by libphonenumber, which saves most of the
 # per-number cost in bulk campaigns.
 _GH_NATIONAL = re.compile(r"0([1-9][0-9]{8})")
+#: The same number in E.164 (``+233`` and the 9 digits), in any region.
+_GH_E164 = re.compile(r"\+233([1-9][0-9]{8})")
 #: The number types libphonenumber tries, in its order (`_number_type_helper`).
 _TYPES = (
     "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
@@ -34,8 +36,11 @@ def normalize(number: str, region: str = DEFAULT_REGION) -> str:
     Raises `InvalidNumber` (with a reason that never repeats the number) when it
     is not a valid, dialable number.
     """
-    if region == "GH" and (national := _GH_NATIONAL.fullmatch(number)):
-        digits = national.group(1)
+    ghana = _GH_E164.fullmatch(number)
+    if ghana is None and region == "GH":
+        ghana = _GH_NATIONAL.fullmatch(number)
+    if ghana is not None:
+        digits = ghana.group(1)
         if not _validator("GH")(digits):
             raise InvalidNumber(f"not a valid phone number for region {region}")
         return "+233" + digits

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import anyio
 import pytest
 
 from velstack_async import (
@@ -189,6 +190,48 @@ async def test_a_service_that_never_recovers_stops_the_campaign(
     assert report.not_attempted == 50 - report.failed
     assert "kept refusing sends: nothing accepted for" in (report.stopped_reason or "")
     assert report.throttled == fake.fault_counts["unavailable"] == report.requests
+    assert fake.message_count == 0
+
+
+@pytest.mark.usefixtures("instant_retries")
+@pytest.mark.parametrize("refusal", ["503", "429"])
+async def test_set_testing_reaches_the_default_stall_timeout_in_few_requests(
+    client: AsyncVelstack, fake: FakeVelstack, refusal: str
+) -> None:
+    """set_testing skips the waits but counts them toward stall_timeout (600 s by default),
+    so a test against a service that is down stops at once, not after 600 s of retries."""
+    if refusal == "503":
+        fake.faults.fail_rate = 1.0
+    else:  # the first request is accepted, then every one is throttled without Retry-After
+        fake.faults.rate_limit, fake.faults.rate_window = 1, 3600.0
+        fake.faults.retry_after_header = False
+    started = time.monotonic()
+    with anyio.fail_after(60):
+        report = await client.sms.send_bulk(
+            numbers(40), message="Hi", sender="VELSTACK", concurrency=4, batch_size=10
+        )
+    assert time.monotonic() - started < 30  # not the 600 s of real time
+    assert "kept refusing sends: nothing accepted for" in (report.stopped_reason or "")
+    # About what production makes in 600 s of backoff or pacing, not millions.
+    assert report.requests <= 2000
+    assert report.sent == (0 if refusal == "503" else 10)
+    assert report.sent + report.failed + report.not_attempted == 40
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_set_testing_retries_can_still_be_cancelled(
+    client: AsyncVelstack, fake: FakeVelstack
+) -> None:
+    """Instant retries against the in-process fake still yield to the event loop, so a
+    deadline cancels them (before, this spun without a checkpoint: fail_after never fired)."""
+    fake.faults.fail_rate = 1.0
+    started = time.monotonic()
+    with pytest.raises(TimeoutError), anyio.fail_after(0.5):
+        await client.sms.send_bulk(
+            numbers(4), message="Hi", sender="VELSTACK", concurrency=2, stall_timeout=1e9
+        )
+    assert time.monotonic() - started < 10
+    assert fake.fault_counts["unavailable"] > 10  # it kept retrying until cancelled
     assert fake.message_count == 0
 
 

@@ -70,6 +70,7 @@ def test_send_campaign_signatures_agree() -> None:
             "recipients",
             "options",
             "on_result",
+            "stop",
         ]
 
 

@@ -64,7 +64,7 @@ async def test_pacer_seeds_halves_once_per_round_and_recovers() -> None:
     tickets = [await pacer.acquire() for _ in range(100)]
     assert pacer.rate is None
     pacer.throttle(tickets[-1], None)
-    # Seeded at half the last second's request rate.
+    # Nothing accepted yet: seeded at half the last second's request rate.
     assert pacer.rate == pytest.approx(50, abs=1)
     seeded = pacer.rate
     assert seeded is not None
@@ -75,8 +75,49 @@ async def test_pacer_seeds_halves_once_per_round_and_recovers() -> None:
     assert pacer.throttled == 101
     after = await pacer.acquire()
     pacer.throttle(after, None)
-    assert pacer.rate == pytest.approx(seeded * 0.7, rel=0.01)
+    # Still nothing accepted: the most a decrease cuts, half.
+    assert pacer.rate == pytest.approx(seeded * 0.5, rel=0.01)
     assert pacer.settled_rate == pacer.rate
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.usefixtures("instant_retries")
+async def test_pacer_settles_just_under_what_the_server_accepts() -> None:
+    """A limiter passing 300/s while the campaign asks for more: the rate goes to ~285."""
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    for _ in range(300):  # one second: 600 asked, 300 accepted
+        clock.now += 1 / 300
+        await pacer.acquire()
+        await pacer.acquire()
+        pacer.accepted()
+    pacer.throttle(await pacer.acquire(), None)
+    assert pacer.rate == pytest.approx(285, rel=0.02)
+    clock.now += 1.0  # a quiet second after the seed: slow start doubles the rate
+    await pacer.acquire()
+    assert pacer.rate == pytest.approx(285 * 2, rel=0.02)
+    for _ in range(300):  # a second more at 300 accepted, then throttled again
+        clock.now += 1 / 300
+        pacer.accepted()
+    pacer.throttle(await pacer.acquire(), None)
+    # Back to just under the measured limit (between half and 90 % of 570).
+    assert pacer.rate == pytest.approx(285, rel=0.02)
+    for _ in range(285):  # after a decrease, a quiet second at that rate grows it (x1.25 at most)
+        clock.now += 1 / 285
+        await pacer.acquire()
+    grown = pacer.rate
+    assert grown is not None
+    assert 285 * 1.05 < grown <= 285 * 1.25 * 1.01
+    clock.now += 5.0  # idle seconds (nothing started): pacing does not bind, no growth
+    await pacer.acquire()
+    assert pacer.rate == grown
 
 
 @pytest.mark.usefixtures("instant_retries")

@@ -35,6 +35,23 @@ def test_national_fast_path_matches_the_library(number: str) -> None:
     assert our_answer(number) == library_answer(number)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+    st.sampled_from(["GH", "NG", "GB", "US"]),
+)
+def test_ghanaian_e164_fast_path_matches_the_library_in_any_region(
+    digits: str, region: str
+) -> None:
+    number = "+233" + digits
+    normalize.cache_clear()
+    try:
+        ours: str | None = normalize(number, region)
+    except InvalidNumber:
+        ours = None
+    assert ours == library_answer(number, region)
+
+
 # Numbers inside Ghana's ranges ([235] and 800 prefixes): a mix of valid and invalid ones.
 _IN_RANGE = st.builds(
     lambda prefix, rest: "0" + prefix + rest,

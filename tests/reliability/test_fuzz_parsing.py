@@ -25,6 +25,7 @@ from velstack_async import (
     APIStatusError,
     AsyncVelstack,
     BulkReport,
+    BulkResult,
     BulkStatus,
     Contact,
     Group,
@@ -42,6 +43,10 @@ from .strategies import bodies, headers, statuses
 pytestmark = pytest.mark.usefixtures("instant_retries")
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
+#: A campaign whose every answer is a 429 or a 503 stops after this long without an
+#: accepted send. With instant retries the skipped waits count toward it, so this is a
+#: few dozen instant retries (backoff is at most 8 s, a pacing slot at most 5 s).
+STALL_TIMEOUT = 30.0
 
 
 def _encode(body: Any) -> bytes:
@@ -137,20 +142,42 @@ def _summary_with(**changes: Any) -> bytes:
 )
 # Found by this test: summing this credit_used raised decimal.Overflow out of send_bulk.
 @example([(200, [], _summary_with(credit_used="1e999999999"))], "asyncio")
+# Every answer a throttle, without Retry-After: only the stall timeout ends the campaign.
+@example([(429, [], b"")], "trio")
+@example([(503, [], b"<html>503</html>")], "asyncio")
 def test_a_campaign_turns_any_response_into_a_result(drawn: list[Answer], backend: str) -> None:
-    """send_bulk never raises for a bad answer: every recipient gets a status."""
+    """send_bulk never raises for a bad answer: every recipient gets a status.
+
+    A campaign never gives up because it is throttled: when the last answer (replayed
+    for every further request) is a 429 or a 503, only ``stall_timeout`` ends it.
+    """
     numbers = ["0205550368", "0248297302", "0205550369"]
     paths: list[str] = []
+    results: list[BulkResult] = []
 
     async def campaign() -> BulkReport:
         async with _client(_replay(drawn), paths) as client:
             return await client.sms.send_bulk(
-                numbers, message="hello", sender="VELSTACK", concurrency=2
+                numbers,
+                message="hello",
+                sender="VELSTACK",
+                concurrency=2,
+                stall_timeout=STALL_TIMEOUT,
+                on_result=results.append,
             )
 
     report = anyio.run(campaign, backend=backend)
     assert report.total == len(numbers)
     assert report.sent + report.failed + report.unknown + report.not_attempted == len(numbers)
+    # Exactly one result for each recipient, whatever the answers were.
+    assert sorted(r.recipient for r in results) == sorted(numbers)
+    assert report.requests >= 1
+    if report.stopped_reason is not None and "kept refusing" in report.stopped_reason:
+        # Only answers that certainly processed nothing are retried until the stall.
+        assert "RateLimitError" in report.stopped_reason or (
+            "ServiceUnavailableError" in report.stopped_reason
+        )
+        assert report.requests > 1  # retried (30 s of skipped waits), not given up at once
     for result in report.unsent:
         assert result.status is not BulkStatus.SENT
         if result.error is not None:

@@ -23,7 +23,13 @@ from .server_process import FakeProcess, delivered, free_port
 pytestmark = pytest.mark.stress
 
 COUNT, CONCURRENCY = 3000, 32
+#: (batch_size, concurrency): one request per recipient, and batched. The bound on the
+#: unknowns is in requests in flight, so batched it is ``concurrency x batch_size``
+#: (issue 14); sizes small enough that the bound is far below ``COUNT``.
+SIZES = {"batch_size=1": (1, CONCURRENCY), "batched": (20, 16)}
 KEY = "vs_test_restart_41c9"
+#: Seconds without an accepted send after which the campaign against a dead server stops.
+STALL_TIMEOUT = 2.0
 MESSAGE = "Your order has shipped"
 RECIPIENTS = [f"020{i:07d}" for i in range(COUNT)]
 
@@ -31,9 +37,20 @@ RECIPIENTS = [f"020{i:07d}" for i in range(COUNT)]
 class Campaign:
     """Runs the campaign with a journal, remembering each recipient's result."""
 
-    def __init__(self, base_url: str, journal: Path) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        journal: Path,
+        *,
+        batch_size: int = 100,
+        concurrency: int = CONCURRENCY,
+        stall_timeout: float = 600.0,
+    ) -> None:
         self.base_url = base_url
         self.journal = journal
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.stall_timeout = stall_timeout
         self.results: dict[str, BulkStatus] = {}
 
     def _record(self, result: BulkResult) -> None:
@@ -49,7 +66,9 @@ class Campaign:
                     RECIPIENTS,
                     message=MESSAGE,
                     sender="VELSTACK",
-                    concurrency=CONCURRENCY,
+                    concurrency=self.concurrency,
+                    batch_size=self.batch_size,
+                    stall_timeout=self.stall_timeout,
                     journal=self.journal,
                     on_result=self._record,
                 )
@@ -80,13 +99,20 @@ def check_exactly_once(log: Path, sent: set[str], unknown: set[str]) -> None:
     assert sent | unknown == set(RECIPIENTS)
 
 
-def test_killed_and_restarted_mid_campaign(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sizes", SIZES.values(), ids=SIZES.keys())
+def test_killed_and_restarted_mid_campaign(tmp_path: Path, sizes: tuple[int, int]) -> None:
     """The campaign rides out the restart (sends refused meanwhile are retried); the ones in
     flight when it died are unknown; a resume sends nothing twice."""
+    batch_size, concurrency = sizes
     log, port = tmp_path / "delivered.log", free_port()
     with contextlib.ExitStack() as lives:
         first = lives.enter_context(FakeProcess(port, KEY, log, latency_jitter=0.02))
-        campaign = Campaign(first.base_url, tmp_path / "campaign.journal")
+        campaign = Campaign(
+            first.base_url,
+            tmp_path / "campaign.journal",
+            batch_size=batch_size,
+            concurrency=concurrency,
+        )
         restarted: list[FakeProcess] = []
 
         async def restart() -> None:
@@ -102,10 +128,16 @@ def test_killed_and_restarted_mid_campaign(tmp_path: Path) -> None:
         assert first.process.returncode == -9
         assert report.total == COUNT
         assert report.sent + report.unknown == COUNT, report  # nothing failed for good
-        assert 0 < report.unknown <= 2 * CONCURRENCY  # in flight (or on a dead pooled link)
+        # The requests in flight (or on a dead pooled link), each with up to batch_size.
+        assert 0 < report.unknown <= 2 * concurrency * batch_size
         check_exactly_once(log, sent, unknown)
 
-        again = Campaign(restarted[0].base_url, campaign.journal)
+        again = Campaign(
+            restarted[0].base_url,
+            campaign.journal,
+            batch_size=batch_size,
+            concurrency=concurrency,
+        )
         resumed = anyio.run(again.run)
         assert resumed.sent == 0
         assert again.of(BulkStatus.SKIPPED) == sent  # already sent
@@ -120,11 +152,23 @@ def test_killed_for_good_then_resumed_on_a_new_server(tmp_path: Path) -> None:
     log, port = tmp_path / "delivered.log", free_port()
     journal = tmp_path / "campaign.journal"
     with FakeProcess(port, KEY, log, latency_jitter=0.02) as first:
-        campaign = Campaign(first.base_url, journal)
+        # A short stall timeout: the default (600 s) is for a real outage, not a test.
+        # Batches small enough that some are answered before the kill.
+        batch_size, concurrency = SIZES["batched"]
+        campaign = Campaign(
+            first.base_url,
+            journal,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            stall_timeout=STALL_TIMEOUT,
+        )
         report = anyio.run(run_while, lambda: kill_when_a_third_is_delivered(first), campaign)
     print(f"\nkilled for good: {report}")
-    assert "kept refusing" in (report.stopped_reason or "")
+    # Stopped by the stall timeout, naming the connection error it met.
+    assert "kept refusing sends: nothing accepted for" in (report.stopped_reason or "")
+    assert "APIConnectionError" in (report.stopped_reason or "")
     assert report.total == COUNT
+    assert report.sent > 0
     assert report.failed + report.not_attempted > 0
     assert report.sent + report.unknown + report.failed + report.not_attempted == COUNT
     sent, unknown = campaign.of(BulkStatus.SENT), campaign.of(BulkStatus.UNKNOWN)

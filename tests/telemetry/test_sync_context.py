@@ -51,7 +51,8 @@ def test_the_callers_span_is_the_parent_of_the_request_span(otel: Otel, client: 
 
     first, second, third = otel.spans(REQUEST)
     assert parent_id(first) == span_id(checkout)
-    assert first.context.trace_id == checkout.get_span_context().trace_id  # type: ignore[union-attr]
+    assert first.context is not None
+    assert first.context.trace_id == checkout.get_span_context().trace_id
     assert parent_id(second) == span_id(reminder)
     assert third.parent is None
 

@@ -7,23 +7,8 @@ import socket
 import socketserver
 import threading
 
-QUICK = {
-    "status": True,
-    "code": 200,
-    "message": "Message sent Successfully",
-    "data": {
-        "summary": {
-            "message_id": "550517f1-3810-4d17-bfdb-f2571d05c07c",
-            "type": "Quick SMS",
-            "message": "hi",
-            "sender": "VELSTACK",
-            "total_contacts": 1,
-            "recipients": ["0205550368"],
-            "credit_used": 1,
-            "credit_left": "47.00",
-        }
-    },
-}
+from ..core.payloads import QUICK_SMS as QUICK
+
 GROUPS = {"status": True, "code": 200, "message": "ok", "data": {"Summary": []}}
 
 

@@ -4,10 +4,12 @@ Modules: `models` (what goes in and out), `options` (settings), `source`
 (reading and preparing recipients), `batcher` (grouping recipients of one text
 into requests), `journal` (duplicates and crash-safe resume), `limiter` (fixed
 rate limits), `pacer` (the adaptive rate under throttling), `delivery` (one
-request: retries, splits, per-recipient results), `template`, `engine` (the
-workers), `report`, `run` (``send_bulk`` / ``stream_bulk``) and `estimate`.
+request: retries, splits, per-recipient results), `template`, `control` (a
+caller's stop), `engine` (the workers), `report`, `run` (``send_bulk`` /
+``stream_bulk``) and `estimate`.
 """
 
+from .control import STOPPED_BY_CALLER, CampaignStop
 from .engine import SendOne
 from .estimate import Estimate, estimate
 from .journal import JournalError, JournalOpener, JournalStore
@@ -20,11 +22,13 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_KEEP_UNSENT",
     "DEFAULT_STALL_TIMEOUT",
+    "STOPPED_BY_CALLER",
     "BulkMessage",
     "BulkReport",
     "BulkResult",
     "BulkStatus",
     "CampaignOptions",
+    "CampaignStop",
     "Estimate",
     "JournalError",
     "JournalOpener",

@@ -9,6 +9,9 @@ A batch is one request (``recipient`` a comma list). What happens on each answer
   request. 429 and 503 slow the campaign's `Pacer` and never count as a
   failure; the campaign gives up only when Velstack accepted nothing for
   ``stall_timeout`` seconds. A connection error waits the policy's backoff.
+  Under ``set_testing`` those waits are skipped but still count toward
+  ``stall_timeout`` (as if they had been waited), so a test against a service
+  that is down stops after about as many requests as production would make.
 - a 422 or 413 about the size of the recipient list: the campaign's batch size
   is halved for good and the batch is sent again in halves (nothing was processed).
 - any other 422 on a batch about its numbers (or naming no field), or
@@ -25,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import anyio
+import anyio.lowlevel
 
 from .._exceptions import (
     APIConnectionError,
@@ -116,6 +120,8 @@ class Delivery:
         #: Requests made (retries and splits included).
         self.requests = 0
         self._last_accepted = time.monotonic()
+        #: Seconds of pacing waits ``set_testing`` skipped since the last accepted send.
+        self._skipped = 0.0
         self.stopped = anyio.Event()
 
     async def deliver(self, batch: Batch) -> list[BulkResult]:
@@ -146,6 +152,8 @@ class Delivery:
         title = self._campaign.title
         last: VelstackError | None = None
         round_ = 0
+        # This part's backoffs that set_testing skipped since the last accepted send.
+        backed_off, since = 0.0, self._last_accepted
         while True:
             reason = self._stop_reason()
             if reason is not None:
@@ -156,6 +164,8 @@ class Delivery:
             if self._requests is not None:
                 await self._requests.acquire()
             ticket = await self.pacer.acquire()
+            if is_testing() and self.pacer.rate:  # the pacing wait it skipped
+                self._skipped += 1.0 / self.pacer.rate
             self.requests += 1
             try:
                 summary = await self._send(numbers, part.text, part.sender, title)
@@ -172,14 +182,20 @@ class Delivery:
                         isinstance(exc, ServiceUnavailableError)
                         and self.pacer.unavailable(ticket, exc.headers)
                     ):
-                        await self._backoff(round_)
+                        if since != self._last_accepted:
+                            backed_off, since = 0.0, self._last_accepted
+                        backed_off += await self._backoff(round_)
                     round_ += 1
-                    stalled = time.monotonic() - self._last_accepted
+                    stalled = time.monotonic() - self._last_accepted + self._skipped
+                    if since == self._last_accepted:
+                        stalled += backed_off
                     if stalled > self._campaign.stall_timeout:
                         self._stop(
                             f"Velstack kept refusing sends: nothing accepted for {stalled:.0f} s "
                             f"({type(exc).__name__}: {exc.message})"
                         )
+                    elif is_testing():  # no wait: still let other tasks (and a cancel) run
+                        await anyio.lowlevel.checkpoint()
                     continue
                 if len(jobs) > 1 and _is_size_refusal(exc):
                     self._batcher.shrink(len(jobs) // 2)
@@ -189,6 +205,7 @@ class Delivery:
                 results.extend(await self._finish(jobs, exc))
                 return None
             self._last_accepted = time.monotonic()
+            self._skipped = 0.0
             self.pacer.accepted()
             results.extend(await self._accepted(jobs, summary))
             return None
@@ -278,12 +295,17 @@ class Delivery:
             for j in jobs
         ]
 
-    async def _backoff(self, round_: int) -> None:
-        """Wait before another round; cut short when the campaign stops."""
+    async def _backoff(self, round_: int) -> float:
+        """Wait before another round; cut short when the campaign stops.
+
+        Returns the seconds ``set_testing`` skipped (0 when it waited).
+        """
+        wait = self._policy.backoff(min(round_, 10))
         if is_testing():
-            return
-        with anyio.move_on_after(self._policy.backoff(min(round_, 10))):
+            return wait
+        with anyio.move_on_after(wait):
             await self.stopped.wait()
+        return 0.0
 
 
 def _chunks(batch: Batch, size: int) -> list[Batch]:

@@ -25,6 +25,7 @@ import anyio.abc
 from .. import _telemetry
 from .._retry import RetryPolicy
 from .batcher import MAX_WAIT, Batch, Batcher
+from .control import CampaignStop
 from .delivery import Delivery, SendOne
 from .journal import Journal, JournalOpener, JournalStore
 from .models import BulkResult, BulkStatus
@@ -45,9 +46,15 @@ class Engine:
     """One campaign: its settings, input, journal and stop state. `open`, `run`, `close`."""
 
     def __init__(
-        self, send: SendOne, policy: RetryPolicy, campaign: CampaignOptions, recipients: object
+        self,
+        send: SendOne,
+        policy: RetryPolicy,
+        campaign: CampaignOptions,
+        recipients: object,
+        control: CampaignStop | None = None,
     ) -> None:
         self._send = send
+        self._control = control
         self._policy = policy
         self._campaign = campaign
         self._items = iterate(recipients)
@@ -66,6 +73,13 @@ class Engine:
     def stop_reason(self) -> str | None:
         """Why the campaign stopped early, or None."""
         return None if self._source is None else self._source.stop_reason
+
+    def _check_stop(self) -> str | None:
+        """`stop_reason`, after stopping if the caller asked (`CampaignStop.set`)."""
+        control = self._control
+        if control is not None and control.reason is not None:
+            self._stop(control.reason)
+        return self.stop_reason
 
     @property
     def delivery(self) -> Delivery:
@@ -96,7 +110,7 @@ class Engine:
             self._batcher,
             journal if journal.durable else None,
             self._stop,
-            lambda: self.stop_reason,
+            self._check_stop,
         )
 
     async def aclose(self) -> None:
@@ -121,6 +135,7 @@ class Engine:
         failed) once every worker has finished.
         """
         self._closing = self._fatal is not None
+        self._check_stop()
         self._burst = self._workers = 0
         self.delivery._last_accepted = time.monotonic()
         async with anyio.create_task_group() as outer:
@@ -142,6 +157,7 @@ class Engine:
         assert batcher is not None
         while True:
             await anyio.sleep(MAX_WAIT)
+            self._check_stop()  # the caller's stop is seen within MAX_WAIT while waiting
             batcher.flush_stale()
             if (
                 batcher.unclaimed
@@ -163,6 +179,7 @@ class Engine:
         assert delivery is not None
         try:
             while not self._closing:
+                self._check_stop()
                 item = await batcher.next()
                 if item is None:
                     return

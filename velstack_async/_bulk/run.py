@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import _telemetry
 from .._retry import RetryPolicy
+from .control import CampaignStop
 from .engine import Engine, SendOne
 from .models import BulkReport, BulkResult
 from .options import CampaignOptions
@@ -28,9 +29,13 @@ async def send_bulk(
     recipients: object,
     on_result: OnResult | None,
     telemetry: _telemetry.Telemetry | None = None,
+    stop: CampaignStop | None = None,
 ) -> BulkReport:
-    """Run the whole campaign in one pass of the worker pool; return its report."""
-    engine = Engine(send, policy, campaign, recipients)
+    """Run the whole campaign in one pass of the worker pool; return its report.
+
+    ``stop``: a `CampaignStop` the caller may set to stop it gracefully.
+    """
+    engine = Engine(send, policy, campaign, recipients, stop)
     trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
     add = report.add
@@ -65,6 +70,7 @@ async def stream_bulk(
     recipients: object,
     on_result: OnResult | None,
     telemetry: _telemetry.Telemetry | None = None,
+    stop: CampaignStop | None = None,
 ) -> AsyncGenerator[BulkResult, None]:
     """Run the campaign in bursts of results; yield them between bursts.
 
@@ -76,7 +82,7 @@ async def stream_bulk(
     times ``concurrency``, where waiting for a burst's slowest send costs
     little throughput.
     """
-    engine = Engine(send, policy, campaign, recipients)
+    engine = Engine(send, policy, campaign, recipients, stop)
     trace = _telemetry.campaign_trace(telemetry, "stream_bulk", campaign)
     burst = campaign.concurrency
     results: list[BulkResult] = []

@@ -13,7 +13,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import httpx
 
-__all__ = ["MAX_RESPONSE_BYTES", "Adapter", "ExchangeError", "Failure", "read_limited"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "MAX_RESPONSE_BYTES",
+    "Adapter",
+    "ExchangeError",
+    "Failure",
+    "read_limited",
+]
 
 #: Largest response body read; Velstack's are a few kB (a big contact list, some MB).
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -21,6 +28,11 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 #: Pooled connections idle longer than this are not reused (Apache and uvicorn close
 #: theirs after 5 s; a shorter ``Keep-Alive: timeout=N`` from the server lowers it).
 DEFAULT_KEEPALIVE_EXPIRY = 3.0
+
+#: Both adapters' pools: at most 100 requests in flight, as many connections kept alive.
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY
+)
 
 #: A body of known length up to this size is read in one step.
 ONE_READ = 64 * 1024

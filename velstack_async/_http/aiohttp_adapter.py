@@ -32,6 +32,7 @@ import httpx
 from . import deadlines as _deadlines
 from .adapter import (
     DEFAULT_KEEPALIVE_EXPIRY,
+    DEFAULT_LIMITS,
     Adapter,
     ExchangeError,
     Failure,
@@ -42,9 +43,6 @@ from .network import ssl_context
 
 __all__ = ["DEFAULT_LIMITS", "AiohttpTransport"]
 
-DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=100, keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY
-)
 _CHUNK = 64 * 1024
 _DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)

@@ -15,6 +15,7 @@ import httpx
 
 from .adapter import (
     DEFAULT_KEEPALIVE_EXPIRY,
+    DEFAULT_LIMITS,
     Adapter,
     ExchangeError,
     Failure,
@@ -24,9 +25,6 @@ from .adapter import (
 
 __all__ = ["DEFAULT_LIMITS", "HttpxAdapter"]
 
-DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=100, keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY
-)
 
 _CONNECTED = ("connection.connect_tcp.complete", "connection.connect_unix_socket.complete")
 

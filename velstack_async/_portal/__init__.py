@@ -4,7 +4,10 @@
 daemon thread (`loop.LoopThread`). The generated sync services
 (``velstack_async/_sync/``) call into it with `Portal.call` (coroutine
 methods) and `Portal.iterate` (async iterators as plain iterators, each driven
-by a `pump.Pump`). Calls from many threads run concurrently in the one loop.
+by a `pump.Pump`). Calls from many threads run concurrently in the one loop,
+each call and each iterator step in a copy of its calling thread's
+`contextvars` context (`context`), so the caller's OpenTelemetry span and
+context variables reach the SDK's spans and callbacks.
 
 Closing (`Portal.close` on the root, or garbage collection, or interpreter
 exit) refuses new calls, lets calls in progress finish, ends open iterations,

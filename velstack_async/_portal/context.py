@@ -15,19 +15,19 @@ come from a different ``next()``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Generator
 from contextvars import Context, ContextVar, copy_context
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["caller_context", "run_in"]
+__all__ = ["InContext", "caller_context", "run_in"]
 
-
-def _library_var() -> ContextVar[str | None] | None:
-    sniffio = sys.modules.get("sniffio")
-    return getattr(sniffio, "current_async_library_cvar", None)
+_LIBRARY: ContextVar[str | None] | None
+try:  # anyio uses sniffio when it is installed
+    from sniffio import current_async_library_cvar as _LIBRARY
+except ImportError:  # pragma: no cover - sniffio comes with anyio's usual installs
+    _LIBRARY = None
 
 
 def caller_context() -> Context:
@@ -42,9 +42,6 @@ def caller_context() -> Context:
     if library is not None and context.get(library) not in (None, "asyncio"):
         context.run(library.set, "asyncio")
     return context
-
-
-_LIBRARY = _library_var()
 
 
 def run_in(context: Context, awaitable: Awaitable[T]) -> Generator[Any, Any, T]:
@@ -68,7 +65,7 @@ def run_in(context: Context, awaitable: Awaitable[T]) -> Generator[Any, Any, T]:
         try:
             value = yield signal
         except GeneratorExit:
-            run(steps.close)  # type: ignore[attr-defined]
+            run(steps.close)
             raise
         except BaseException as exc:
             value = None

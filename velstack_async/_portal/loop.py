@@ -86,9 +86,7 @@ class LoopThread:
         """
         assert not self.in_loop(), "the loop thread cannot wait for its own tasks"
         try:
-            return self._portal.start_task_soon(
-                self._tracked, fn, args, kwargs, caller_context()
-            )
+            return self._portal.start_task_soon(self._tracked, fn, args, kwargs, caller_context())
         except RuntimeError:  # the portal stopped since the caller checked
             raise RuntimeError(CLOSED) from None
 

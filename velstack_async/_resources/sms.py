@@ -17,7 +17,14 @@ import attrs
 
 from .. import _bulk, _parsing
 from .. import _validation as check
-from .._bulk import BulkMessage, BulkReport, BulkResult, Estimate, JournalOpener
+from .._bulk import (
+    BulkMessage,
+    BulkReport,
+    BulkResult,
+    CampaignStop,
+    Estimate,
+    JournalOpener,
+)
 from .._encoding import checked_flag, smart_encode
 from .._exceptions import InvalidInputError
 from .._models import SmsSummary
@@ -177,6 +184,7 @@ class AsyncSms(Resource):
         options: _bulk.CampaignOptions,
         *,
         on_result: Callable[[BulkResult], object] | None = None,
+        stop: CampaignStop | None = None,
     ) -> BulkReport:
         """`send_bulk` with its settings already checked into a `CampaignOptions`.
 
@@ -184,6 +192,12 @@ class AsyncSms(Resource):
         the keywords of `send_bulk` (but ``on_result``) and checks them once;
         build it where the settings come from (a CLI, a config file) and pass
         it here.
+
+        ``stop``: a `CampaignStop`; ``stop.set()`` (from ``on_result``, a task,
+        a signal handler, another thread) stops the campaign gracefully: the
+        sends in flight finish and are reported, every later recipient is
+        ``not_attempted``, and ``report.stopped_reason`` is the stop's reason
+        (``"stopped by the caller"`` unless given).
         """
         options = self._resolve(options)
         return await _bulk.send_bulk(
@@ -193,6 +207,7 @@ class AsyncSms(Resource):
             recipients,
             on_result,
             telemetry=self._requester.telemetry,
+            stop=stop,
         )
 
     async def stream_campaign(
@@ -201,8 +216,12 @@ class AsyncSms(Resource):
         options: _bulk.CampaignOptions,
         *,
         on_result: Callable[[BulkResult], object] | None = None,
+        stop: CampaignStop | None = None,
     ) -> AsyncIterator[BulkResult]:
-        """`stream_bulk` with its settings in a `CampaignOptions` (``keep_unsent`` unused)."""
+        """`stream_bulk` with its settings in a `CampaignOptions` (``keep_unsent`` unused).
+
+        ``stop`` as in `send_campaign` (breaking out of the loop stops too).
+        """
         options = self._resolve(options)
         stream = _bulk.stream_bulk(
             self._send_one(options.concurrency),
@@ -211,6 +230,7 @@ class AsyncSms(Resource):
             recipients,
             on_result,
             telemetry=self._requester.telemetry,
+            stop=stop,
         )
         async with contextlib.aclosing(stream):  # closing this one closes it, and its journal
             async for result in stream:

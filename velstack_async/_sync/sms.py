@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 
 from .. import _bulk
-from .._bulk import BulkMessage, BulkReport, BulkResult, Estimate, JournalOpener
+from .._bulk import BulkMessage, BulkReport, BulkResult, CampaignStop, Estimate, JournalOpener
 from .._models import SmsSummary
 from .._portal import SyncResource
 from .._resources.sms import AsyncSms
@@ -191,6 +191,7 @@ class Sms(SyncResource[AsyncSms]):
         options: _bulk.CampaignOptions,
         *,
         on_result: Callable[[BulkResult], object] | None = None,
+        stop: CampaignStop | None = None,
     ) -> BulkReport:
         """`send_bulk` with its settings already checked into a `CampaignOptions`.
 
@@ -198,9 +199,15 @@ class Sms(SyncResource[AsyncSms]):
         the keywords of `send_bulk` (but ``on_result``) and checks them once;
         build it where the settings come from (a CLI, a config file) and pass
         it here.
+
+        ``stop``: a `CampaignStop`; ``stop.set()`` (from ``on_result``, a task,
+        a signal handler, another thread) stops the campaign gracefully: the
+        sends in flight finish and are reported, every later recipient is
+        ``not_attempted``, and ``report.stopped_reason`` is the stop's reason
+        (``"stopped by the caller"`` unless given).
         """
         return self._portal.call(
-            self._async.send_campaign, recipients, options, on_result=on_result
+            self._async.send_campaign, recipients, options, on_result=on_result, stop=stop
         )
 
     def stream_campaign(
@@ -209,10 +216,14 @@ class Sms(SyncResource[AsyncSms]):
         options: _bulk.CampaignOptions,
         *,
         on_result: Callable[[BulkResult], object] | None = None,
+        stop: CampaignStop | None = None,
     ) -> Iterator[BulkResult]:
-        """`stream_bulk` with its settings in a `CampaignOptions` (``keep_unsent`` unused)."""
+        """`stream_bulk` with its settings in a `CampaignOptions` (``keep_unsent`` unused).
+
+        ``stop`` as in `send_campaign` (breaking out of the loop stops too).
+        """
         yield from self._portal.iterate(
-            self._async.stream_campaign, recipients, options, on_result=on_result
+            self._async.stream_campaign, recipients, options, on_result=on_result, stop=stop
         )
 
     def estimate(

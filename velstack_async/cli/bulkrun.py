@@ -1,8 +1,11 @@
 """Running ``velstack bulk``: CSV rows in, live progress, Ctrl-C handled, an `Outcome` out.
 
-The first Ctrl-C stops the campaign cleanly: no new send starts, the sends in
-flight finish and are recorded in the journal. A second Ctrl-C aborts at once
-(sends in flight are then ``unknown`` in the journal: never resent by default).
+The first Ctrl-C stops the campaign cleanly through a `CampaignStop`: no new
+send starts, the sends in flight finish and are reported, every later row is
+reported ``not_attempted``, and the engine's report is complete. A second
+Ctrl-C aborts at once (sends in flight are then ``unknown`` in the journal:
+never resent by default), and the rows the engine did not report are looked up
+in the journal (`interrupted.settle`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from decimal import Decimal
 import anyio
 import attrs
 
-from .._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, CampaignOptions, OnResult
+from .._bulk import (
+    BulkMessage,
+    BulkReport,
+    BulkResult,
+    BulkStatus,
+    CampaignOptions,
+    CampaignStop,
+    OnResult,
+)
 from .._bulk.report import ReportBuilder
 from .._client import AsyncVelstack
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
@@ -45,14 +56,16 @@ _STATS = (
 )
 
 
-class _Interrupted(Exception):
-    """Raised from ``on_result`` after Ctrl-C: the engine stops and lets in-flight sends finish."""
+#: The report's ``stopped_reason`` (and the reason of each row not attempted) after Ctrl-C.
+INTERRUPTED = "interrupted (Ctrl-C)"
 
 
 @attrs.define
 class _Stop:
     requested: bool = False
     aborted: bool = False
+    #: Set by the first Ctrl-C: the engine stops after the sends in flight.
+    control: CampaignStop = attrs.field(factory=CampaignStop)
 
 
 @attrs.define
@@ -142,16 +155,14 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan, *, sent_before:
             if out is not None and is_retryable(result):
                 out.write(row, result)
             bar.advance(**_increments(result))
-            if stop.requested:
-                raise _Interrupted
 
         taken = _Taken(plan.messages(csv_rows, pending))
         report = session.run(
             lambda client: _send(client, taken, campaign, on_result, stop, session)
         )
-        interrupted: str | None = None
-        if report is None:
-            interrupted = "aborted" if stop.aborted else "stopped"
+        interrupted: str | None = "stopped" if stop.requested else None
+        if report is None:  # aborted: the engine's last results never came
+            interrupted = "aborted"
             report = _settle(plan, options, tally, out, pending, csv_rows, taken.count, sent_before)
     return Outcome(
         options=options,
@@ -207,7 +218,7 @@ def _settle(
         tally.add(row, result)
         if out is not None and is_retryable(result):
             out.write(row, result)
-    report = tally.builder.build("interrupted (Ctrl-C)")
+    report = tally.builder.build(INTERRUPTED)
     return attrs.evolve(report, credit_used=report.credit_used + settled.credits)
 
 
@@ -237,9 +248,9 @@ async def _send(
     async with anyio.create_task_group() as tg:
         tg.start_soon(_watch_ctrl_c, stop, tg.cancel_scope, session)
         try:
-            report = await client.sms.send_campaign(messages, campaign, on_result=on_result)
-        except _Interrupted:
-            pass
+            report = await client.sms.send_campaign(
+                messages, campaign, on_result=on_result, stop=stop.control
+            )
         except Exception as exc:  # re-raised below, not wrapped in an exception group
             error = exc
         finally:
@@ -259,6 +270,7 @@ async def _watch_ctrl_c(stop: _Stop, scope: anyio.CancelScope, session: Session)
                     scope.cancel()
                     return
                 stop.requested = True
+                stop.control.set(INTERRUPTED)
                 session.notice(
                     "Stopping: no new message will be sent; waiting for the ones in flight "
                     "(Ctrl-C again to abort now)"

@@ -1,8 +1,8 @@
-"""After Ctrl-C: the fate of every row the engine did not report, read from the journal.
+"""After a double Ctrl-C: the fate of every row the engine did not report, from the journal.
 
-A campaign stopped by Ctrl-C does not hand back a report, and its last
-results never reach ``on_result``: the sends in flight finish (first Ctrl-C)
-or are cut off (second) after the callbacks stopped being counted. The
+The first Ctrl-C stops the campaign through a `CampaignStop` and the engine
+reports every row. A second one aborts it: no report comes back and the last
+results never reach ``on_result`` (the sends in flight are cut off). The
 journal knows what happened to each of them, so every row the engine took
 but did not report is looked up there by number:
 

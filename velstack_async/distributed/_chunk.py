@@ -18,7 +18,7 @@ from typing import Protocol
 import anyio
 
 from .. import _telemetry
-from .._bulk.delivery import STALE
+from .._bulk.delivery import STALE, _is_size_refusal, _may_be_some_numbers
 from .._exceptions import (
     APIConnectionError,
     AuthenticationError,
@@ -26,7 +26,6 @@ from .._exceptions import (
     RateLimitError,
     ServiceUnavailableError,
     StaleConnectionError,
-    ValidationError,
     VelstackError,
 )
 from .._models import SmsSummary
@@ -88,6 +87,9 @@ class ChunkRun:
         self._ri = 1000.0 / options.request_rate_limit if options.request_rate_limit else 0.0
         self._plain = settings.plain
         self._region = options.region or "GH"
+        #: Recipients per request: the batch size, lowered for good (in this run) when
+        #: Velstack refuses a list for its size.
+        self._size = options.batch_size
         self._outcomes = 0
         self._error: Exception | None = None
         #: Set when the lease was lost or the campaign stopped: no new batch starts.
@@ -128,12 +130,11 @@ class ChunkRun:
                 self._trace.record(status)
 
     def _batches(self, entries: list[Entry]) -> Iterator[list[Entry]]:
-        size = self._settings.options.batch_size
         groups: dict[tuple[str | None, str | None], list[Entry]] = {}
         for entry in entries:
             group = groups.setdefault((entry[4], entry[5]), [])
             group.append(entry)
-            if len(group) >= size:
+            if len(group) >= self._size:
                 yield groups.pop((entry[4], entry[5]))
         yield from groups.values()
 
@@ -187,6 +188,11 @@ class ChunkRun:
                 return [batch[i - 1] for i in await store.run("CLAIM", token, *pairs)]
 
     async def _send_batch(self, batch: list[Entry]) -> None:
+        size = self._size
+        if len(batch) > size:  # formed before Velstack refused a list this long
+            for start in range(0, len(batch), size):
+                await self._send_batch(batch[start : start + size])
+            return
         rounds = 0
         while not self.halted:
             mine = await self._take(batch)
@@ -203,8 +209,11 @@ class ChunkRun:
         sender = batch[0][5] or self._settings.options.sender
         assert text is not None
         try:
+            # E.164 ("+" and the key's digits): the client reads it the same in any region
+            # (a number outside Ghana in API format, "234...", would be misread as national
+            # and refuse the whole batch before any request).
             summary = await self._client.sms.send(
-                recipient=",".join(entry[3] for entry in batch),
+                recipient=",".join("+" + entry[2] for entry in batch),
                 message=text,
                 sender=sender,
                 title=self._settings.options.title,
@@ -247,9 +256,12 @@ class ChunkRun:
                     await store.run("STOP", stop)
                     self.halted = True
                 return stop is None
-            if isinstance(exc, ValidationError) and len(batch) > 1:
+            if len(batch) > 1 and (_is_size_refusal(exc) or _may_be_some_numbers(exc)):
                 # Nothing was processed: split until the offending numbers fail alone (the
                 # halves are still claimed by this token, so claiming them again is a no-op).
+                # A 422 about the message or the sender fails the batch without splitting.
+                if _is_size_refusal(exc):
+                    self._size = min(self._size, len(batch) // 2)
                 half = (len(batch) + 1) // 2
                 await self._outcome(batch, "", "", requests=1)
                 await self._send_batch(batch[:half])
