@@ -20,7 +20,7 @@ def tests(session: nox.Session) -> None:
 def stress(session: nox.Session) -> None:
     """The long stress and fuzz tests, which `tests` (plain pytest) deselects; CI runs both."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "stress or fuzz", *session.posargs)
+    session.run("pytest", "-m", "stress or fuzz", "-n", "0", *session.posargs)
 
 
 @nox.session
