@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 
 import attrs
 import httpx
-import sniffio
 
 from . import _telemetry
+from ._asynclib import current_async_library
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -319,11 +319,7 @@ def _exchange_error(exc: ExchangeError, once: bool) -> Exception:
 
 
 def _in_event_loop() -> bool:
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-    return True
+    return current_async_library() is not None
 
 
 def _label(error: VelstackError) -> str:

@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 import httpcore
 import httpx
-import sniffio
 
+from .._asynclib import current_async_library
 from .._exceptions import InvalidInputError
 from .._options import DEFAULT_TIMEOUT, ClientOptions
 from .adapter import Adapter
@@ -76,7 +76,7 @@ def _choose(options: ClientOptions) -> Choice:
         return Choice(adapter, "VELSTACK_HTTP_TRANSPORT=aiohttp")
     if _httpx_mocked():
         return Choice(_sdk_httpx(options), "respx or pytest-httpx is mocking httpx")
-    library = _async_library()
+    library = current_async_library()
     if library not in (None, "asyncio"):
         return Choice(_sdk_httpx(options), f"running on {library} (aiohttp needs asyncio)")
     adapter = _sdk_aiohttp(options)
@@ -105,13 +105,6 @@ def _sdk_aiohttp(options: ClientOptions) -> Adapter | None:
         verify=options.verify,
         proxy=proxy_for(options.base_url, options.proxy, options.is_loopback),
     )
-
-
-def _async_library() -> str | None:
-    try:
-        return sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return None
 
 
 _MOCKED = (
