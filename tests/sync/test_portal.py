@@ -12,7 +12,8 @@ import anyio.lowlevel
 import pytest
 import trio
 
-from velstack_async._portal import Portal, running_event_loop
+from velstack_async._asynclib import current_async_library
+from velstack_async._portal import Portal
 
 
 @pytest.fixture
@@ -177,8 +178,8 @@ async def _submit_from_the_loop(loop: Any) -> None:
 
 def test_running_event_loop_detection() -> None:
     async def name() -> str | None:
-        return running_event_loop()
+        return current_async_library()
 
-    assert running_event_loop() is None
+    assert current_async_library() is None
     assert asyncio.run(name()) == "asyncio"
     assert trio.run(name) == "trio"

@@ -21,7 +21,7 @@ promised in comments: the loop's bookkeeping and each pump's state are
 touched in the loop thread only.
 """
 
-from .guards import SyncClientInEventLoopWarning, running_event_loop
+from .guards import SyncClientInEventLoopWarning
 from .portal import Portal, SyncResource
 
-__all__ = ["Portal", "SyncClientInEventLoopWarning", "SyncResource", "running_event_loop"]
+__all__ = ["Portal", "SyncClientInEventLoopWarning", "SyncResource"]

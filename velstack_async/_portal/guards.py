@@ -10,10 +10,11 @@ call in the process emits a `SyncClientInEventLoopWarning`.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 import warnings
+
+from .._asynclib import current_async_library
 
 CLOSED = "this Velstack client is closed"
 CLOSED_DURING_CALL = (
@@ -46,28 +47,9 @@ def check_calling_thread(loop_thread: int) -> None:
         raise RuntimeError(IN_OWN_LOOP)
     if _warned:
         return
-    loop_name = running_event_loop()
+    loop_name = current_async_library()
     if loop_name is not None and not in_ipython():
         _warn_once(IN_EVENT_LOOP.format(loop_name))
-
-
-def running_event_loop() -> str | None:
-    """The name of the event loop running in this thread, or None."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return "asyncio"
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            pass
-        else:
-            return "trio"
-    return None
 
 
 def in_ipython() -> bool:
