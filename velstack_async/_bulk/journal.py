@@ -41,6 +41,7 @@ __all__ = [
     "Row",
     "Verdict",
     "campaign_id",
+    "read_meta",
 ]
 
 FORMAT = "velstack-bulk-journal/1"
@@ -302,15 +303,20 @@ def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
     return run
 
 
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """A journal's ``meta`` table ({} when there is none); a locked database raises."""
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise
+        return {}
+
+
 def _check_is_journal(conn: sqlite3.Connection, name: str) -> None:
     """Refuse any file but a new one or a journal: never write into someone else's database."""
     if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         return
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            raise
-        meta = {}
+    meta = read_meta(conn)
     if meta.get("format") != FORMAT or not meta.get("run", "").isdigit():
         raise InvalidInputError(f"journal {name!r} is not a campaign journal")

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from .._bulk.journal import FORMAT, Row
+from .._bulk.journal import FORMAT, Row, read_meta
 from .errors import CliError
 
 __all__ = [
@@ -88,12 +88,7 @@ def _connect(path: str) -> Iterator[sqlite3.Connection]:
 
 
 def _meta(conn: sqlite3.Connection, path: str) -> dict[str, str]:
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            raise
-        meta = {}
+    meta = read_meta(conn)
     if meta.get("format") != FORMAT:
         raise CliError(f"{path} is not a campaign journal")
     return meta
