@@ -5,11 +5,12 @@ from __future__ import annotations
 import select
 import socket
 import socketserver
-import threading
 from typing import Any
 
+from .tcpserver import LoopbackTCPServer
 
-class ConnectProxy:
+
+class ConnectProxy(LoopbackTCPServer):
     """``with ConnectProxy() as proxy``: ``proxy.url``; ``proxy.tunnels`` lists CONNECT targets.
 
     ``refuse=True`` answers every CONNECT with 407, as a proxy wanting credentials does.
@@ -18,28 +19,7 @@ class ConnectProxy:
     def __init__(self, *, refuse: bool = False) -> None:
         self.tunnels: list[str] = []
         self.refuse = refuse
-        self._server = _Server(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+        super().__init__(_handler(self))
 
 
 def _handler(proxy: ConnectProxy) -> type[socketserver.BaseRequestHandler]:

@@ -5,36 +5,23 @@ from __future__ import annotations
 import json
 import socket
 import socketserver
-import threading
 
 from ..core.payloads import QUICK_SMS as QUICK
+from .tcpserver import LoopbackTCPServer
 
 GROUPS = {"status": True, "code": 200, "message": "ok", "data": {"Summary": []}}
 
 
-class OneShotKeepAlive:
+class OneShotKeepAlive(LoopbackTCPServer):
     """``connections`` counts accepted connections; each serves exactly one request."""
 
     def __init__(self) -> None:
         self.connections = 0
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> OneShotKeepAlive:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        return self.url
 
     def _handler(self) -> type[socketserver.BaseRequestHandler]:
         owner = self
