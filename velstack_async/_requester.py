@@ -64,16 +64,19 @@ class Pool:
     def __init__(self, options: ClientOptions) -> None:
         self._options = options
         self._reserved = 0
-        self.reason = ""
         self.adapter: Adapter | None = None
         self.closed = False
-        if _in_event_loop() or options.http_client is not None or options.transport is not None:
+        if (
+            current_async_library() is not None
+            or options.http_client is not None
+            or options.transport is not None
+        ):
             self.choose()
 
     def choose(self) -> Adapter:
         if self.closed:
             raise RuntimeError("this client is closed")
-        adapter, self.reason = choose_adapter(self._options)
+        adapter = choose_adapter(self._options).adapter
         if self._reserved:
             adapter.reserve(self._reserved)
         self.adapter = adapter
@@ -134,10 +137,6 @@ class Requester:
         """ "aiohttp" or "httpx"; None until chosen (at the first request outside a loop)."""
         adapter = self._pool.adapter
         return None if adapter is None else adapter.name
-
-    @property
-    def adapter_reason(self) -> str:
-        return self._pool.reason
 
     def derive(self, options: ClientOptions) -> Requester:
         """A requester with other options on the same pool and pause gate."""
@@ -316,10 +315,6 @@ def _exchange_error(exc: ExchangeError, once: bool) -> Exception:
     if never_sent or not once:
         return Retryable(error)
     return error
-
-
-def _in_event_loop() -> bool:
-    return current_async_library() is not None
 
 
 def _label(error: VelstackError) -> str:
