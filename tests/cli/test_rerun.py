@@ -62,6 +62,22 @@ def test_rows_added_to_a_completed_campaign_get_it_and_no_one_else(
     assert as_json(live.velstack("--json", *args))["already_completed"] is True
 
 
+def test_a_touched_but_unchanged_file_is_still_the_completed_campaign(
+    live: Live, tmp_path: Path
+) -> None:
+    """A fresh clone or a copy gives the file a new modification time, not new rows."""
+    source = tmp_path / "people.csv"
+    source.write_text("phone_number,first_name\n0241234567,Ama\n")
+    args = ["--json", "bulk", str(source), "--message", "Hi {first_name}", "--sender", "Shop"]
+    assert live.velstack(*args).exit_code == 0
+    os.utime(source, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+    again = live.velstack(*args)
+    assert again.exit_code == 0, again.stderr
+    assert "changed since this campaign completed" not in again.stderr
+    assert as_json(again)["already_completed"] is True
+    assert len(live.fake.messages_for(live.api_key)) == 1
+
+
 def test_a_completed_explicit_journal_names_the_way_out(live: Live, tmp_path: Path) -> None:
     journal = str(tmp_path / "march.journal")
     assert live.velstack(*ARGS, "--journal", journal).exit_code == 0

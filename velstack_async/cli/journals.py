@@ -68,12 +68,19 @@ def default_journal(
 
 
 def file_stamp(path: str) -> str:
-    """The size and modification time of a file: whether it changed since a campaign ran."""
+    """A digest of a file's content: whether it changed since a campaign ran.
+
+    The content, not the modification time: a fresh clone or a copy of the same
+    file is the same campaign.
+    """
+    digest = hashlib.sha256()
     try:
-        stat = os.stat(path)
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     except OSError:
         return ""
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    return f"sha256:{digest.hexdigest()}"
 
 
 def list_journals() -> list[Path]:
