@@ -134,42 +134,68 @@ def _with_raw(structure: Any, defaults: Mapping[str, None]) -> Any:
 
 
 def _sms_summary_hook(generic: Any) -> Any:
-    """SmsSummary, once per message in a bulk campaign: built directly when every
-    field has the plain type Velstack sends, else by the generated ``generic``."""
+    """SmsSummary: `plain_sms_summary` when it applies, else the generated ``generic``."""
 
     def hook(value: Any, cls: type) -> Any:
-        if type(value) is dict:
-            message_id = value.get("message_id")
-            kind = value.get("type")
-            message = value.get("message")
-            sender = value.get("sender")
-            contacts = value.get("total_contacts")
-            recipients = value.get("recipients")
-            if (
-                type(message_id) is str
-                and type(kind) is str
-                and type(message) is str
-                and type(sender) is str
-                and type(contacts) is int
-                and type(recipients) is list
-                and all(type(r) is str for r in recipients)
-                and "credit_used" in value
-                and "credit_left" in value
-            ):
-                return SmsSummary(
-                    message_id,
-                    kind,
-                    message,
-                    sender,
-                    contacts,
-                    tuple(recipients),
-                    _structure_decimal(value["credit_used"], Decimal),
-                    _structure_decimal(value["credit_left"], Decimal),
-                    value,
-                )
-        return generic(value, cls)
+        summary = plain_sms_summary(value)
+        return generic(value, cls) if summary is None else summary
 
     return hook
+
+
+def plain_sms_summary(value: Any) -> SmsSummary | None:
+    """The `SmsSummary` of an answer whose fields all have the plain types Velstack
+    sends, built directly (once per message of a bulk campaign); None for any other."""
+    if type(value) is not dict:
+        return None
+    message_id = value.get("message_id")
+    kind = value.get("type")
+    message = value.get("message")
+    sender = value.get("sender")
+    contacts = value.get("total_contacts")
+    recipients = value.get("recipients")
+    if (
+        type(message_id) is str
+        and type(kind) is str
+        and type(message) is str
+        and type(sender) is str
+        and type(contacts) is int
+        and type(recipients) is list
+        and all(type(r) is str for r in recipients)
+        and "credit_used" in value
+        and "credit_left" in value
+    ):
+        return SmsSummary(
+            message_id,
+            kind,
+            message,
+            sender,
+            contacts,
+            tuple(recipients),
+            _credit(value["credit_used"]),
+            _credit(value["credit_left"]),
+            value,
+        )
+    return None
+
+
+#: Credit figures already converted (Decimals are immutable: shared safely).
+_CREDITS: dict[tuple[type, object], Decimal] = {}
+
+
+def _credit(value: Any) -> Decimal:
+    """`_structure_decimal`, remembered: a campaign's answers repeat a few figures."""
+    kind = type(value)
+    if kind is not str and kind is not int:
+        return _structure_decimal(value, Decimal)
+    key = (kind, value)
+    found = _CREDITS.get(key)
+    if found is None:
+        found = _structure_decimal(value, Decimal)
+        if len(_CREDITS) >= 4096:
+            _CREDITS.clear()
+        _CREDITS[key] = found
+    return found
 
 
 def make_converter() -> Converter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._converter import converter
+from ._converter import converter, plain_sms_summary
 from ._models import Contact, Group, SenderId, SmsSummary
 
 
@@ -37,7 +37,8 @@ def _items(data: Any) -> list[Any]:
 
 
 def sms_summary(data: Any) -> SmsSummary:
-    return converter.structure(_member(data, "summary", "Summary"), SmsSummary)
+    value = _member(data, "summary", "Summary")
+    return plain_sms_summary(value) or converter.structure(value, SmsSummary)
 
 
 def groups(data: Any) -> list[Group]:

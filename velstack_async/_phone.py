@@ -18,10 +18,11 @@ DEFAULT_REGION = "GH"
 _GH_NATIONAL = re.compile(r"0([1-9][0-9]{8})")
 #: The same number in E.164 (``+233`` and the 9 digits), in any region.
 _GH_E164 = re.compile(r"\+233([1-9][0-9]{8})")
-#: The number types libphonenumber tries, in its order (`_number_type_helper`).
+#: The number types libphonenumber knows (`_number_type_helper`). A number is valid when
+#: any matches, so the order only decides the cost: mobile first (an SMS campaign's numbers).
 _TYPES = (
-    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-    "voicemail", "fixed_line", "mobile",
+    "mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip",
+    "personal_number", "pager", "uan", "voicemail",
 )  # fmt: skip
 
 

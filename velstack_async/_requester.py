@@ -48,7 +48,17 @@ T = TypeVar("T")
 logger = logging.getLogger("velstack_async")
 
 # One encoder: json.dumps(separators=...) would build a new one for every request.
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+_encode_any = json.JSONEncoder(separators=(",", ":")).encode
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _encode_json(body: Mapping[str, Any]) -> str:
+    """``body`` as compact JSON; a flat object of strings (a send) without the encoder's setup."""
+    try:
+        return "{" + ",".join([_quote(k) + ":" + _quote(v) for k, v in body.items()]) + "}"
+    except TypeError:  # a value that is not a str
+        return _encode_any(body)
+
 
 _NEVER_SENT = frozenset({Failure.POOL_TIMEOUT, Failure.CONNECT, Failure.CONNECT_TIMEOUT})
 _TIMEOUTS = frozenset({Failure.POOL_TIMEOUT, Failure.CONNECT_TIMEOUT, Failure.READ_TIMEOUT})
@@ -215,13 +225,25 @@ class Requester:
         policy = self.policy
         retry = 0
         gate = self._gate
+        pool = self._pool
+        timeout = self._timeout
         while True:
             if gate.closed():
                 await gate.wait(policy)
             started = time.monotonic()
             error: VelstackError
+            # One exchange (inline: a bulk send resumes this frame several times per request).
+            adapter = pool.adapter or pool.choose()
             try:
-                data = await self._attempt(method, url, content, headers, once, trace)
+                try:
+                    status, found, raw = await adapter.exchange(
+                        method, url, headers, content, timeout, MAX_RESPONSE_BYTES
+                    )
+                except ExchangeError as exc:
+                    raise _exchange_error(exc, once) from None
+                if trace is not None:
+                    trace.status_code = status
+                data = decode(status, found, raw, once)
             except Retryable as exc:
                 error = exc.error
             else:
@@ -272,27 +294,6 @@ class Requester:
         if retry_after is not None:
             return retry_after if retry_after <= policy.max_retry_after else None
         return policy.backoff(retry)
-
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        content: bytes | None,
-        headers: Mapping[str, str],
-        once: bool,
-        trace: _telemetry.RequestTrace | None = None,
-    ) -> Any:
-        """One exchange: the envelope's ``data``, or `Retryable`, or a final error."""
-        adapter = self._pool.adapter or self._pool.choose()
-        try:
-            status, response_headers, raw = await adapter.exchange(
-                method, url, headers, content, self._timeout, MAX_RESPONSE_BYTES
-            )
-        except ExchangeError as exc:
-            raise _exchange_error(exc, once) from None
-        if trace is not None:
-            trace.status_code = status
-        return decode(status, response_headers, raw, once)
 
 
 def _exchange_error(exc: ExchangeError, once: bool) -> Exception:

@@ -148,8 +148,9 @@ class Delivery:
     async def _send_part(self, part: Batch, results: list[BulkResult]) -> list[Batch] | None:
         """Send one request for ``part``; append its results, or return the parts to send next."""
         jobs = part.jobs
-        numbers = ",".join(j.number for j in jobs)
+        numbers = jobs[0].number if len(jobs) == 1 else ",".join([j.number for j in jobs])
         title = self._campaign.title
+        pacer = self.pacer
         last: VelstackError | None = None
         round_ = 0
         # This part's backoffs that set_testing skipped since the last accepted send.
@@ -163,9 +164,11 @@ class Delivery:
                 await self._messages.acquire(len(jobs))
             if self._requests is not None:
                 await self._requests.acquire()
-            ticket = await self.pacer.acquire()
-            if is_testing() and self.pacer.rate:  # the pacing wait it skipped
-                self._skipped += 1.0 / self.pacer.rate
+            ticket = pacer.ticket()
+            if ticket is None:  # paced
+                ticket = await pacer.acquire()
+                if is_testing() and pacer.rate:  # the pacing wait it skipped
+                    self._skipped += 1.0 / pacer.rate
             self.requests += 1
             try:
                 summary = await self._send(numbers, part.text, part.sender, title)
@@ -177,10 +180,10 @@ class Delivery:
                 if isinstance(exc, _NOT_PROCESSED):
                     # Not a failure: slow down (429, a run of 503s) or wait a little.
                     if isinstance(exc, RateLimitError):
-                        self.pacer.throttle(ticket, exc.headers)
+                        pacer.throttle(ticket, exc.headers)
                     elif not (
                         isinstance(exc, ServiceUnavailableError)
-                        and self.pacer.unavailable(ticket, exc.headers)
+                        and pacer.unavailable(ticket, exc.headers)
                     ):
                         if since != self._last_accepted:
                             backed_off, since = 0.0, self._last_accepted
@@ -206,23 +209,25 @@ class Delivery:
                 return None
             self._last_accepted = time.monotonic()
             self._skipped = 0.0
-            self.pacer.accepted()
-            results.extend(await self._accepted(jobs, summary))
+            pacer.accepted()
+            listed = self._accepted_keys(summary, jobs)
+            if listed is None:  # all of them: no lookups
+                results.extend(
+                    [BulkResult(j.recipient, BulkStatus.SENT, summary, index=j.index) for j in jobs]
+                )
+                if self._journal is not None:
+                    message_id = summary.message_id
+                    await self._journal.record_many([(Row.SENT, message_id, j.key) for j in jobs])
+            else:
+                results.extend(await self._partly_accepted(jobs, summary, listed))
             return None
 
-    async def _accepted(self, jobs: list[Job], summary: SmsSummary) -> list[BulkResult]:
+    async def _partly_accepted(
+        self, jobs: list[Job], summary: SmsSummary, listed: set[int]
+    ) -> list[BulkResult]:
         """Sent: each recipient the answer lists; failed: the ones it leaves out."""
-        listed = self._accepted_keys(summary, jobs)
         rows: list[tuple[int, str | None, int]] = []
         results = []
-        if listed is None:  # all of them: no lookups
-            results = [
-                BulkResult(job.recipient, BulkStatus.SENT, summary, index=job.index) for job in jobs
-            ]
-            if self._journal is not None:
-                message_id = summary.message_id
-                await self._journal.record_many([(Row.SENT, message_id, j.key) for j in jobs])
-            return results
         for job in jobs:
             if job.key in listed:
                 rows.append((Row.SENT, summary.message_id, job.key))
@@ -250,8 +255,10 @@ class Delivery:
         echoed = summary.recipients
         if not echoed:
             return None if summary.total_contacts == len(jobs) else set()
-        if len(echoed) == len(jobs) and all(
-            e == j.number for e, j in zip(echoed, jobs, strict=True)
+        if len(echoed) == len(jobs) and (
+            echoed[0] == jobs[0].number
+            if len(jobs) == 1
+            else all(e == j.number for e, j in zip(echoed, jobs, strict=True))
         ):
             return None  # echoed as sent, in order (the documented answer)
         keys = set()

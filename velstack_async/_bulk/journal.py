@@ -24,6 +24,7 @@ everything pending in one transaction; the others wait for it.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import os
 import sqlite3
@@ -118,6 +119,22 @@ _SCHEMA = (
 )
 _INSERT = "INSERT OR IGNORE INTO recipients (number, state, seen_run) VALUES (?, 0, ?)"
 _UPDATE = "UPDATE recipients SET state = ?, message_id = ? WHERE number = ?"
+#: ``INSERT ... RETURNING`` exists from SQLite 3.35 (2021); older ones insert row by row.
+_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+#: Keys per statement (SQLite allows 999 parameters before 3.32).
+_MOST_KEYS = 500
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_returning(count: int) -> str:
+    """Insert ``count`` keys (parameters 2 on; the run number is 1) at once, returning
+    the keys inserted."""
+    rows = ",".join([f"(?{i}, 0, ?1)" for i in range(2, count + 2)])
+    return (
+        f"INSERT OR IGNORE INTO recipients (number, state, seen_run) VALUES {rows} RETURNING number"
+    )
 
 
 class Journal:
@@ -163,13 +180,28 @@ class Journal:
         return cls(conn, durable=True, run=run, resend_unknown=resend_unknown)
 
     def classify(self, keys: list[int]) -> list[Verdict]:
-        """Mark ``keys`` seen in this run and say what to do with each (blocking)."""
+        """Mark ``keys`` seen in this run and say what to do with each (blocking).
+
+        One statement inserts the new ones and names them (``RETURNING``, SQLite
+        3.35+): a key it returns is new at its first place in ``keys``; any other
+        is a duplicate of this run or, in a durable journal, `_verdict` decides.
+        """
         conn, run = self._conn, self._run
         if not conn.in_transaction:
             conn.execute("BEGIN")
+        if _RETURNING:
+            fresh: set[int] = set()
+            for start in range(0, len(keys), _MOST_KEYS):
+                part = keys[start : start + _MOST_KEYS]
+                fresh.update(
+                    row[0] for row in conn.execute(_insert_returning(len(part)), [run, *part])
+                )
+        else:
+            fresh = {key for key in keys if conn.execute(_INSERT, (key, run)).rowcount}
         verdicts = []
         for key in keys:
-            if conn.execute(_INSERT, (key, run)).rowcount:
+            if key in fresh:
+                fresh.discard(key)
                 verdicts.append(Verdict.NEW)
             elif not self.durable:
                 verdicts.append(Verdict.DUPLICATE)

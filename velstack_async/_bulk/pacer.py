@@ -101,20 +101,29 @@ class Pacer:
         that moment: a change of rate applies to the very next request, not
         after slots booked at the old rate.
         """
+        ticket = self.ticket()
+        if ticket is not None:
+            return ticket
+        async with self._lock:
+            while (rate := self._grow(self._clock())) is not None:
+                now = self._clock()
+                if self._next <= now or is_testing():
+                    self._next = max(self._next, now) + 1.0 / rate
+                    break
+                await anyio.sleep(min(self._next - now, 0.1))
+        self._count_start(self._clock())
+        self._tickets += 1
+        return self._tickets
+
+    def ticket(self) -> int | None:
+        """The next ticket at once while unpaced (no wait); None: `acquire` it."""
         now = self._clock()
         if self._started is None:
             self._started = now
-        if self._rate is not None and now - self._last_throttle > RELEASE:
-            self._rate = None
         if self._rate is not None:
-            async with self._lock:
-                while (rate := self._grow(self._clock())) is not None:
-                    now = self._clock()
-                    if self._next <= now or is_testing():
-                        self._next = max(self._next, now) + 1.0 / rate
-                        break
-                    await anyio.sleep(min(self._next - now, 0.1))
-            now = self._clock()
+            if now - self._last_throttle <= RELEASE:
+                return None
+            self._rate = None
         self._count_start(now)
         self._tickets += 1
         return self._tickets

@@ -3,6 +3,14 @@
 httpx's own pool (httpcore) spends most of a busy client's CPU managing
 connections; aiohttp's pool does the same job several times cheaper.
 
+A request runs on aiohttp's own parts (its connector's pool, `ClientRequest`
+to write, `ClientResponse` to parse) without `ClientSession.request`'s
+orchestration: the SDK uses none of what that adds (cookies, redirects,
+``auth=``, netrc and proxy variables, middlewares, a total timeout) and it
+costs about a third of a small request's CPU. aiohttp's ``TraceConfig`` hooks
+(and so OpenTelemetry's aiohttp instrumentation) do not run: the SDK's own
+spans cover each request, without a second CLIENT span.
+
 - ``limits.max_connections`` bounds the requests in flight, with the pool
   timeout; ``limits.keepalive_expiry`` (default 3 s) is how long an idle pooled
   connection is trusted, lowered by a server's ``Keep-Alive: timeout=N``.
@@ -18,7 +26,6 @@ connections; aiohttp's pool does the same job several times cheaper.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import errno
 import ssl
 import sys
@@ -28,6 +35,8 @@ from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.client_reqrep import ClientRequest, ClientResponse
+from yarl import URL
 
 from . import deadlines as _deadlines
 from .adapter import (
@@ -38,6 +47,7 @@ from .adapter import (
     Failure,
     keepalive_announced,
     read_limited,
+    too_large,
 )
 from .network import ssl_context
 
@@ -47,26 +57,9 @@ _CHUNK = 64 * 1024
 _DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _RESETS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
-
-#: Whether the current request's connection came from the pool (set by `_Connector`).
-_reused: contextvars.ContextVar[bool] = contextvars.ContextVar("velstack_reused", default=False)
-
-
-class _Connector(aiohttp.TCPConnector):
-    """Remembers which connections served a request before, to tell a stale reuse."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._used: weakref.WeakSet[object] = weakref.WeakSet()
-
-    async def connect(self, req: Any, traces: Any, timeout: Any) -> aiohttp.connector.Connection:
-        connection = await super().connect(req, traces, timeout)
-        protocol = connection.protocol
-        if protocol is not None:
-            used = self._used
-            _reused.set(protocol in used)
-            used.add(protocol)
-        return connection
+_NO_TRACES: list[Any] = []
+#: URLs parsed once (an API client requests a handful of paths).
+_MOST_URLS = 256
 
 
 class AiohttpTransport(Adapter):
@@ -86,12 +79,16 @@ class AiohttpTransport(Adapter):
     ) -> None:
         self._limits = limits
         self._ssl = ssl_context(verify)
-        self._proxy = proxy
+        self._proxy = None if proxy is None else URL(proxy)
         self._max_connections = limits.max_connections
         expiry = limits.keepalive_expiry
         self._expiry = DEFAULT_KEEPALIVE_EXPIRY if expiry is None else expiry
         self._session: aiohttp.ClientSession | None = None
-        self._connector: _Connector | None = None
+        self._connector: aiohttp.TCPConnector | None = None
+        #: Connections that served a request before: a failure on one of those before
+        #: any answer is a stale keep-alive connection.
+        self._used: weakref.WeakSet[object] = weakref.WeakSet()
+        self._urls: dict[str, URL] = {}
         self._slots: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._deadlines: _deadlines.Deadlines | None = None
@@ -119,37 +116,78 @@ class AiohttpTransport(Adapter):
         timeout: httpx.Timeout | None,
         max_bytes: int,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        session, slots = self._session_for_loop()
+        session = self._session
+        if session is None or session._loop is not asyncio.get_running_loop():
+            session = self._open()
+        connector = self._connector
+        assert connector is not None
+        slots = self._slots
         timeout = timeout or _DEFAULT_TIMEOUT
+        target = self._urls.get(url) or self._parse(url)
         if slots is not None:
             await _acquire(slots, timeout.pool)
         read, deadlines = timeout.read, self._deadlines
         watch = deadlines.watch(read) if deadlines is not None and read is not None else None
-        _reused.set(False)
-        started = False
+        reused = started = False
         try:
             if watch is not None:  # counted from here: a new connection's setup included
                 watch.reset()
-            response = await session.request(
+            request = ClientRequest(
                 method,
-                url,
+                target,
                 headers=headers,
                 data=content,
-                allow_redirects=False,
+                loop=session._loop,
+                response_class=ClientResponse,
                 proxy=self._proxy,
-                timeout=self._timeout(timeout.connect, None if watch is not None else read),
+                session=session,
             )
+            try:
+                connection = await connector.connect(
+                    request, _NO_TRACES, self._timeout(timeout.connect, None)
+                )
+            except asyncio.TimeoutError:
+                raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {url}") from None
+            protocol = connection.protocol
+            assert protocol is not None
+            used = self._used
+            reused = protocol in used
+            if not reused:
+                used.add(protocol)
+            protocol.set_response_params(
+                skip_payload=method == "HEAD",
+                read_until_eof=True,
+                read_timeout=None if watch is not None else read,
+            )
+            try:
+                response = await request.send(connection)
+                try:
+                    await response.start(connection)
+                except BaseException:
+                    response.close()
+                    raise
+            except BaseException:
+                connection.close()
+                raise
             started = True
             try:
-                if "Keep-Alive" in response.headers:
-                    self._keepalive(response.headers)
-                body = await read_limited(
-                    response.content.iter_chunked(_CHUNK),
-                    response.content_length,
-                    max_bytes,
-                    watch.reset if watch is not None else None,
-                    None if "Content-Encoding" in response.headers else response.read,
-                )
+                found = response.headers
+                if "Keep-Alive" in found:
+                    self._keepalive(found)
+                body = response.content
+                if body.is_eof() and "Content-Encoding" not in found:
+                    # The whole body came with the headers (a small answer): no wait.
+                    raw = body.read_nowait()
+                    if len(raw) > max_bytes:
+                        raise too_large(len(raw), max_bytes)
+                else:
+                    raw = await read_limited(
+                        body.iter_chunked(_CHUNK),
+                        response.content_length,
+                        max_bytes,
+                        watch.reset if watch is not None else None,
+                        None if "Content-Encoding" in found else response.read,
+                    )
             finally:
                 response.release()
         except asyncio.CancelledError:
@@ -159,13 +197,13 @@ class AiohttpTransport(Adapter):
                 ) from None
             raise
         except _FAILURES as exc:
-            raise _failure(exc, stale_possible=not started and _reused.get()) from None
+            raise _failure(exc, stale_possible=reused and not started) from None
         finally:
             if watch is not None:
                 watch.end()  # (a deadline that passed as aiohttp ended the request: withdrawn)
             if slots is not None:
                 slots.release()
-        return response.status, response.headers, body
+        return response.status, found, raw
 
     async def aclose(self) -> None:
         self._closed = True
@@ -175,31 +213,43 @@ class AiohttpTransport(Adapter):
         if session is not None:
             await session.close()
 
-    def _session_for_loop(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore | None]:
-        session = self._session
-        if session is None:
-            if self._closed:
-                raise RuntimeError("this client is closed")
-            connector = self._connector = _Connector(
-                limit=0,  # the slots bound requests in flight, with a pool timeout
-                ssl=self._ssl,
-                keepalive_timeout=self._expiry,
-            )
-            session = self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=None),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,  # the proxy is resolved per client (network.proxy_for)
-            )
-            if self._max_connections is not None:
-                self._slots = asyncio.Semaphore(self._max_connections)
-            if _deadlines.SUPPORTED:
-                self._deadlines = _deadlines.Deadlines(asyncio.get_running_loop())
-        elif session._loop is not asyncio.get_running_loop():
+    def _open(self) -> aiohttp.ClientSession:
+        """The session (and pool) for the running loop, made at the first request."""
+        if self._session is not None:
             raise RuntimeError(
                 "this client was first used in another event loop; create one client per loop"
             )
-        return session, self._slots
+        if self._closed:
+            raise RuntimeError("this client is closed")
+        connector = self._connector = aiohttp.TCPConnector(
+            limit=0,  # the slots bound requests in flight, with a pool timeout
+            ssl=self._ssl,
+            keepalive_timeout=self._expiry,
+        )
+        session = self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,  # the proxy is resolved per client (network.proxy_for)
+        )
+        if self._max_connections is not None:
+            self._slots = asyncio.Semaphore(self._max_connections)
+        if _deadlines.SUPPORTED:
+            self._deadlines = _deadlines.Deadlines(asyncio.get_running_loop())
+        return session
+
+    def _parse(self, url: str) -> URL:
+        """``url`` as aiohttp takes it, remembered; `ExchangeError` when it cannot be requested."""
+        try:
+            parsed = URL(url)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.raw_host:
+            raise ExchangeError(Failure.UNUSABLE_URL, f"InvalidURL: cannot request {url!r}")
+        if len(self._urls) >= _MOST_URLS:
+            self._urls.clear()
+        self._urls[url] = parsed
+        return parsed
 
     def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
         key = (connect, read)
