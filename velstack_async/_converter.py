@@ -161,7 +161,11 @@ def plain_sms_summary(value: Any) -> SmsSummary | None:
         and type(sender) is str
         and type(contacts) is int
         and type(recipients) is list
-        and all(type(r) is str for r in recipients)
+        and (
+            type(recipients[0]) is str
+            if len(recipients) == 1
+            else all(type(r) is str for r in recipients)
+        )
         and "credit_used" in value
         and "credit_left" in value
     ):

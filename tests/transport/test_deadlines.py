@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from velstack_async import APITimeoutError, AsyncVelstack
+from velstack_async._http.adapter import ExchangeError, Failure
 from velstack_async._http.deadlines import SUPPORTED, Deadlines
 from velstack_async.fast import AiohttpTransport
 
@@ -148,5 +149,29 @@ async def test_cancelling_a_request_cancels_it_and_spares_the_pool(anyio_backend
                     tg.start_soon(one)
             assert [status for status, _, _ in results] == [200] * 20
             assert len(deadlines) == 0
+        finally:
+            await transport.aclose()
+
+
+async def test_without_task_uncancel_aiohttp_times_reads(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.10 has no ``Task.uncancel``: each read is timed by aiohttp (``sock_read``)."""
+    monkeypatch.setattr("velstack_async._http.deadlines.SUPPORTED", False)
+    with RawServer(silent) as quiet, RawServer(trickle) as slow:
+        transport = AiohttpTransport()
+        try:
+            started = time.monotonic()
+            with pytest.raises(ExchangeError) as caught:
+                await transport.exchange(
+                    "POST", quiet.base_url + "/", {}, b"{}", httpx.Timeout(5, read=0.3), 1 << 20
+                )
+            assert caught.value.failure is Failure.READ_TIMEOUT
+            assert 0.25 <= time.monotonic() - started < 3
+            assert transport._deadlines is None
+            status, _, body = await transport.exchange(
+                "GET", slow.base_url + "/", {}, None, httpx.Timeout(5, read=0.4), 1 << 20
+            )
+            assert (status, body) == (200, BODY)  # 0.6 s in all, no read over 0.4 s
         finally:
             await transport.aclose()

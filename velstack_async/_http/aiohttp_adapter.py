@@ -84,13 +84,14 @@ class AiohttpTransport(Adapter):
         expiry = limits.keepalive_expiry
         self._expiry = DEFAULT_KEEPALIVE_EXPIRY if expiry is None else expiry
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._connector: aiohttp.TCPConnector | None = None
         #: Connections that served a request before: a failure on one of those before
         #: any answer is a stale keep-alive connection.
         self._used: weakref.WeakSet[object] = weakref.WeakSet()
         self._urls: dict[str, URL] = {}
         self._slots: asyncio.Semaphore | None = None
-        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._connect_limits: dict[float | None, aiohttp.ClientTimeout] = {}
         self._deadlines: _deadlines.Deadlines | None = None
         self._closed = False
 
@@ -117,7 +118,7 @@ class AiohttpTransport(Adapter):
         max_bytes: int,
     ) -> tuple[int, Mapping[str, str], bytes]:
         session = self._session
-        if session is None or session._loop is not asyncio.get_running_loop():
+        if session is None or self._loop is not asyncio.get_running_loop():
             session = self._open()
         connector = self._connector
         assert connector is not None
@@ -137,15 +138,16 @@ class AiohttpTransport(Adapter):
                 target,
                 headers=headers,
                 data=content,
-                loop=session._loop,
+                loop=self._loop,
                 response_class=ClientResponse,
                 proxy=self._proxy,
                 session=session,
             )
             try:
-                connection = await connector.connect(
-                    request, _NO_TRACES, self._timeout(timeout.connect, None)
-                )
+                limit = self._connect_limits.get(timeout.connect)
+                if limit is None:
+                    limit = self._connect_limit(timeout.connect)
+                connection = await connector.connect(request, _NO_TRACES, limit)
             except asyncio.TimeoutError:
                 raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {url}") from None
             protocol = connection.protocol
@@ -221,6 +223,7 @@ class AiohttpTransport(Adapter):
             )
         if self._closed:
             raise RuntimeError("this client is closed")
+        self._loop = asyncio.get_running_loop()
         connector = self._connector = aiohttp.TCPConnector(
             limit=0,  # the slots bound requests in flight, with a pool timeout
             ssl=self._ssl,
@@ -235,7 +238,7 @@ class AiohttpTransport(Adapter):
         if self._max_connections is not None:
             self._slots = asyncio.Semaphore(self._max_connections)
         if _deadlines.SUPPORTED:
-            self._deadlines = _deadlines.Deadlines(asyncio.get_running_loop())
+            self._deadlines = _deadlines.Deadlines(self._loop)
         return session
 
     def _parse(self, url: str) -> URL:
@@ -251,14 +254,12 @@ class AiohttpTransport(Adapter):
         self._urls[url] = parsed
         return parsed
 
-    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
-        key = (connect, read)
-        timeout = self._timeouts.get(key)
-        if timeout is None:
-            timeout = self._timeouts[key] = aiohttp.ClientTimeout(
-                total=None, connect=connect, sock_connect=connect, sock_read=read
-            )
-        return timeout
+    def _connect_limit(self, connect: float | None) -> aiohttp.ClientTimeout:
+        """The connector's timeout for a new connection (reads are timed elsewhere)."""
+        limit = self._connect_limits[connect] = aiohttp.ClientTimeout(
+            total=None, connect=connect, sock_connect=connect
+        )
+        return limit
 
     def _keepalive(self, headers: Mapping[str, str]) -> None:
         seconds = keepalive_announced(headers)
