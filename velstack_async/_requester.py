@@ -49,13 +49,14 @@ logger = logging.getLogger("velstack_async")
 
 # One encoder: json.dumps(separators=...) would build a new one for every request.
 _encode_any = json.JSONEncoder(separators=(",", ":")).encode
-_quote = json.encoder.encode_basestring_ascii
+#: A str as a JSON string (ASCII, as the encoder writes it).
+quote = json.encoder.encode_basestring_ascii
 
 
 def _encode_json(body: Mapping[str, Any]) -> str:
     """``body`` as compact JSON; a flat object of strings (a send) without the encoder's setup."""
     try:
-        return "{" + ",".join([_quote(k) + ":" + _quote(v) for k, v in body.items()]) + "}"
+        return "{" + ",".join([quote(k) + ":" + quote(v) for k, v in body.items()]) + "}"
     except TypeError:  # a value that is not a str
         return _encode_any(body)
 
@@ -177,16 +178,21 @@ class Requester:
         parse: Callable[[Any], T],
         body: Mapping[str, Any] | None = None,
         once: bool = False,
+        encoded: bytes | None = None,
     ) -> Coroutine[Any, Any, T]:
         """Send one API request and return ``parse(data)``, retrying by the rules above.
 
         ``once`` marks a request that must not be processed twice (sends, creates).
-        Without telemetry this returns the request loop's coroutine itself (no
-        extra frame); with it, the loop runs inside the request's span.
+        ``encoded``: ``body`` already encoded as JSON (a bulk send's, built from
+        parts it reuses). Without telemetry this returns the request loop's
+        coroutine itself (no extra frame); with it, the loop runs inside the
+        request's span.
         """
+        if body is not None and encoded is None:
+            encoded = _encode_json(body).encode()
         if self._telemetry is None:
-            return self._request(method, path, parse, body, once, None)
-        return self._traced(method, path, parse, body, once)
+            return self._request(method, path, parse, encoded, once, None)
+        return self._traced(method, path, parse, body, encoded, once)
 
     async def _traced(
         self,
@@ -194,14 +200,15 @@ class Requester:
         path: str,
         parse: Callable[[Any], T],
         body: Mapping[str, Any] | None,
+        encoded: bytes | None,
         once: bool,
     ) -> T:
         telemetry = self.telemetry
         if telemetry is None:
-            return await self._request(method, path, parse, body, once, None)
+            return await self._request(method, path, parse, encoded, once, None)
         trace = telemetry.start(method, path, body)
         try:
-            result = await self._request(method, path, parse, body, once, trace)
+            result = await self._request(method, path, parse, encoded, once, trace)
         except BaseException as exc:
             trace.finish(None, exc)
             raise
@@ -213,15 +220,12 @@ class Requester:
         method: str,
         path: str,
         parse: Callable[[Any], T],
-        body: Mapping[str, Any] | None,
+        content: bytes | None,
         once: bool,
         trace: _telemetry.RequestTrace | None,
     ) -> T:
         url = self._base_url + path
-        if body is None:
-            content, headers = None, self._headers
-        else:
-            content, headers = _encode_json(body).encode(), self._json_headers
+        headers = self._headers if content is None else self._json_headers
         policy = self.policy
         retry = 0
         gate = self._gate

@@ -35,6 +35,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp import hdrs
 from aiohttp.client_reqrep import ClientRequest, ClientResponse
 from yarl import URL
 
@@ -58,6 +59,9 @@ _DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _RESETS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 _NO_TRACES: list[Any] = []
+#: Header names already case-folded (multidict's `istr`): no folding per lookup.
+_KEEP_ALIVE = hdrs.KEEP_ALIVE
+_ENCODING = hdrs.CONTENT_ENCODING
 #: URLs parsed once (an API client requests a handful of paths).
 _MOST_URLS = 256
 
@@ -174,10 +178,10 @@ class AiohttpTransport(Adapter):
             started = True
             try:
                 found = response.headers
-                if "Keep-Alive" in found:
+                if _KEEP_ALIVE in found:
                     self._keepalive(found)
                 body = response.content
-                if body.is_eof() and "Content-Encoding" not in found:
+                if body.is_eof() and _ENCODING not in found:
                     # The whole body came with the headers (a small answer): no wait.
                     raw = body.read_nowait()
                     if len(raw) > max_bytes:
@@ -188,7 +192,7 @@ class AiohttpTransport(Adapter):
                         response.content_length,
                         max_bytes,
                         watch.reset if watch is not None else None,
-                        None if "Content-Encoding" in found else response.read,
+                        None if _ENCODING in found else response.read,
                     )
             finally:
                 response.release()
