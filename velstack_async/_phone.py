@@ -97,6 +97,28 @@ def _desc_test(desc: phonenumbers.PhoneNumberDesc | None) -> Callable[[str], boo
     return test
 
 
+def echoed(number: str, region: str = DEFAULT_REGION) -> list[str]:
+    """The E.164 numbers an answer's echoed ``number`` may stand for (none if invalid).
+
+    Read in ``region``; and digits without a trunk ``0`` also as international
+    digits, the API format of a number outside Ghana (``2348031234567`` is
+    ``+2348031234567``), which read as a Ghanaian national number is invalid.
+    """
+    text = number.strip()
+    readings = [text]
+    if text.isdigit() and not text.startswith("0"):
+        readings.append("+" + text)
+    found: list[str] = []
+    for reading in readings:
+        try:
+            e164 = normalize(reading, region)
+        except InvalidNumber:
+            continue
+        if e164 not in found:
+            found.append(e164)
+    return found
+
+
 def to_api_format(e164: str) -> str:
     """The format Velstack documents: Ghanaian national digits (``0205550368``).
 

@@ -218,3 +218,32 @@ async def test_attempting_rows_are_unknown_after_a_crash(tmp_path: Path) -> None
     resend = await Journal.open(path, "c", resend_unknown=True)
     assert resend.classify([1, 2]) == [Verdict.NEW, Verdict.ALREADY_SENT]
     resend.close()
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["insert-returning", "row-by-row"])
+async def test_classify_gives_the_same_verdicts_with_or_without_returning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """SQLite before 3.35 has no ``RETURNING``: the row-by-row insert decides alike."""
+    monkeypatch.setattr("velstack_async._bulk.journal._RETURNING", returning)
+    monkeypatch.setattr("velstack_async._bulk.journal._MOST_KEYS", 3)  # several statements
+    temporary = Journal.temporary()
+    keys = [5, 1, 5, 2, 1, 7, 8, 9, 7]
+    assert temporary.classify(keys) == [
+        Verdict.NEW, Verdict.NEW, Verdict.DUPLICATE, Verdict.NEW, Verdict.DUPLICATE,
+        Verdict.NEW, Verdict.NEW, Verdict.NEW, Verdict.DUPLICATE,
+    ]  # fmt: skip
+    assert temporary.classify([9, 10]) == [Verdict.DUPLICATE, Verdict.NEW]
+    temporary.close()
+
+    path = tmp_path / "j"
+    journal = await Journal.open(path, "c", resend_unknown=False)
+    assert journal.classify([1, 2, 2]) == [Verdict.NEW, Verdict.NEW, Verdict.DUPLICATE]
+    await journal.record(1, Row.SENT, "m")
+    journal.close()
+    again = await Journal.open(path, "c", resend_unknown=False)
+    # An earlier run's row, twice in this batch: its verdict once, then a duplicate.
+    assert again.classify([1, 3, 1, 2, 3]) == [
+        Verdict.ALREADY_SENT, Verdict.NEW, Verdict.DUPLICATE, Verdict.NEW, Verdict.DUPLICATE,
+    ]  # fmt: skip
+    again.close()

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from velstack_async import _phone
 from velstack_async._phone import InvalidNumber, normalize, to_api_format
 
 
@@ -95,6 +96,17 @@ def test_other_formats_and_regions() -> None:
     assert normalize("233 20 555 0368") == "+233205550368"
     assert normalize("07911 123456", "GB") == "+447911123456"
     assert to_api_format("+233205550368") == "0205550368"
-    assert to_api_format("+447700900123") == "447700900123"
+    assert to_api_format("+447911123456") == "447911123456"
     with pytest.raises(InvalidNumber):
         normalize("0205550368", "GB")
+
+
+def test_an_echoed_number_is_read_in_every_way_it_may_be_written() -> None:
+    assert _phone.echoed("0205550368") == ["+233205550368"]
+    assert _phone.echoed(" +233205550368 ") == ["+233205550368"]
+    # International digits without "+": invalid as a Ghanaian national number.
+    assert _phone.echoed("2348031234567") == ["+2348031234567"]
+    assert _phone.echoed("447911123456") == ["+447911123456"]
+    assert _phone.echoed("233205550368") == ["+233205550368"]  # once, however read
+    assert _phone.echoed("not a number") == []
+    assert _phone.echoed("0000") == []

@@ -42,7 +42,7 @@ from .._exceptions import (
     VelstackError,
 )
 from .._models import SmsSummary
-from .._phone import InvalidNumber, normalize
+from .._phone import echoed as read_echo
 from .._retry import RetryPolicy, is_testing
 from .batcher import Batch, Batcher
 from .journal import JournalStore, Row
@@ -261,13 +261,7 @@ class Delivery:
             else all(e == j.number for e, j in zip(echoed, jobs, strict=True))
         ):
             return None  # echoed as sent, in order (the documented answer)
-        keys = set()
-        for number in echoed:
-            try:
-                keys.add(int(normalize(str(number).strip(), self._region)[1:]))
-            except InvalidNumber:
-                continue
-        return keys
+        return {int(e164[1:]) for number in echoed for e164 in read_echo(number, self._region)}
 
     async def _finish(self, jobs: list[Job], error: VelstackError) -> list[BulkResult]:
         """The results of a request that ended in ``error``; stop the campaign if it says so."""

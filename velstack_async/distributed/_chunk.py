@@ -29,7 +29,7 @@ from .._exceptions import (
     VelstackError,
 )
 from .._models import SmsSummary
-from .._phone import InvalidNumber, normalize
+from .._phone import echoed
 from ._loader import Entry
 from ._settings import Settings
 from ._store import Store
@@ -220,12 +220,9 @@ class ChunkRun:
             )
         except VelstackError as exc:
             return await self._failed(batch, exc, rounds)
-        accepted = set()
-        for number in summary.recipients:
-            try:
-                accepted.add(normalize(number, self._region)[1:])
-            except InvalidNumber:
-                continue
+        accepted = {
+            e164[1:] for number in summary.recipients for e164 in echoed(number, self._region)
+        }
         items: list[str | int] = []
         for entry in batch:
             if entry[2] in accepted:

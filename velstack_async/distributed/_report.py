@@ -1,4 +1,9 @@
-"""A distributed campaign's `BulkReport`, from counters the scripts keep (no scan for counts)."""
+"""A distributed campaign's `BulkReport`, from counters the scripts keep.
+
+Counts come from those counters, but one: the unknown results whose request met a stale
+keep-alive connection (``unknown_stale``) are counted by reading the stored results, only
+when the campaign has unknown ones.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 
+from .._bulk.delivery import STALE
 from .._bulk.models import BulkReport, BulkResult, BulkStatus
 from ._store import Store
 
@@ -38,7 +44,14 @@ async def build_report(store: Store, keep: int | None) -> BulkReport:
     n = counters(raw)
     unsent: list[BulkResult] = []
     stored = int(await store.retry(lambda: redis.hlen(store.unsent)))
-    if keep is None or keep > 0:
+    stale = 0
+    if n["unknown"]:  # every result read, to count the stale ones among the unknown
+        async for _, value in redis.hscan_iter(store.unsent, count=500):
+            result = _result(value)
+            stale += result.status is BulkStatus.UNKNOWN and result.reason == STALE
+            if keep is None or len(unsent) < keep:
+                unsent.append(result)
+    elif keep is None or keep > 0:
         async for _, value in redis.hscan_iter(store.unsent, count=500):
             unsent.append(_result(value))
             if keep is not None and len(unsent) >= keep:
@@ -63,6 +76,7 @@ async def build_report(store: Store, keep: int | None) -> BulkReport:
         unsent_omitted=stored - len(unsent),
         requests=n["requests"],
         throttled=n["throttled"],
+        unknown_stale=stale,
     )
 
 
