@@ -122,7 +122,7 @@ def render(
     command: str,
     seconds: float,
     plan: Plan,
-    instructions: str = "(not run: `python benchmarks/run_all.py --instructions`, needs valgrind)",
+    instructions: str | None = None,
     client_bound: str = "(not run: `python benchmarks/run_all.py` without --skip-client-bound)",
 ) -> str:
     today = datetime.date.today().isoformat()
@@ -191,12 +191,33 @@ connections).
 {sync}
 ```
 
-## CPU instructions per message (`benchmarks/instructions.py`)
+{_instructions_section(instructions)}"""
 
-```
-{instructions}
-```
-"""
+
+def _instructions_section(instructions: str | None) -> str:
+    """The instructions section; none when not run (`kept_sections` keeps an earlier one)."""
+    if instructions is None:
+        return ""
+    title = "## CPU instructions per message (`benchmarks/instructions.py`)"
+    return f"{title}\n\n```\n{instructions}\n```\n"
+
+
+def kept_sections(old: str, new: str) -> str:
+    """The sections of the results file ``old`` that ``new`` does not write.
+
+    Other scripts' figures (``batching.py``, ``distributed.py``, an instructions
+    count run on its own) are measured separately and pasted in; a run of this
+    script keeps them as they were instead of dropping them.
+    """
+    titles = {line for line in new.splitlines() if line.startswith("## ")}
+    kept: list[str] = []
+    keep = False
+    for line in old.splitlines():
+        if line.startswith("## "):
+            keep = line not in titles
+        if keep:
+            kept.append(line)
+    return "\n".join(kept).strip()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,10 +269,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = " ".join(["python benchmarks/run_all.py", *(argv or sys.argv[1:])])
     if args.instructions:
         print("instructions: instructions.py", flush=True)
-        extra["instructions"] = run_script("instructions.py", [], 900)
+        clients = ["--clients", "send_bulk_unbatched,aiohttp"]  # one recipient per request
+        extra["instructions"] = run_script("instructions.py", clients, 900)
         print(extra["instructions"], flush=True)
     seconds = time.perf_counter() - started
     text = render(results, options, memory, sync, command, seconds, plan, **extra)
+    if args.output.exists():
+        kept = kept_sections(args.output.read_text(), text)
+        if kept:
+            text = f"{text.rstrip()}\n\n{kept}\n"
     args.output.write_text(text)
     table = throughput_table(median_cells(results))
     print(f"\n{table}\n\n{check_targets(results)}\n\nwrote {args.output}")

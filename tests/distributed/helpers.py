@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from velstack_async import BulkReport
+from velstack_async.testing import FakeResponse, FakeVelstack
 
 from ..reliability.server_process import FakeProcess, delivered
 
@@ -37,3 +41,21 @@ def check_exact(report: BulkReport, fake: FakeProcess, *, inputs: int, duplicate
     assert report.credit_used <= charged <= report.credit_used + report.unknown
     if not report.unknown:
         assert report.credit_used == charged
+
+
+#: Answers a quick SMS: its JSON body, and a call that lets the fake answer it instead.
+QuickAnswer = Callable[[dict[str, Any], Callable[[], FakeResponse]], FakeResponse]
+
+
+def on_quick_sms(fake: FakeVelstack, answer: QuickAnswer) -> None:
+    """Route every quick SMS the fake receives through ``answer`` (other paths unchanged)."""
+    handle = fake.handle
+
+    def handled(
+        method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes = b""
+    ) -> FakeResponse:
+        if not path.startswith("/api/quick/sms"):
+            return handle(method, path, headers, body)
+        return answer(json.loads(body), lambda: handle(method, path, headers, body))
+
+    fake.handle = handled  # type: ignore[method-assign]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from velstack_async import AsyncVelstack, BulkStatus
 from velstack_async.distributed import RedisCampaign
 from velstack_async.testing import FakeResponse, FakeVelstack
 
+from .helpers import on_quick_sms
 from .redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -39,31 +41,25 @@ class Echoing:
 
     def __init__(self, fake: FakeVelstack) -> None:
         self.requests: list[list[str]] = []
-        handle = fake.handle
+        on_quick_sms(fake, self._answer)
 
-        def answer(
-            method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes = b""
-        ) -> FakeResponse:
-            if not path.startswith("/api/quick/sms"):
-                return handle(method, path, headers, body)
-            named = json.loads(body)["recipient"].split(",")
-            self.requests.append(named)
-            summary = {
-                "message_id": str(uuid.uuid4()),
-                "type": "Quick SMS",
-                "message": "hi",
-                "sender": "SHOP",
-                "total_contacts": len(named),
-                "recipients": [written_back(n) for n in reversed(named)],
-                "credit_used": len(named),
-                "credit_left": "100.00",
-            }
-            envelope = {"status": True, "code": 200, "message": "ok", "data": {"summary": summary}}
-            return FakeResponse(
-                200, (("content-type", "application/json"),), json.dumps(envelope).encode()
-            )
-
-        fake.handle = answer  # type: ignore[method-assign]
+    def _answer(self, data: dict[str, Any], forward: Callable[[], FakeResponse]) -> FakeResponse:
+        named = data["recipient"].split(",")
+        self.requests.append(named)
+        summary = {
+            "message_id": str(uuid.uuid4()),
+            "type": "Quick SMS",
+            "message": "hi",
+            "sender": "SHOP",
+            "total_contacts": len(named),
+            "recipients": [written_back(n) for n in reversed(named)],
+            "credit_used": len(named),
+            "credit_left": "100.00",
+        }
+        envelope = {"status": True, "code": 200, "message": "ok", "data": {"summary": summary}}
+        return FakeResponse(
+            200, (("content-type", "application/json"),), json.dumps(envelope).encode()
+        )
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from velstack_async import AsyncVelstack, BulkMessage, BulkStatus
 from velstack_async.distributed import RedisCampaign
 from velstack_async.testing import FakeResponse, FakeVelstack
 
-from .helpers import recipients
+from .helpers import on_quick_sms, recipients
 from .redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -38,25 +39,17 @@ class Served:
         self.sends: list[tuple[int, int]] = []
         #: A sender ID the account may not use: a Laravel 422 on ``sender`` (whole request).
         self.refused_sender: str | None = None
-        handle = fake.handle
+        on_quick_sms(fake, self._answer)
 
-        def recorded(
-            method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes = b""
-        ) -> FakeResponse:
-            if not path.startswith("/api/quick/sms"):
-                return handle(method, path, headers, body)
-            data = json.loads(body)
-            if data["sender"] == self.refused_sender:
-                refusal = {"sender": ["The selected sender is invalid."]}
-                text = json.dumps({"message": refusal["sender"][0], "errors": refusal})
-                headers_out = (("content-type", "application/json"),)
-                response = FakeResponse(422, headers_out, text.encode())
-            else:
-                response = handle(method, path, headers, body)
-            self.sends.append((data["recipient"].count(",") + 1, response.status))
-            return response
-
-        fake.handle = recorded  # type: ignore[method-assign]
+    def _answer(self, data: dict[str, Any], forward: Callable[[], FakeResponse]) -> FakeResponse:
+        if data["sender"] == self.refused_sender:
+            refusal = {"sender": ["The selected sender is invalid."]}
+            text = json.dumps({"message": refusal["sender"][0], "errors": refusal})
+            response = FakeResponse(422, (("content-type", "application/json"),), text.encode())
+        else:
+            response = forward()
+        self.sends.append((data["recipient"].count(",") + 1, response.status))
+        return response
 
     def client(self) -> AsyncVelstack:
         return AsyncVelstack(api_key=self.fake.api_key, base_url=self.base_url)
