@@ -37,6 +37,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from velstack_async import AsyncVelstack
 from velstack_async._parsing import sms_summary
+from velstack_async._requester import _encode_json
 from velstack_async.testing import FakeVelstack
 
 MESSAGE = "Your Velstack code is 482193. It expires in 10 minutes."
@@ -93,7 +94,8 @@ def hook_cost(calls: int) -> tuple[float, float]:
         requester.request("POST", "/api/quick/sms", body=body, parse=sms_summary, once=True).close()
 
     def direct() -> None:
-        requester._request("POST", "/api/quick/sms", sms_summary, body, True, None).close()
+        content = _encode_json(body).encode()  # as `request` does before choosing its path
+        requester._request("POST", "/api/quick/sms", sms_summary, content, True, None).close()
 
     best = {through_request: float("inf"), direct: float("inf")}
     gc.disable()
