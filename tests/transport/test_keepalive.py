@@ -103,11 +103,12 @@ async def test_a_campaign_keeps_about_concurrency_connections(
         )
     assert report.sent == 1_000
     # httpx's default pool kept 20 alive: about one new connection per message above that
-    # (980 here). aiohttp keeps exactly 64. httpcore hands each request the first idle
-    # connection in its list, so the last ones can sit idle past the 3 s keep-alive expiry
-    # of a campaign this slow (about 6 s through httpx here) and are replaced: 89 to 95
-    # connections, every replacement an expiry (measured by wrapping `has_expired`).
-    limit = 64 + 8 if sdk_adapter == "aiohttp" else 3 * 64
+    # (980 here). aiohttp keeps exactly 64. httpcore's pool hands a request the first idle
+    # connection in its list, so against this slow server (it shares the test's process)
+    # some of the 64 opened at the start sit unused, expire after 3 s idle and are opened
+    # again when needed: 82 to 105 in all over a 5 to 6 s campaign, each replacement an
+    # expiry (measured by wrapping httpcore's `has_expired`).
+    limit = 64 + 8 if sdk_adapter == "aiohttp" else 3 * 64  # (a slower machine: more waves)
     assert len(counted.app.sockets) <= limit
 
 
