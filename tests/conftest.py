@@ -3,8 +3,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 import velstack_async
+
+# No per-example deadline for the property tests: the first run on a fresh machine pays
+# one-off costs inside an example (libphonenumber loading a region's metadata, say), and
+# Hypothesis would report such an example "Flaky" when its replay is fast. (CI machines
+# are the fresh ones: this failed one first run in a new virtual environment.)
+settings.register_profile("velstack", deadline=None)
+settings.load_profile("velstack")
 
 
 @pytest.fixture(
