@@ -149,3 +149,33 @@ async def test_request_spans_nest_under_the_callers_span(
     (child,) = otel.spans("GET /api/group")
     assert child.parent is not None
     assert child.parent.span_id == parent.get_span_context().span_id
+
+
+@pytest.mark.parametrize("runtime", [("asyncio", "aiohttp")], indirect=True)
+async def test_aiohttp_trace_configs_do_not_see_the_sdk_requests(
+    make_client: MakeClient, otel: Otel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `TraceConfig` added to every `ClientSession`, as OpenTelemetry's aiohttp
+    instrumentation adds one, sees none of the adapter's requests (it does not run
+    `ClientSession.request`): the SDK's own span is the only CLIENT span."""
+    import aiohttp
+
+    seen: list[str] = []
+
+    async def on_request_start(session: object, context: object, params: object) -> None:
+        seen.append(str(getattr(params, "url", "")))
+
+    original = aiohttp.ClientSession.__init__
+
+    def instrumented(self: aiohttp.ClientSession, *args: object, **kwargs: object) -> None:
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(on_request_start)
+        kwargs["trace_configs"] = [config]
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", instrumented)
+    client = make_client()
+    await client.sms.send(recipient="0205550368", message=TEXT, sender="SHOP")
+    assert client._requester._pool.adapter._session._trace_configs  # type: ignore[union-attr]
+    assert seen == []
+    assert [s.kind for s in otel.spans()] == [SpanKind.CLIENT]
