@@ -134,16 +134,16 @@ def _with_raw(structure: Any, defaults: Mapping[str, None]) -> Any:
 
 
 def _sms_summary_hook(generic: Any) -> Any:
-    """SmsSummary: `plain_sms_summary` when it applies, else the generated ``generic``."""
+    """SmsSummary: `_plain_sms_summary` when it applies, else the generated ``generic``."""
 
     def hook(value: Any, cls: type) -> Any:
-        summary = plain_sms_summary(value)
+        summary = _plain_sms_summary(value)
         return generic(value, cls) if summary is None else summary
 
     return hook
 
 
-def plain_sms_summary(value: Any) -> SmsSummary | None:
+def _plain_sms_summary(value: Any) -> SmsSummary | None:
     """The `SmsSummary` of an answer whose fields all have the plain types Velstack
     sends, built directly (once per message of a bulk campaign); None for any other."""
     if type(value) is not dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._converter import converter, plain_sms_summary
+from ._converter import converter
 from ._models import Contact, Group, SenderId, SmsSummary
 
 
@@ -37,8 +37,7 @@ def _items(data: Any) -> list[Any]:
 
 
 def sms_summary(data: Any) -> SmsSummary:
-    value = _member(data, "summary", "Summary")
-    return plain_sms_summary(value) or converter.structure(value, SmsSummary)
+    return converter.structure(_member(data, "summary", "Summary"), SmsSummary)
 
 
 def groups(data: Any) -> list[Group]:

@@ -45,16 +45,15 @@ async def build_report(store: Store, keep: int | None) -> BulkReport:
     unsent: list[BulkResult] = []
     stored = int(await store.retry(lambda: redis.hlen(store.unsent)))
     stale = 0
-    if n["unknown"]:  # every result read, to count the stale ones among the unknown
+    # Every stored result is read when there are unknown ones (to count the stale ones),
+    # else only the ``keep`` listed.
+    if n["unknown"] or keep is None or keep > 0:
         async for _, value in redis.hscan_iter(store.unsent, count=500):
             result = _result(value)
             stale += result.status is BulkStatus.UNKNOWN and result.reason == STALE
             if keep is None or len(unsent) < keep:
                 unsent.append(result)
-    elif keep is None or keep > 0:
-        async for _, value in redis.hscan_iter(store.unsent, count=500):
-            unsent.append(_result(value))
-            if keep is not None and len(unsent) >= keep:
+            elif not n["unknown"]:
                 break
     unsent.sort(key=lambda result: result.index)
     first, last = float(raw.get("first_ms", 0)), float(raw.get("last_ms", 0))
