@@ -23,12 +23,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 import attrs
-from measure import Figures, run_cell_subprocess
+from measure import Figures
 from nginx import nginx_server
 from pinning import client_cpus
 from report import median_cells, throughput_table
 from targets import msg_per_s, ratios
-from throughput import Plan
+from throughput import Plan, run_cells
 
 #: ``send_bulk`` with ``batch_size=1``: this cell measures the cost of one request.
 SDK = "send_bulk_unbatched"
@@ -58,36 +58,9 @@ TARGETS: tuple[tuple[str, Callable[[Figures], float], float, bool], ...] = (
 
 def run(plan: Plan, progress: Callable[[str], None]) -> list[Figures]:
     """Start nginx; run every cell of ``plan`` against it; every round's figures."""
-    results: list[Figures] = []
-    start = 0
     with nginx_server(pinned=plan.pinned) as server:
         cpus = client_cpus() if server.cpus is not None else None
-        for latency, concurrency, round, client in plan.schedule():
-            count = plan.count_for(client, concurrency, latency)
-            cell = f"{client:>20} c={concurrency:<3}"
-            try:
-                figures = run_cell_subprocess(
-                    client,
-                    base_url=server.base_url,
-                    api_key=API_KEY,
-                    concurrency=concurrency,
-                    latency=latency,
-                    count=count,
-                    start=start,
-                    cpus=cpus,
-                )
-            except RuntimeError as error:  # one broken cell must not lose the run
-                progress(f"  {cell}: FAILED: {error}")
-                continue
-            finally:
-                start += count + 1
-            results.append(attrs.evolve(figures, round=round))
-            unsent = "" if figures.sent == figures.messages else f" ({figures.sent:,} sent!)"
-            progress(
-                f"  {cell}: {figures.msg_per_s:8.0f} msg/s {figures.cpu_ms_per_msg:6.3f} "
-                f"CPU ms/msg (round {round + 1}){unsent}"
-            )
-    return results
+        return run_cells(plan, lambda latency: (server.base_url, API_KEY), cpus, progress)
 
 
 def check(results: Sequence[Figures], plan: Plan) -> str:

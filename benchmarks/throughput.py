@@ -83,36 +83,55 @@ def run_plan(plan: Plan, progress: Callable[[str], None] = print) -> list[Figure
     that a burst of load from elsewhere on the machine falls on a round's
     clients alike and drift over time favours none of them.
     """
-    results: list[Figures] = []
-    start = 0
     with fake_server(pinned=plan.pinned) as server:
         cpus = client_cpus() if server.cpus is not None else None
-        for latency, concurrency, round, client in plan.schedule():
+
+        def target(latency: float) -> tuple[str, str]:
+            nonlocal server
             if latency != server.latency:
                 server = server.with_latency(latency)
-            count = plan.count_for(client, concurrency, latency)
-            cell = f"{client:>18} c={concurrency:<3} latency={latency * 1000:.0f}ms"
-            try:
-                figures = run_cell_subprocess(
-                    client,
-                    base_url=server.base_url,
-                    api_key=server.api_key,
-                    concurrency=concurrency,
-                    latency=latency,
-                    count=count,
-                    start=start,
-                    cpus=cpus,
-                )
-            except RuntimeError as error:  # one broken cell must not lose the run
-                progress(f"  {cell}: FAILED: {error}")
-                continue
-            finally:
-                start += count + 1
-            results.append(attrs.evolve(figures, round=round))
-            progress(
-                f"  {cell}: {figures.msg_per_s:8.0f} msg/s {figures.cpu_ms_per_msg:6.3f} "
-                f"CPU ms/msg {figures.peak_rss_mb:6.1f} MB (round {round + 1})"
+            return server.base_url, server.api_key
+
+        return run_cells(plan, target, cpus, progress)
+
+
+def run_cells(
+    plan: Plan,
+    target: Callable[[float], tuple[str, str]],
+    cpus: set[int] | None,
+    progress: Callable[[str], None],
+) -> list[Figures]:
+    """Run every cell of ``plan`` in its order, each in a fresh process on ``cpus``, against
+    ``target(latency)`` (base URL, API key); every round's figures. A cell that fails is
+    reported and skipped: one broken cell must not lose the run."""
+    results: list[Figures] = []
+    start = 0
+    for latency, concurrency, round, client in plan.schedule():
+        base_url, api_key = target(latency)
+        count = plan.count_for(client, concurrency, latency)
+        cell = f"{client:>20} c={concurrency:<3} latency={latency * 1000:.0f}ms"
+        try:
+            figures = run_cell_subprocess(
+                client,
+                base_url=base_url,
+                api_key=api_key,
+                concurrency=concurrency,
+                latency=latency,
+                count=count,
+                start=start,
+                cpus=cpus,
             )
+        except RuntimeError as error:
+            progress(f"  {cell}: FAILED: {error}")
+            continue
+        finally:
+            start += count + 1
+        results.append(attrs.evolve(figures, round=round))
+        unsent = "" if figures.sent == figures.messages else f" ({figures.sent:,} sent!)"
+        progress(
+            f"  {cell}: {figures.msg_per_s:8.0f} msg/s {figures.cpu_ms_per_msg:6.3f} "
+            f"CPU ms/msg {figures.peak_rss_mb:6.1f} MB (round {round + 1}){unsent}"
+        )
     return results
 
 
