@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TypeVar
 
+from ._options import ClientOptions
 from ._portal.guards import CLOSED
 from ._sync.client import VelstackBase
 
@@ -50,6 +51,16 @@ class Velstack(VelstackBase):
         return self._client.max_retries
 
     @property
+    def options(self) -> ClientOptions:
+        """The client's checked settings, as `AsyncVelstack.options`."""
+        return self._client.options
+
+    @property
+    def http_adapter(self) -> str | None:
+        """``"aiohttp"`` or ``"httpx"``: how requests leave, as `AsyncVelstack.http_adapter`."""
+        return self._client.http_adapter
+
+    @property
     def closed(self) -> bool:
         return self._portal.closed
 
@@ -75,6 +86,6 @@ class Velstack(VelstackBase):
         self.close()
 
     def __repr__(self) -> str:
-        adapter = self._client.http_adapter or "chosen at first request"
+        adapter = self.http_adapter or "chosen at first request"
         state = " closed" if self._portal.closed else ""
         return f"<Velstack base_url={self.base_url!r} adapter={adapter} api_key=<hidden>{state}>"

@@ -32,6 +32,8 @@ def test_repr_hides_the_key(client: Velstack) -> None:
     assert repr(client) == (
         "<Velstack base_url='https://sms.velstack.com' adapter=httpx api_key=<hidden>>"
     )
+    assert client.http_adapter == "httpx"  # as the async client's (README "HTTP adapters")
+    assert client.options.base_url == client.base_url == "https://sms.velstack.com"
     client.close()
     assert repr(client).endswith("api_key=<hidden> closed>")
 
