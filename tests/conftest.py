@@ -34,3 +34,22 @@ def instant_retries() -> Iterator[None]:
         yield
     finally:
         velstack_async.set_testing(False)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many documentation examples ran (tests/docs/test_examples.py)."""
+    outcomes: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if "test_examples.py::test_example_runs" in nodeid and report.when in (
+                "call",
+                "setup",
+            ):
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if outcomes:
+        ran = outcomes.get("passed", 0) + outcomes.get("failed", 0) + outcomes.get("error", 0)
+        terminalreporter.write_line(
+            f"docs examples: {ran} run ({outcomes.get('passed', 0)} passed), "
+            f"{outcomes.get('skipped', 0)} not run (marked skip)"
+        )
