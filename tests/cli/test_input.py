@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Live, as_json, velstack
+from .conftest import Live, as_json, velstack, velstack_process
 
-BLANKS = "phone_number,first_name,code\n0241234567,Ama,1\n0241234568,,2\n0241234569,Kofi\n"
+BLANKS = "phone_number,first_name,code\n0241234567,Ama,1\n0241234568,,2\n0241234569,Kofi,\n"
 
 
 def test_dry_run_counts_blank_and_missing_fields_as_template_errors(tmp_path: Path) -> None:
@@ -16,7 +16,7 @@ def test_dry_run_counts_blank_and_missing_fields_as_template_errors(tmp_path: Pa
     source.write_text(BLANKS)
     args = ["--json", "bulk", str(source), "-m", "Hi {first_name}, code {code}", "--dry-run"]
     strict = as_json(velstack(*args))
-    assert (strict["to_send"], strict["template_errors"]) == (1, 2)  # a blank cell, a short row
+    assert (strict["to_send"], strict["template_errors"]) == (1, 2)  # two blank cells
     allowed = as_json(velstack(*args, "--allow-blank-fields"))
     assert (allowed["to_send"], allowed["template_errors"]) == (3, 0)
 
@@ -113,3 +113,87 @@ def test_invalid_numbers_are_skipped_alike_by_bulk_and_contacts_import(
     assert (sent.exit_code, imported.exit_code) == (0, 0)
     report = as_json(imported)
     assert (report["added"], report["invalid_numbers"], report["failed"]) == (1, 1, 0)
+
+
+def _unclosed_quote_file(tmp_path: Path) -> Path:
+    """The issue's file: a header, a good row, a row whose quote never closes, 7 more rows."""
+    rows = [f"024123400{i},Name{i},{i}" for i in range(7)]
+    source = tmp_path / "unclosed.csv"
+    source.write_text(
+        'phone_number,first_name,code\n0241234567,Ama,1\n0205550369,"Kofi,2\n'
+        + "\n".join(rows)
+        + "\n"
+    )
+    return source
+
+
+def test_a_quote_that_never_closes_refuses_the_file_before_anything_is_sent(
+    live: Live, tmp_path: Path
+) -> None:
+    source = _unclosed_quote_file(tmp_path)
+    before = live.fake.request_count
+    expected = f"error: {source}: line 3: a quote opened in this row never closes\n"
+    for extra in ([], ["--dry-run"]):
+        args = ["bulk", str(source), "-m", "Hi {first_name}, code {code}", "--sender", "Shop"]
+        result = live.velstack(*args, *extra)
+        assert (result.exit_code, result.stderr, result.stdout) == (6, expected, "")
+    assert live.fake.request_count == before
+    assert live.fake.messages_for(live.api_key) == []
+
+
+def test_the_console_script_refuses_an_unclosed_quote_in_the_sandbox(tmp_path: Path) -> None:
+    source = _unclosed_quote_file(tmp_path)
+    result = velstack_process("--sandbox", "bulk", str(source), "-m", "Hi {first_name} {code}")
+    assert result.returncode == 6
+    assert result.stderr == f"error: {source}: line 3: a quote opened in this row never closes\n"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "fields"), [("0241234569,Kofi", 2), ("0241234569,Kofi,3,x", 4)], ids=["few", "many"]
+)
+def test_a_row_with_other_than_one_value_per_column_is_refused_with_its_first_line(
+    live: Live, tmp_path: Path, bad_row: str, fields: int
+) -> None:
+    source = tmp_path / "people.csv"  # the bad row starts on line 6: line 3 holds a newline
+    source.write_text(
+        "phone_number,first_name,code\n0241234567,Ama,1\n"
+        f'0241234568,"Ko\nfi",2\n\n{bad_row}\n0241234570,Esi,4\n'
+    )
+    before = live.fake.request_count
+    expected = (
+        f"error: {source}: line 6: {fields} fields, but the header has 3 "
+        "(every row needs one value per column)\n"
+    )
+    commands = [
+        ["bulk", str(source), "-m", "Hi {first_name}", "--sender", "Shop"],
+        ["bulk", str(source), "-m", "Hi {first_name}", "--dry-run"],
+        ["contacts", "import", str(source), "--group", "g"],
+    ]
+    for command in commands:
+        result = live.velstack(*command)
+        assert (result.exit_code, result.stderr) == (6, expected)
+    assert live.fake.request_count == before
+
+
+def test_a_quoted_field_holding_a_newline_stays_one_field(live: Live, tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text(
+        'phone_number,first_name,code\n0241234567,"Ama\nMensah",1\n0241234568,"Kofi ""K""",2\n'
+    )
+    args = ["--json", "bulk", str(source), "-m", "Hi {first_name}, code {code}", "--sender", "Shop"]
+    assert as_json(velstack(*args[:-2], "--dry-run"))["to_send"] == 2
+    result = live.velstack(*args)
+    assert result.exit_code == 0, result.stderr
+    texts = sorted(m.text for m in live.fake.messages_for(live.api_key))
+    assert texts == ["Hi Ama\nMensah, code 1", 'Hi Kofi "K", code 2']
+
+
+def test_text_after_a_closing_quote_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text('phone_number,first_name\n0241234567,Ama\n0241234568,"Kofi" A,\n')
+    result = velstack("bulk", str(source), "-m", "Hi {first_name}", "--dry-run")
+    assert result.exit_code == 6
+    assert result.stderr == (
+        f"error: {source}: line 3: text after a closing quote (write a quote inside a quoted "
+        'field as "")\n'
+    )

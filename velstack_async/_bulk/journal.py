@@ -129,11 +129,12 @@ _MOST_KEYS = 500
 
 @functools.lru_cache(maxsize=128)
 def _insert_returning(count: int) -> str:
-    """Insert ``count`` keys (parameters 2 on; the run number is 1) at once, returning
-    the keys inserted."""
-    rows = ",".join([f"(?{i}, 0, ?1)" for i in range(2, count + 2)])
+    """Insert ``count`` keys (the run number first, then the keys) at once, returning the
+    keys inserted. Plain ``?`` only: Python 3.12.0-3.12.3 warn on numbered ones (``?1``)."""
+    keys = ",".join(["(?)"] * count)
     return (
-        f"INSERT OR IGNORE INTO recipients (number, state, seen_run) VALUES {rows} RETURNING number"
+        "INSERT OR IGNORE INTO recipients (number, state, seen_run)"
+        f" SELECT column1, 0, ? FROM (VALUES {keys}) RETURNING number"
     )
 
 

@@ -2,7 +2,12 @@
 
 The file is UTF-8 (a byte-order mark, as Excel writes, is fine) with a header
 row. The delimiter is the one of ``,``, ``;`` or tab the header uses most.
-Rows are read lazily, so a file of millions of rows is never held in memory.
+The file is read strictly, and checked whole when opened (one pass, constant
+memory), so nothing is sent from a broken file: a quote that never closes, text
+after a closing quote, or a row with more or fewer fields than the header is a
+`CsvError` naming the line where the bad row starts. A quoted field may hold
+newlines. Rows are then read lazily, so a file of millions of rows is never held
+in memory.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TypeVar
+from typing import IO, Protocol, TypeVar
 
 import attrs
 
@@ -22,6 +27,15 @@ __all__ = ["PHONE_COLUMNS", "CsvError", "CsvFile", "Row"]
 PHONE_COLUMNS = ("phone_number", "recipient")
 _DELIMITERS = (",", ";", "\t")
 _T = TypeVar("_T")
+
+
+class _Reader(Protocol):
+    """What `csv.reader` returns (its class is not public under a stable name)."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __next__(self) -> list[str]: ...
 
 
 class CsvError(CliError):
@@ -38,23 +52,29 @@ class Row:
 
 @attrs.frozen
 class CsvFile:
-    """A CSV file whose header was read and checked."""
+    """A CSV file whose header was read and whose rows were checked."""
 
     path: str
     columns: tuple[str, ...]
     delimiter: str
+    #: How many data rows (blank lines not counted) the file had when opened.
+    row_count: int = 0
 
     @classmethod
     def open(cls, path: str) -> CsvFile:
-        """Read the header of ``path``; `CsvError` if the file is unreadable or empty."""
+        """Read the header of ``path`` and check every row; `CsvError` if the file is
+        unreadable, empty or not well-formed (see the module's docstring)."""
         with _opened(path) as handle:
             first = _guard(path, 1, handle.readline)
             if not first.strip():
                 raise CsvError(f"{path}: no header row (the file is empty)")
             delimiter = max(_DELIMITERS, key=first.count)
-            header = next(csv.reader([first], delimiter=delimiter))
-        columns = tuple(name.strip() for name in header)
-        return cls(path=path, columns=columns, delimiter=delimiter)
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            header = _guard(path, 1, lambda: next(reader))
+            columns = tuple(name.strip() for name in header)
+            row_count = sum(1 for _ in _records(path, reader, len(columns)))
+        return cls(path=path, columns=columns, delimiter=delimiter, row_count=row_count)
 
     def find_column(self, *names: str) -> str | None:
         """The first column named one of ``names`` (ignoring case), as spelled in the file."""
@@ -76,27 +96,43 @@ class CsvFile:
 
     @contextmanager
     def rows(self) -> Iterator[Iterator[Row]]:
-        """The data rows, read one at a time while the ``with`` block is open."""
+        """The data rows, read one at a time while the ``with`` block is open (checked
+        again as they are read: a file changed since `open` still cannot slip a bad row in)."""
         with _opened(self.path) as handle:
             yield self._read(handle)
 
     def _read(self, handle: IO[str]) -> Iterator[Row]:
-        reader = csv.reader(handle, delimiter=self.delimiter)
+        reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
         columns = self.columns
         _guard(self.path, 1, lambda: next(reader, None))  # the header
-        while True:
-            record = _guard(self.path, reader.line_num + 1, lambda: next(reader, None))
-            if record is None:
-                return
-            if not any(value.strip() for value in record):
-                continue  # a blank line
-            values = record + [""] * (len(columns) - len(record))
-            yield Row(reader.line_num, dict(zip(columns, values, strict=False)))
+        for line, record in _records(self.path, reader, len(columns)):
+            yield Row(line, dict(zip(columns, record, strict=True)))
 
     def count(self) -> int:
-        """How many data rows the file has (one pass, constant memory)."""
-        with self.rows() as rows:
-            return sum(1 for _ in rows)
+        """How many data rows the file has (counted when it was opened)."""
+        return self.row_count
+
+
+def _records(path: str, reader: _Reader, width: int) -> Iterator[tuple[int, list[str]]]:
+    """The data records after the header, with the line each ends on; blank lines skipped.
+    A record with other than ``width`` fields is a `CsvError` naming the line it starts on."""
+    while True:
+        start = reader.line_num + 1
+        record = _guard(path, start, lambda: next(reader, None))
+        if record is None:
+            return
+        if not any(value.strip() for value in record):
+            continue  # a blank line
+        if len(record) != width:
+            raise CsvError(
+                f"{path}: line {start}: {_fields(len(record))}, but the header has {width} "
+                "(every row needs one value per column)"
+            )
+        yield reader.line_num, record
+
+
+def _fields(count: int) -> str:
+    return f"{count} field" if count == 1 else f"{count} fields"
 
 
 @contextmanager
@@ -117,9 +153,24 @@ def _guard(path: str, line: int, read: Callable[[], _T]) -> _T:
         where = _first_bad_line(path)
         raise CsvError(f"{path}: {where}not UTF-8 text (save it as CSV UTF-8)") from None
     except csv.Error as exc:
-        raise CsvError(f"{path}: line {line}: {exc}") from None
+        raise CsvError(f"{path}: line {line}: {_explain(exc)}") from None
     except OSError as exc:
         raise CsvError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _explain(exc: csv.Error) -> str:
+    """The csv module's error, said for people (its wording is the same on 3.10-3.13)."""
+    text = str(exc)
+    if text.startswith("unexpected end of data"):
+        return "a quote opened in this row never closes"
+    if text.startswith("field larger than field limit"):
+        return (
+            f"a field longer than {csv.field_size_limit()} characters "
+            "(a quote opened in this row that never closes?)"
+        )
+    if "expected after" in text:
+        return 'text after a closing quote (write a quote inside a quoted field as "")'
+    return text
 
 
 def _first_bad_line(path: str) -> str:
