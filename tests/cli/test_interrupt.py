@@ -2,6 +2,7 @@
 
 Every count in the summary must match what the fake received and what the
 journal holds, and ``--failed-out`` must list exactly the rows not sent.
+Ctrl-C exits 130 with one line, never a traceback, on every Python.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
+from tests.distributed.redis_server import REDIS_SERVER, RedisServer
 from velstack_async.testing import FakeVelstack
 
 from .conftest import VELSTACK
@@ -45,7 +50,7 @@ def fake() -> Iterator[tuple[FakeVelstack, str]]:
 
 def journal_counts(path: Path) -> dict[str, int]:
     names = {0: "queued", 1: "attempting", 2: "sent", 3: "failed", 4: "unknown"}
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:  # `with connect()` alone never closes it
         rows = conn.execute("SELECT state, count(*) FROM recipients GROUP BY state").fetchall()
     counts = dict.fromkeys(names.values(), 0)
     counts.update({names[state]: count for state, count in rows})
@@ -175,3 +180,36 @@ def test_ctrl_c_amid_batches_counts_each_request_once(
     assert report["sent"] == sent == journal_counts(journal)["sent"]
     assert report["credit_used"] == str(100_000 - served.balance(api_key)) == str(sent)
     assert report["not_attempted"] == ROWS - sent
+
+
+@pytest.mark.skipif(not shutil.which(REDIS_SERVER), reason="redis-server is not installed")
+def test_ctrl_c_on_the_live_campaign_status_exits_130(tmp_path: Path) -> None:
+    """On Python 3.10 `anyio.run` turns Ctrl-C into a CancelledError: still one line, 130."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VELSTACK_")}
+    with RedisServer(tmp_path) as server, closing(redis.Redis.from_url(server.url)) as db:
+        base = [str(VELSTACK), "--sandbox", "campaign"]
+        created = subprocess.run(
+            [*base, "create", "c1", "--redis", server.url, "-m", "Hi"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert created.returncode == 0, created.stderr
+        status = subprocess.Popen(
+            [*base, "status", "c1", "--redis", server.url],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(db.client_list()) < 2:  # the live view is connected and polling
+            assert status.poll() is None, status.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)
+        status.send_signal(signal.SIGINT)
+        _, err = status.communicate(timeout=60)
+    assert (status.returncode, err) == (130, "error: interrupted\n")

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import sys
+
 __all__ = ["main"]
 
 
@@ -18,4 +20,7 @@ def main() -> None:
         raise SystemExit(
             f"velstack: the command line needs {exc.name}: pip install 'velstack-async[cli]'"
         ) from None
+    except KeyboardInterrupt:  # Ctrl-C while starting: exit 130 as from any command
+        print("error: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
     cli(prog_name="velstack")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -26,6 +28,15 @@ __all__ = ["CliError", "ExitCode", "exit_code_for", "handle_errors"]
 
 
 _SSL_SETTING = re.compile(r" ssl:(?:default|None|True|False|<[^>]*>)")
+
+#: What Ctrl-C raises out of a command. On Python 3.10, `anyio.run` cancels its main task
+#: on SIGINT and, as 3.10's tasks cannot be uncancelled, raises that `CancelledError`
+#: instead of `KeyboardInterrupt` (nothing else cancels a command's main task).
+_INTERRUPTS: tuple[type[BaseException], ...] = (
+    (KeyboardInterrupt,)
+    if sys.version_info >= (3, 11)
+    else (KeyboardInterrupt, asyncio.CancelledError)
+)
 
 
 class ExitCode(enum.IntEnum):
@@ -115,5 +126,5 @@ def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
         # SDK messages never hold the API key or message text, and mask phone numbers.
         kind = type(exc).__name__
         fail(describe(exc), exit_code_for(exc), json_output=json_output(), kind=kind)
-    except KeyboardInterrupt:
+    except _INTERRUPTS:
         fail("interrupted", ExitCode.INTERRUPTED, json_output=json_output(), kind="interrupted")
