@@ -1,0 +1,60 @@
+"""Pictures of the CLI's real terminal output for the docs (docs/assets/cli/*.svg).
+
+Each command runs in the built-in sandbox, in a subprocess with colours forced on and a
+100-column terminal; rich's own console then renders what it printed to SVG. Rerun after
+changing what a command prints: ``python scripts/cli_screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "assets" / "cli"
+WIDTH = 100
+
+SHOTS = {
+    "bulk": 'velstack --sandbox bulk --demo --message "Hello {first_name}"',
+    "bulk-dry-run": 'velstack --sandbox bulk --demo --message "Hi {first_name} – 20% off" --dry-run',
+    "estimate": 'velstack estimate --message "It’s 50% off – today only!" --recipients 1000',
+    "groups": "velstack --sandbox groups list",
+    "send": 'velstack --sandbox send --to 0205550368 --message "Your order has shipped"',
+}
+
+
+def run(command: str, workdir: Path) -> str:
+    env = {
+        **os.environ,
+        "FORCE_COLOR": "1",
+        "COLUMNS": str(WIDTH),
+        "VELSTACK_SANDBOX_LATENCY": "0.01",
+        "VELSTACK_JOURNAL_DIR": str(workdir / "journals"),
+        "VELSTACK_POLICY_STORE": str(workdir / "policy.db"),
+    }
+    env.pop("NO_COLOR", None)
+    argv = [sys.executable, "-m", "velstack_async.cli", *shlex.split(command)[1:]]
+    done = subprocess.run(argv, env=env, cwd=workdir, capture_output=True, text=True, check=False)
+    return done.stdout + done.stderr
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, command in SHOTS.items():
+            console = Console(record=True, width=WIDTH, file=io.StringIO(), force_terminal=True)
+            console.print(f"[bold green]$[/] {command}")
+            console.print(Text.from_ansi(run(command, Path(tmp))))
+            console.save_svg(str(OUT / f"{name}.svg"), title=command.split(" --")[0])
+            print(f"wrote {OUT / name}.svg")
+
+
+if __name__ == "__main__":
+    main()
