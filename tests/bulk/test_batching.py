@@ -20,7 +20,7 @@ from velstack_async import (
     InsufficientBalanceError,
     ValidationError,
 )
-from velstack_async._bulk.delivery import NOT_ACCEPTED
+from velstack_async._bulk.outcome import NOT_ACCEPTED
 from velstack_async.testing import FakeVelstack
 
 from .helpers import Probe, e164, numbers

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from velstack_async import AsyncVelstack, BulkResult, BulkStatus, StaleConnectionError
-from velstack_async._bulk.delivery import STALE
+from velstack_async._bulk.outcome import STALE
 
 from ..transport.rawserver_keepalive import OneShotKeepAlive
 

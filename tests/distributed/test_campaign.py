@@ -166,9 +166,12 @@ async def test_insufficient_balance_stops_every_worker(redis_server: RedisServer
             report = await campaign.report()
             assert report.stopped_reason is not None
             assert report.stopped_reason.startswith("insufficient balance")
-            assert report.sent == 20
-            assert report.failed == report.unknown == 0
-            assert report.not_attempted == 180  # still queued: `resume()` after a top-up
+            # As send_bulk: batches that do not fit are split until the balance is used up;
+            # the request refused last (one per worker at most) fails.
+            assert report.sent == 25
+            assert 1 <= report.failed <= 2
+            assert report.unknown == 0
+            assert report.not_attempted == 175 - report.failed  # queued: `resume()` after a top-up
             assert await campaign.resume() == 0
             assert (await campaign.status())["stopped"] is None
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import deque
 
 import anyio
+from attrs import frozen
 
 from .models import BulkResult
-from .source import Job, Source
+from .ports import Job, WorkSource
 
 __all__ = ["MAX_WAIT", "Batch", "Batcher"]
 
@@ -23,15 +24,13 @@ __all__ = ["MAX_WAIT", "Batch", "Batcher"]
 MAX_WAIT = 0.05
 
 
+@frozen
 class Batch:
     """Recipients that get the same text from the same sender in one request."""
 
-    __slots__ = ("jobs", "sender", "text")
-
-    def __init__(self, jobs: list[Job], text: str, sender: str) -> None:
-        self.jobs = jobs
-        self.text = text
-        self.sender = sender
+    jobs: list[Job]
+    text: str
+    sender: str
 
     def split(self) -> tuple[Batch, Batch]:
         """Two halves (the first the larger)."""
@@ -53,7 +52,7 @@ class _Group:
 class Batcher:
     """Hands workers the next `Batch` or ready-made `BulkResult`; None at the end."""
 
-    def __init__(self, source: Source, size: int) -> None:
+    def __init__(self, source: WorkSource, size: int) -> None:
         self._source = source
         self._size = size
         self._groups: dict[tuple[str, str], _Group] = {}

@@ -8,6 +8,10 @@ campaign then behaves as when it stops by itself (insufficient balance,
 their results are emitted, every later recipient is emitted ``not_attempted``
 with the stop's reason, and the report's ``stopped_reason`` is that reason.
 
+``stop.set(hard=True)`` (or a second `set` with it) aborts instead: the sends
+in flight are cut off and reported ``unknown`` (they may have been sent), every
+other recipient ``not_attempted``; a rerun with the journal resumes.
+
 Setting it is only a write of its reason, safe from any thread: the engine
 looks at it before each request and at least every 50 ms while it waits.
 """
@@ -22,13 +26,15 @@ STOPPED_BY_CALLER = "stopped by the caller"
 class CampaignStop:
     """Ask a running campaign to stop gracefully: `set`. One object per campaign run."""
 
-    __slots__ = ("_reason",)
+    __slots__ = ("_reason", "hard")
 
     def __init__(self) -> None:
         self._reason: str | None = None
+        #: Abort: cut off the sends in flight (``unknown``) instead of waiting for them.
+        self.hard = False
 
     def __repr__(self) -> str:
-        return f"CampaignStop(reason={self._reason!r})"
+        return f"CampaignStop(reason={self._reason!r}, hard={self.hard})"
 
     @property
     def reason(self) -> str | None:
@@ -38,9 +44,11 @@ class CampaignStop:
     def is_set(self) -> bool:
         return self._reason is not None
 
-    def set(self, reason: str = STOPPED_BY_CALLER) -> None:
-        """Stop the campaign after its in-flight sends; ``reason`` becomes ``stopped_reason``."""
+    def set(self, reason: str = STOPPED_BY_CALLER, *, hard: bool = False) -> None:
+        """Stop the campaign after its in-flight sends (``hard``: cut them off);
+        ``reason`` becomes ``stopped_reason``."""
         if not isinstance(reason, str) or not reason:
             raise TypeError("reason must be a non-empty str")
         if self._reason is None:
             self._reason = reason
+        self.hard = self.hard or hard

@@ -1,94 +1,107 @@
-"""Sending one batch: limits, retries, splitting, and a result for each of its recipients.
+"""Sending one batch: gate, request, `outcome.decide`, record; a result for each recipient.
 
-A batch is one request (``recipient`` a comma list). What happens on each answer:
-
-- accepted: each recipient in the answer's ``recipients`` list (compared as
-  normalised numbers) is ``sent`` with the batch's `SmsSummary`; one missing
-  from it is ``failed`` ("Velstack did not accept it") and never resent.
-- certainly not processed (429, 503, no connection): sent again as one
-  request. 429 and 503 slow the campaign's `Pacer` and never count as a
-  failure; the campaign gives up only when Velstack accepted nothing for
-  ``stall_timeout`` seconds. A connection error waits the policy's backoff.
-  Under ``set_testing`` those waits are skipped but still count toward
-  ``stall_timeout`` (as if they had been waited), so a test against a service
-  that is down stops after about as many requests as production would make.
-- a 422 or 413 about the size of the recipient list: the campaign's batch size
-  is halved for good and the batch is sent again in halves (nothing was processed).
-- any other 422 on a batch about its numbers (or naming no field), or
-  insufficient balance: the batch is split in halves until the offending
-  numbers fail alone (or the balance is used up). A 422 about another field
-  (the message, the sender) fails the whole batch at once.
-- may have been processed (a timeout after sending, 500/502/504): every
-  recipient of the request is ``unknown``, never resent.
+`Delivery` carries out the decisions of `outcome` over three ports (`ports`):
+the `Gate` (rate slots, pauses), the `Ledger` (the journal) and the send
+itself. Local campaigns use `LocalGate` and `JournalLedger` (below); a
+distributed chunk uses Redis ones. A batch's recipients are marked attempting
+(durably) before its first request; each outcome is recorded before it is
+reported. Cut off by an abort (`CampaignStop.set(hard=True)`, cancellation),
+a request in flight ends ``unknown`` and what was not sent ``not_attempted``:
+those results go to `aborted` for the engine to report.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import anyio
 import anyio.lowlevel
 
-from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    AuthenticationError,
-    InsufficientBalanceError,
-    RateLimitError,
-    ServiceUnavailableError,
-    StaleConnectionError,
-    ValidationError,
-    VelstackError,
-)
+from .._exceptions import RateLimitError, VelstackError
 from .._models import SmsSummary
-from .._phone import echoed as read_echo
 from .._retry import RetryPolicy, is_testing
+from . import outcome
 from .batcher import Batch, Batcher
+from .estimate import estimate
 from .journal import JournalStore, Row
 from .limiter import RateLimiter
 from .models import BulkResult, BulkStatus
 from .options import CampaignOptions
+from .outcome import Action
 from .pacer import Pacer
-from .source import Job, not_attempted
+from .ports import Budget, Gate, Job, Ledger, SendOne, Ticket
 
-__all__ = ["Delivery", "SendOne"]
+__all__ = ["Delivery", "JournalLedger", "LocalGate"]
 
-#: Sends one request: ``(numbers in API format, comma-separated, text, sender, title)``.
-SendOne = Callable[[str, str, str, str | None], Awaitable[SmsSummary]]
-
-_NOT_PROCESSED = (RateLimitError, ServiceUnavailableError, APIConnectionError)
-#: Laravel's ``max`` rule: "must not have more than 1000 items" (a list), "must not be
-#: greater than 12000 characters" (a comma string); other gateways' wording too.
-_SIZE_WORDS = ("more than", "greater than", "at most", "too many", "too long")
-NOT_ACCEPTED = "Velstack did not accept this number: it is missing from the answer's recipients"
-#: The reason of an ``unknown`` result whose request met a `StaleConnectionError`.
-STALE = (
-    "stale keep-alive connection: the server closed it before answering; "
-    "almost certainly not processed, safe to resend after a check"
-)
+_ROWS = {
+    BulkStatus.SENT: Row.SENT,
+    BulkStatus.FAILED: Row.FAILED,
+    BulkStatus.UNKNOWN: Row.UNKNOWN,
+    BulkStatus.NOT_ATTEMPTED: Row.QUEUED,
+}
 
 
-def _is_size_refusal(error: VelstackError) -> bool:
-    """A 413, or a 422 whose recipient-field message is about how many there are."""
-    if not isinstance(error, APIStatusError) or error.may_have_been_sent:
-        return False
-    if error.status_code == 413:
-        return True
-    if not isinstance(error, ValidationError):
-        return False
-    messages = [m.lower() for field, ms in error.errors.items() if "recipient" in field for m in ms]
-    return any(word in m for m in messages for word in _SIZE_WORDS)
+class LocalGate:
+    """The in-process `Gate`: fixed rate limits, then the adaptive `Pacer`."""
+
+    def __init__(self, campaign: CampaignOptions) -> None:
+        self._messages = RateLimiter(campaign.rate_limit) if campaign.rate_limit else None
+        rate = campaign.request_rate_limit
+        self._requests = RateLimiter(rate) if rate else None
+        self.pacer = Pacer()
+        #: Seconds of pacing waits ``set_testing`` skipped (`Delivery` counts them as waited).
+        self.skipped = 0.0
+
+    async def acquire(self, jobs: list[Job]) -> Ticket:
+        if self._messages is not None:
+            await self._messages.acquire(len(jobs))
+        if self._requests is not None:
+            await self._requests.acquire()
+        pacer = self.pacer
+        number = pacer.ticket()
+        if number is None:  # paced
+            number = await pacer.acquire()
+            if is_testing() and pacer.rate:  # the pacing wait it skipped
+                self.skipped += 1.0 / pacer.rate
+        return Ticket(jobs, number)
+
+    async def refused(self, ticket: Ticket, error: Exception) -> bool:
+        headers = getattr(error, "headers", None)
+        if isinstance(error, RateLimitError):
+            self.pacer.throttle(ticket.number, headers)
+            return True
+        return self.pacer.unavailable(ticket.number, headers)
+
+    def accepted(self, ticket: Ticket) -> None:
+        self.skipped = 0.0
+        self.pacer.accepted()
 
 
-def _may_be_some_numbers(error: VelstackError) -> bool:
-    """Whether sending fewer recipients may succeed: insufficient balance, or a 422 that
-    names the recipient field (or no field): not one about the message or the sender."""
-    if isinstance(error, InsufficientBalanceError):
-        return True
-    if not isinstance(error, ValidationError):
-        return False
-    return not error.errors or any("recipient" in field for field in error.errors)
+class JournalLedger:
+    """The `Ledger` over a `JournalStore` (SQLite or `RedisJournal`); None: nothing durable."""
+
+    def __init__(self, journal: JournalStore | None) -> None:
+        self._journal = journal
+
+    async def attempting(self, jobs: list[Job]) -> None:
+        if self._journal is not None:  # all in one commit, before the request
+            await self._journal.record_many([(Row.ATTEMPTING, None, j.key) for j in jobs])
+
+    async def settle(
+        self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
+    ) -> None:
+        if self._journal is not None and results:
+            message_id = None if summary is None else summary.message_id
+            await self._journal.record_many(
+                [
+                    (_ROWS[r.status], message_id if r.status is BulkStatus.SENT else None, j.key)
+                    for j, r in results
+                ]
+            )
+
+    async def release(self, jobs: list[Job]) -> None:
+        """Nothing: the jobs stay attempting until their outcome."""
 
 
 class Delivery:
@@ -100,201 +113,168 @@ class Delivery:
         policy: RetryPolicy,
         campaign: CampaignOptions,
         batcher: Batcher,
-        journal: JournalStore | None,
+        gate: Gate,
+        ledger: Ledger,
         stop: Callable[[str], None],
         stop_reason: Callable[[], str | None],
+        budget: Budget | None = None,
     ) -> None:
         self._send = send
         self._policy = policy
         self._campaign = campaign
         self._batcher = batcher
-        self._journal = journal
+        self.gate = gate
+        self._ledger = ledger
         self._stop = stop
         self._stop_reason = stop_reason
+        self._budget = budget
         self._region = campaign.region or "GH"
-        self._messages = RateLimiter(campaign.rate_limit) if campaign.rate_limit else None
-        self._requests = (
-            RateLimiter(campaign.request_rate_limit) if campaign.request_rate_limit else None
-        )
-        self.pacer = Pacer()
         #: Requests made (retries and splits included).
         self.requests = 0
-        self._last_accepted = time.monotonic()
-        #: Seconds of pacing waits ``set_testing`` skipped since the last accepted send.
-        self._skipped = 0.0
+        self.last_accepted = time.monotonic()
         self.stopped = anyio.Event()
+        #: Results of batches an abort cut off (the engine reports them).
+        self.aborted: list[BulkResult] = []
 
     async def deliver(self, batch: Batch) -> list[BulkResult]:
         """Send ``batch`` (splitting it when needed); one result per recipient."""
         reason = self._stop_reason()
         if reason is not None:
-            return [not_attempted(j.recipient, j.index, reason) for j in batch.jobs]
-        journal = self._journal
-        if journal is not None:  # all marked attempting in one commit, before the request
-            await journal.record_many([(Row.ATTEMPTING, None, j.key) for j in batch.jobs])
+            return [outcome.not_attempted(j.recipient, j.index, reason) for j in batch.jobs]
+        await self._ledger.attempting(batch.jobs)
         results: list[BulkResult] = []
         todo = [batch]
-        while todo:
-            part = todo.pop()
-            size = self._batcher.size
-            if len(part.jobs) > size:  # the server refused a larger size meanwhile
-                todo.extend(reversed(_chunks(part, size)))
-                continue
-            more = await self._send_part(part, results)
-            if more:
-                todo.extend(reversed(more))
+        try:
+            while todo:
+                part = todo.pop()
+                size = self._batcher.size
+                if len(part.jobs) > size:  # the server refused a larger size meanwhile
+                    todo.extend(reversed(_chunks(part, size)))
+                    continue
+                more = await self._send_part(part, results)
+                if more:
+                    todo.extend(reversed(more))
+        except anyio.get_cancelled_exc_class():
+            rest = [j for part in todo for j in part.jobs]
+            with anyio.CancelScope(shield=True):
+                await self._cut_off(rest, BulkStatus.NOT_ATTEMPTED, 0)
+            self.aborted.extend(results)
+            raise
         return results
+
+    async def _cut_off(self, jobs: list[Job], status: BulkStatus, requests: int) -> None:
+        reason = outcome.ABORTED if status is BulkStatus.UNKNOWN else self._stop_reason()
+        ended = outcome.ended(jobs, status, reason or outcome.CANCELLED)
+        await self._ledger.settle(ended, None, requests)
+        self.aborted.extend(r for _, r in ended)
 
     async def _send_part(self, part: Batch, results: list[BulkResult]) -> list[Batch] | None:
         """Send one request for ``part``; append its results, or return the parts to send next."""
         jobs = part.jobs
         numbers = jobs[0].number if len(jobs) == 1 else ",".join([j.number for j in jobs])
-        title = self._campaign.title
-        pacer = self.pacer
         last: VelstackError | None = None
         round_ = 0
         # This part's backoffs that set_testing skipped since the last accepted send.
-        backed_off, since = 0.0, self._last_accepted
+        backed_off, since = 0.0, self.last_accepted
         while True:
             reason = self._stop_reason()
             if reason is not None:
                 results.extend(await self._abandon(jobs, last, reason))
                 return None
-            if self._messages is not None:
-                await self._messages.acquire(len(jobs))
-            if self._requests is not None:
-                await self._requests.acquire()
-            ticket = pacer.ticket()
-            if ticket is None:  # paced
-                ticket = await pacer.acquire()
-                if is_testing() and pacer.rate:  # the pacing wait it skipped
-                    self._skipped += 1.0 / pacer.rate
+            try:
+                ticket = await self.gate.acquire(jobs)
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await self._cut_off(jobs, BulkStatus.NOT_ATTEMPTED, 0)
+                raise
+            if ticket is None:  # the campaign stopped meanwhile
+                continue
+            if len(ticket.jobs) != len(jobs):  # some are another worker's (a Redis claim)
+                jobs = ticket.jobs
+                numbers = ",".join([j.number for j in jobs])
+            if not jobs:
+                return None
+            if self._budget is not None:
+                fits = self._budget.reserve(len(jobs), estimate(part.text).credits)
+                if fits < len(jobs):
+                    return await self._over_budget(part, jobs, fits, results)
             self.requests += 1
             try:
-                summary = await self._send(numbers, part.text, part.sender, title)
+                summary = await self._send(numbers, part.text, part.sender, self._campaign.title)
             except VelstackError as exc:
                 last = exc
-                if exc.may_have_been_sent:
-                    results.extend(await self._finish(jobs, exc))
-                    return None
-                if isinstance(exc, _NOT_PROCESSED):
-                    # Not a failure: slow down (429, a run of 503s) or wait a little.
-                    if isinstance(exc, RateLimitError):
-                        pacer.throttle(ticket, exc.headers)
-                    elif not (
-                        isinstance(exc, ServiceUnavailableError)
-                        and pacer.unavailable(ticket, exc.headers)
-                    ):
-                        if since != self._last_accepted:
-                            backed_off, since = 0.0, self._last_accepted
+                decision = outcome.decide(exc, len(jobs))
+                action = decision.action
+                if action is Action.PACE or action is Action.RETRY:
+                    if not (action is Action.PACE and await self.gate.refused(ticket, exc)):
+                        if since != self.last_accepted:
+                            backed_off, since = 0.0, self.last_accepted
                         backed_off += await self._backoff(round_)
                     round_ += 1
-                    stalled = time.monotonic() - self._last_accepted + self._skipped
-                    if since == self._last_accepted:
-                        stalled += backed_off
-                    if stalled > self._campaign.stall_timeout:
-                        self._stop(
-                            f"Velstack kept refusing sends: nothing accepted for {stalled:.0f} s "
-                            f"({type(exc).__name__}: {exc.message})"
-                        )
-                    elif is_testing():  # no wait: still let other tasks (and a cancel) run
+                    await self._ledger.release(jobs)
+                    self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
+                    if is_testing():  # no wait: still let other tasks (and a cancel) run
                         await anyio.lowlevel.checkpoint()
                     continue
-                if len(jobs) > 1 and _is_size_refusal(exc):
-                    self._batcher.shrink(len(jobs) // 2)
-                    return list(part.split())
-                if len(jobs) > 1 and _may_be_some_numbers(exc):
-                    return list(part.split())
-                results.extend(await self._finish(jobs, exc))
+                self._refund(jobs, part.text)
+                if action is Action.SHRINK:
+                    self._batcher.shrink(decision.size)
+                if action is not Action.END:
+                    await self._ledger.settle([], None, 1)
+                    return list(Batch(jobs, part.text, part.sender).split())
+                if decision.stop is not None:
+                    self._stop(decision.stop)
+                assert decision.status is not None
+                ended = outcome.ended(jobs, decision.status, decision.reason, exc)
+                await self._ledger.settle(ended, None, 1)
+                results.extend(r for _, r in ended)
                 return None
-            self._last_accepted = time.monotonic()
-            self._skipped = 0.0
-            pacer.accepted()
-            listed = self._accepted_keys(summary, jobs)
-            if listed is None:  # all of them: no lookups
-                results.extend(
-                    [BulkResult(j.recipient, BulkStatus.SENT, summary, index=j.index) for j in jobs]
-                )
-                if self._journal is not None:
-                    message_id = summary.message_id
-                    await self._journal.record_many([(Row.SENT, message_id, j.key) for j in jobs])
-            else:
-                results.extend(await self._partly_accepted(jobs, summary, listed))
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await self._cut_off(jobs, BulkStatus.UNKNOWN, 1)
+                raise
+            self.last_accepted = time.monotonic()
+            self.gate.accepted(ticket)
+            if self._budget is not None:
+                self._budget.settle(len(jobs) * estimate(part.text).credits, summary.credit_used)
+            answered = outcome.answered(jobs, summary, self._region)
+            await self._ledger.settle(answered, summary, 1)
+            results.extend(r for _, r in answered)
             return None
 
-    async def _partly_accepted(
-        self, jobs: list[Job], summary: SmsSummary, listed: set[int]
-    ) -> list[BulkResult]:
-        """Sent: each recipient the answer lists; failed: the ones it leaves out."""
-        rows: list[tuple[int, str | None, int]] = []
-        results = []
-        for job in jobs:
-            if job.key in listed:
-                rows.append((Row.SENT, summary.message_id, job.key))
-                results.append(BulkResult(job.recipient, BulkStatus.SENT, summary, index=job.index))
-            else:
-                rows.append((Row.FAILED, None, job.key))
-                results.append(
-                    BulkResult(
-                        job.recipient,
-                        BulkStatus.FAILED,
-                        summary,
-                        reason=NOT_ACCEPTED,
-                        index=job.index,
-                    )
-                )
-        if self._journal is not None:
-            await self._journal.record_many(rows)
-        return results
+    def _check_stall(self, error: VelstackError, backed_off: float) -> None:
+        seconds = time.monotonic() - self.last_accepted + self.gate.skipped + backed_off
+        stop = outcome.stalled(seconds, self._campaign.stall_timeout, error)
+        if stop is not None:
+            self._stop(stop)
 
-    def _accepted_keys(self, summary: SmsSummary, jobs: list[Job]) -> set[int] | None:
-        """The answer's recipients as journal keys; None when they are all the ones sent.
+    def _refund(self, jobs: list[Job], text: str) -> None:
+        if self._budget is not None:
+            self._budget.settle(len(jobs) * estimate(text).credits, 0)
 
-        None too when the answer lists no number but counts them all.
-        """
-        echoed = summary.recipients
-        if not echoed:
-            return None if summary.total_contacts == len(jobs) else set()
-        if len(echoed) == len(jobs) and (
-            echoed[0] == jobs[0].number
-            if len(jobs) == 1
-            else all(e == j.number for e, j in zip(echoed, jobs, strict=True))
-        ):
-            return None  # echoed as sent, in order (the documented answer)
-        return {int(e164[1:]) for number in echoed for e164 in read_echo(number, self._region)}
-
-    async def _finish(self, jobs: list[Job], error: VelstackError) -> list[BulkResult]:
-        """The results of a request that ended in ``error``; stop the campaign if it says so."""
-        if error.may_have_been_sent:
-            status, row = BulkStatus.UNKNOWN, Row.UNKNOWN
-        else:
-            status, row = BulkStatus.FAILED, Row.FAILED
-        if isinstance(error, InsufficientBalanceError):
-            self._stop(f"insufficient balance: {error.message}")
-        elif isinstance(error, AuthenticationError):
-            self._stop(f"authentication failed: {error.message}")
-        if self._journal is not None:
-            await self._journal.record_many([(row, None, j.key) for j in jobs])
-        reason = STALE if isinstance(error, StaleConnectionError) else error.message
-        return [
-            BulkResult(j.recipient, status, None, error, reason=reason, index=j.index) for j in jobs
-        ]
+    async def _over_budget(
+        self, part: Batch, jobs: list[Job], fits: int, results: list[BulkResult]
+    ) -> list[Batch] | None:
+        """The budget holds credits for ``fits`` of ``jobs``: those go first, the rest after."""
+        if fits > 0:
+            first = outcome.split(len(jobs), fits)
+            text, sender = part.text, part.sender
+            return [Batch(jobs[:first], text, sender), Batch(jobs[first:], text, sender)]
+        self._stop("spend cap reached: max_credits would be exceeded")
+        reason = self._stop_reason() or "spend cap reached"
+        results.extend(await self._abandon(jobs, None, reason))
+        return None
 
     async def _abandon(
         self, jobs: list[Job], last: VelstackError | None, reason: str
     ) -> list[BulkResult]:
         """The campaign stopped before this part's (next) request: nothing was processed."""
         if last is None:
-            if self._journal is not None:
-                await self._journal.record_many([(Row.QUEUED, None, j.key) for j in jobs])
-            return [not_attempted(j.recipient, j.index, reason) for j in jobs]
-        if self._journal is not None:
-            await self._journal.record_many([(Row.FAILED, None, j.key) for j in jobs])
-        why = f"{last.message} (not retried: campaign stopped: {reason})"
-        return [
-            BulkResult(j.recipient, BulkStatus.FAILED, None, last, reason=why, index=j.index)
-            for j in jobs
-        ]
+            ended = outcome.ended(jobs, BulkStatus.NOT_ATTEMPTED, reason)
+        else:
+            ended = outcome.ended(jobs, BulkStatus.FAILED, outcome.not_retried(last, reason), last)
+        await self._ledger.settle(ended, None, 0)
+        return [r for _, r in ended]
 
     async def _backoff(self, round_: int) -> float:
         """Wait before another round; cut short when the campaign stops.

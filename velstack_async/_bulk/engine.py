@@ -3,19 +3,25 @@
 `Engine.run` runs at most ``concurrency`` workers in one task group (started
 as there is work for them: one recipient never costs a thousand tasks). Each
 pulls the next batch from the shared `Batcher` (recipients of one text, up to
-``batch_size``, read lazily from the `Source`), sends it as one request
-through the client's single-send path (its error mapping and shared 429 pause
-gate apply unchanged; see `delivery` for retries and splitting) and hands each
+``batch_size``, read lazily from the `WorkSource`), sends it through
+`Delivery` (see `outcome` for what each answer means) and hands each
 recipient's result to ``emit``. Every task is joined before `run` returns, so
 nothing is in flight between two runs: `stream_bulk` runs the engine in bursts
 and yields between them, which keeps an async generator safe to abandon at any
 point (no task group is held across a ``yield``).
+
+The engine reports every recipient on any stop: a graceful stop lets the sends
+in flight finish; an abort (`CampaignStop.set(hard=True)`) or a cancellation
+cuts them off (``unknown``); every later recipient is ``not_attempted``
+(`report_rest`).
+
+Local campaigns (`Engine.local`) read the caller's recipients through `Source`
+and the SQLite journal; a distributed chunk passes its own ports.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,15 +30,17 @@ import anyio.abc
 
 from .. import _telemetry
 from .._retry import RetryPolicy
+from . import outcome
 from .batcher import MAX_WAIT, Batch, Batcher
 from .control import CampaignStop
-from .delivery import Delivery, SendOne
+from .delivery import Delivery, JournalLedger, LocalGate
 from .journal import Journal, JournalOpener, JournalStore
 from .models import BulkResult, BulkStatus
 from .options import CampaignOptions
+from .ports import Admission, Budget, Gate, Ledger, SendOne, WorkSource
 from .source import Source, iterate
 
-__all__ = ["Engine", "SendOne"]
+__all__ = ["Emit", "Engine", "SendOne"]
 
 logger = logging.getLogger("velstack_async.bulk")
 
@@ -43,52 +51,60 @@ _PROBLEMS = (BulkStatus.FAILED, BulkStatus.UNKNOWN)
 
 
 class Engine:
-    """One campaign: its settings, input, journal and stop state. `open`, `run`, `close`."""
+    """One campaign run over its ports: `run` (any number of times), then `aclose`."""
 
     def __init__(
         self,
         send: SendOne,
         policy: RetryPolicy,
         campaign: CampaignOptions,
-        recipients: object,
+        source: WorkSource,
+        gate: Gate,
+        ledger: Ledger,
         control: CampaignStop | None = None,
+        *,
+        journal: JournalStore | None = None,
+        budget: Budget | None = None,
+        on_stop: Callable[[str], None] | None = None,
     ) -> None:
-        self._send = send
         self._control = control
-        self._policy = policy
         self._campaign = campaign
-        self._items = iterate(recipients)
-        self._journal: JournalStore | None = None
-        self._source: Source | None = None
-        self._batcher: Batcher | None = None
-        self._delivery: Delivery | None = None
+        self._journal = journal
+        self._source = source
+        self._on_stop = on_stop
+        self._batcher = Batcher(source, campaign.batch_size)
+        self.delivery = Delivery(
+            send,
+            policy,
+            campaign,
+            self._batcher,
+            gate,
+            ledger,
+            self._stop,
+            self._check_stop,
+            budget,
+        )
         self._fatal: BaseException | None = None
         self._closing = False
         self._problems = 0
         self._burst = 0
         self._workers = 0
         self._tg: anyio.abc.TaskGroup | None = None
+        self._abort: anyio.CancelScope | None = None
 
-    @property
-    def stop_reason(self) -> str | None:
-        """Why the campaign stopped early, or None."""
-        return None if self._source is None else self._source.stop_reason
-
-    def _check_stop(self) -> str | None:
-        """`stop_reason`, after stopping if the caller asked (`CampaignStop.set`)."""
-        control = self._control
-        if control is not None and control.reason is not None:
-            self._stop(control.reason)
-        return self.stop_reason
-
-    @property
-    def delivery(self) -> Delivery:
-        assert self._delivery is not None
-        return self._delivery
-
-    async def open(self) -> None:
-        """Open the journal (or the temporary duplicate store)."""
-        campaign = self._campaign
+    @classmethod
+    async def local(
+        cls,
+        send: SendOne,
+        policy: RetryPolicy,
+        campaign: CampaignOptions,
+        recipients: object,
+        control: CampaignStop | None = None,
+        admission: Admission | None = None,
+        budget: Budget | None = None,
+    ) -> Engine:
+        """A campaign of the caller's ``recipients``, with its journal (opened here)."""
+        items = iterate(recipients)
         journal: JournalStore
         if campaign.journal is None:
             journal = Journal.temporary()
@@ -100,18 +116,26 @@ class Engine:
             journal = await Journal.open(
                 campaign.journal, campaign.identity, resend_unknown=campaign.resend_unknown
             )
-        self._journal = journal
-        self._source = Source(self._items, campaign, journal)
-        self._batcher = Batcher(self._source, campaign.batch_size)
-        self._delivery = Delivery(
-            self._send,
-            self._policy,
-            campaign,
-            self._batcher,
-            journal if journal.durable else None,
-            self._stop,
-            self._check_stop,
+        source = Source(items, campaign, journal, admission)
+        ledger = JournalLedger(journal if journal.durable else None)
+        gate = LocalGate(campaign)
+        return cls(
+            send, policy, campaign, source, gate, ledger, control, journal=journal, budget=budget
         )
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the campaign stopped early, or None."""
+        return self._source.stop_reason
+
+    def _check_stop(self) -> str | None:
+        """`stop_reason`, after stopping if the caller asked (`CampaignStop.set`)."""
+        control = self._control
+        if control is not None and control.reason is not None:
+            self._stop(control.reason)
+            if control.hard and self._abort is not None:
+                self._abort.cancel()
+        return self._source.stop_reason
 
     async def aclose(self) -> None:
         """Close the journal: `close`, then its ``aclose()`` if it has one (shielded)."""
@@ -124,7 +148,7 @@ class Engine:
 
     def close(self) -> None:
         """Close the journal. Blocking but brief (a final commit); safe to call twice."""
-        journal, self._journal, self._delivery = self._journal, None, None
+        journal, self._journal = self._journal, None
         if journal is not None:
             journal.close()
 
@@ -132,20 +156,42 @@ class Engine:
         """Send until the input ends, or until about ``limit`` results were emitted.
 
         Re-raises a fatal error (the input raised, ``emit`` raised, the journal
-        failed) once every worker has finished.
+        failed) once every worker has finished. After an abort, reports every
+        recipient left (`report_rest`) before it returns.
         """
         self._closing = self._fatal is not None
         self._check_stop()
         self._burst = self._workers = 0
-        self.delivery._last_accepted = time.monotonic()
         async with anyio.create_task_group() as outer:
-            async with anyio.create_task_group() as self._tg:
-                self._spawn(emit, limit)
-                outer.start_soon(self._flush_stale, emit, limit)
+            with anyio.CancelScope() as self._abort:
+                if self._control is not None and self._control.hard:
+                    self._abort.cancel()
+                async with anyio.create_task_group() as self._tg:
+                    self._spawn(emit, limit)
+                    outer.start_soon(self._flush_stale, emit, limit)
             outer.cancel_scope.cancel()
-        self._tg = None
+        self._tg = self._abort = None
+        if self._control is not None and self._control.hard:
+            await self.report_rest(emit)
         if self._fatal is not None:
             raise self._fatal
+
+    async def report_rest(self, emit: Emit) -> None:
+        """After an abort or a cancellation: report what was cut off, then every recipient
+        not reported yet as ``not_attempted`` (the rest of the input is read for it)."""
+        self._stop(outcome.CANCELLED)
+        delivery, batcher = self.delivery, self._batcher
+        while True:
+            aborted, delivery.aborted = delivery.aborted, []
+            for result in aborted:
+                await _emitted(emit, result)
+            item = await batcher.next()
+            if item is None:
+                return
+            results = (
+                await delivery.deliver(item) if isinstance(item, Batch) else [item]
+            )  # no request: the campaign is stopped
+            delivery.aborted.extend(results)
 
     async def _flush_stale(self, emit: Emit, limit: int | None) -> None:
         """Hand out partial batches that waited long enough (the input may be slow).
@@ -154,7 +200,6 @@ class Engine:
         is started (up to ``concurrency``) when no worker is free to send them.
         """
         batcher = self._batcher
-        assert batcher is not None
         while True:
             await anyio.sleep(MAX_WAIT)
             self._check_stop()  # the caller's stop is seen within MAX_WAIT while waiting
@@ -173,10 +218,7 @@ class Engine:
         self._tg.start_soon(self._worker, emit, limit)
 
     async def _worker(self, emit: Emit, limit: int | None) -> None:
-        batcher = self._batcher
-        delivery = self._delivery
-        assert batcher is not None
-        assert delivery is not None
+        batcher, delivery = self._batcher, self.delivery
         try:
             while not self._closing:
                 self._check_stop()
@@ -190,14 +232,16 @@ class Engine:
                     results = await delivery.deliver(item)
                 else:
                     results = [item]
-                for result in results:
+                for i, result in enumerate(results):
                     if self._fatal is not None:
                         return
                     if result.status in _PROBLEMS:
                         self._count_problem()
-                    pending = emit(result)
-                    if pending is not None:
-                        await pending
+                    try:
+                        await _emitted(emit, result)
+                    except anyio.get_cancelled_exc_class():
+                        delivery.aborted.extend(results[i + 1 :])
+                        raise
                     if limit is not None:
                         self._burst += 1
                         if self._burst >= limit:
@@ -214,16 +258,23 @@ class Engine:
     def _stop(self, reason: str) -> None:
         """Stop dispatch: in-flight sends finish, everything after is `not_attempted`."""
         source = self._source
-        if source is None or source.stop_reason is not None:
+        if source.stop_reason is not None:
             return
         source.stop_reason = reason
         logger.warning("bulk campaign stopping: %s", reason)
         _telemetry.stopped(reason)
-        if self._delivery is not None:
-            self._delivery.stopped.set()
+        self.delivery.stopped.set()
+        if self._on_stop is not None:
+            self._on_stop(reason)
 
     def _fail(self, exc: BaseException) -> None:
         if self._fatal is None:
             self._fatal = exc
             self._stop(f"stopped by an error: {type(exc).__name__}")
         self._closing = True
+
+
+async def _emitted(emit: Emit, result: BulkResult) -> None:
+    pending = emit(result)
+    if pending is not None:
+        await pending

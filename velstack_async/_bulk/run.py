@@ -6,9 +6,12 @@ import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
+import anyio
+
 from .. import _telemetry
 from .._retry import RetryPolicy
 from .control import CampaignStop
+from .delivery import LocalGate
 from .engine import Engine, SendOne
 from .models import BulkReport, BulkResult
 from .options import CampaignOptions
@@ -20,6 +23,8 @@ OnResult = Callable[[BulkResult], object]
 
 #: The largest `stream_bulk` burst, in multiples of ``concurrency``.
 MAX_BURST = 16
+#: Seconds a cancelled `send_bulk` may spend reporting the recipients it did not send.
+REPORT_REST = 30.0
 
 
 async def send_bulk(
@@ -35,7 +40,7 @@ async def send_bulk(
 
     ``stop``: a `CampaignStop` the caller may set to stop it gracefully.
     """
-    engine = Engine(send, policy, campaign, recipients, stop)
+    engine = await Engine.local(send, policy, campaign, recipients, stop)
     trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
     add = report.add
@@ -48,18 +53,25 @@ async def send_bulk(
             pending = on_result(result)
             return pending if inspect.isawaitable(pending) else None
 
-    await engine.open()
     delivery = engine.delivery
+    counted = _telemetry.counting(trace, emit)
     try:
         with _telemetry.running(trace, lambda: engine.stop_reason):
-            await engine.run(_telemetry.counting(trace, emit))
+            try:
+                await engine.run(counted)
+            except anyio.get_cancelled_exc_class():
+                # Cancelled: on_result still gets every recipient (in flight: unknown).
+                with anyio.CancelScope(shield=True), anyio.move_on_after(REPORT_REST):
+                    await engine.report_rest(counted)
+                raise
     finally:
         await engine.aclose()
+    pacer = delivery.gate.pacer if isinstance(delivery.gate, LocalGate) else None
     return report.build(
         engine.stop_reason,
         requests=delivery.requests,
-        throttled=delivery.pacer.throttled,
-        settled_rate=delivery.pacer.settled_rate,
+        throttled=0 if pacer is None else pacer.throttled,
+        settled_rate=None if pacer is None else pacer.settled_rate,
     )
 
 
@@ -82,11 +94,10 @@ async def stream_bulk(
     times ``concurrency``, where waiting for a burst's slowest send costs
     little throughput.
     """
-    engine = Engine(send, policy, campaign, recipients, stop)
+    engine = await Engine.local(send, policy, campaign, recipients, stop)
     trace = _telemetry.campaign_trace(telemetry, "stream_bulk", campaign)
     burst = campaign.concurrency
     results: list[BulkResult] = []
-    await engine.open()
     try:
         while True:
             with _telemetry.running(trace):  # not across a yield: per burst

@@ -21,9 +21,11 @@ from .._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
 from .journal import JournalStore, Verdict
 from .models import BulkMessage, BulkResult, BulkStatus
 from .options import CampaignOptions
+from .outcome import not_attempted
+from .ports import Admission, Admit, Job
 from .template import Template, TemplateError
 
-__all__ = ["Job", "Recipients", "Source"]
+__all__ = ["Recipients", "Source", "iterate"]
 
 Recipients = Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage]
 
@@ -32,24 +34,6 @@ BATCH = 64
 #: Seconds an async input is read for before what came is handed on.
 READ_WAIT = 0.05
 _NO_FIELDS: Mapping[str, Any] = {}
-
-
-class Job:
-    """A recipient ready to send: checked number, rendered text."""
-
-    __slots__ = ("index", "key", "number", "recipient", "sender", "text")
-
-    def __init__(
-        self, index: int, recipient: str, key: int, number: str, text: str, sender: str
-    ) -> None:
-        self.index = index
-        self.recipient = recipient
-        #: The E.164 digits as an int: the journal's key.
-        self.key = key
-        #: The number in the format the API documents.
-        self.number = number
-        self.text = text
-        self.sender = sender
 
 
 def iterate(recipients: object) -> Iterator[Any] | AsyncIterator[Any]:
@@ -76,8 +60,10 @@ class Source:
         items: Iterator[Any] | AsyncIterator[Any],
         campaign: CampaignOptions,
         journal: JournalStore,
+        admission: Admission | None = None,
     ) -> None:
         self._items = items
+        self._admission = admission
         self._campaign = campaign
         self._journal = journal
         #: Resolved by the caller (the client's default region when the options have none).
@@ -128,12 +114,34 @@ class Source:
         prepared = [self._prepare(start + i, item) for i, item in enumerate(batch)]
         jobs = [p for p in prepared if type(p) is Job]
         verdicts = iter(await self._journal.aclassify([job.key for job in jobs]) if jobs else ())
-        for item in prepared:
-            if type(item) is Job:
-                verdict = next(verdicts)
-                self._ready.append(item if verdict is Verdict.NEW else _seen(item, verdict))
-            else:
-                self._ready.append(item)
+        ready = [
+            item
+            if type(item) is not Job or (v := next(verdicts)) is Verdict.NEW
+            else _seen(item, v)
+            for item in prepared
+        ]
+        if self._admission is not None:
+            ready = await self._admit(ready)
+        self._ready.extend(ready)
+
+    async def _admit(self, ready: list[Job | BulkResult]) -> list[Job | BulkResult]:
+        """The sending policy's verdict on each new job: send, skip or defer."""
+        assert self._admission is not None
+        jobs = [item for item in ready if type(item) is Job]
+        verdicts = iter(await self._admission.admit(jobs) if jobs else ())
+        admitted: list[Job | BulkResult] = []
+        for item in ready:
+            verdict = next(verdicts) if type(item) is Job else None
+            if verdict is None or verdict.verdict is Admit.SEND:
+                admitted.append(item)
+                continue
+            assert isinstance(item, Job)
+            status = (
+                BulkStatus.SKIPPED if verdict.verdict is Admit.SKIP else BulkStatus.NOT_ATTEMPTED
+            )
+            reason = verdict.reason or str(verdict.verdict.value)
+            admitted.append(BulkResult(item.recipient, status, reason=reason, index=item.index))
+        return admitted
 
     async def _read(self) -> list[Any]:
         items = self._items
@@ -198,10 +206,6 @@ class Source:
 
 def _recipient_of(item: Any) -> str:
     return str(item.recipient if isinstance(item, BulkMessage) else item)
-
-
-def not_attempted(recipient: str, index: int, reason: str) -> BulkResult:
-    return BulkResult(recipient, BulkStatus.NOT_ATTEMPTED, reason=reason, index=index)
 
 
 def _skipped(recipient: str, index: int, reason: str, error: InvalidInputError) -> BulkResult:

@@ -14,18 +14,56 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from attrs import field, frozen
+
 from .._bulk.journal import Journal, Verdict
 from .._bulk.models import BulkResult
 from .._bulk.options import CampaignOptions
-from .._bulk.source import Job, Source, iterate
+from .._bulk.ports import Job
+from .._bulk.source import Source, iterate
 from ._store import Store
 from .errors import CampaignError
 
-__all__ = ["Entry", "entry_of", "load", "plain_text"]
+__all__ = ["ChunkEntry", "load", "plain_text"]
 
-#: A recipient in a chunk: [index, recipient, key, number, text or None, sender or None].
-Entry = list[Any]
 _GROUP = 64
+
+
+@frozen
+class ChunkEntry:
+    """A recipient in a chunk. Stored as the JSON list ``[index, recipient, key, number,
+    text, sender]`` (the scripts keep it opaque); ``text`` / ``sender`` None: the campaign's."""
+
+    index: int
+    recipient: str
+    key: str | None = None
+    number: str | None = None
+    text: str | None = None
+    sender: str | None = None
+    #: The stored JSON (a claim script files it as is).
+    raw: str = field(default="", eq=False, repr=False)
+
+    @classmethod
+    def of(cls, job: Job, options: CampaignOptions, plain: str | None) -> ChunkEntry:
+        """A job as stored: the text only when it differs from the campaign's plain message."""
+        text = None if job.text == plain else job.text
+        sender = None if job.sender == options.sender else job.sender
+        return cls(job.index, job.recipient, str(job.key), job.number, text, sender)
+
+    @classmethod
+    def parse(cls, raw: str) -> ChunkEntry:
+        return cls.from_list(json.loads(raw), raw)
+
+    @classmethod
+    def from_list(cls, values: list[Any], raw: str = "") -> ChunkEntry:
+        """From the stored list (a script may have dropped trailing nulls)."""
+        index, recipient, *rest = values
+        rest += [None] * (4 - len(rest))
+        key, number, text, sender = rest[:4]
+        return cls(int(index), str(recipient), key, number, text, sender, raw=raw)
+
+    def as_list(self) -> list[Any]:
+        return [self.index, self.recipient, self.key, self.number, self.text, self.sender]
 
 
 class _AllNew:
@@ -43,16 +81,9 @@ def plain_text(options: CampaignOptions) -> str | None:
     return template.render({}) if template is not None and template.static else None
 
 
-def entry_of(job: Job, options: CampaignOptions, plain: str | None) -> Entry:
-    """A job as stored: the text only when it differs from the campaign's plain message."""
-    text = None if job.text == plain else job.text
-    sender = None if job.sender == options.sender else job.sender
-    return [job.index, job.recipient, str(job.key), job.number, text, sender]
-
-
 def _ready(result: BulkResult) -> tuple[str, str, str]:
     kind = "s" if result.status == "skipped" else "f"
-    entry = [result.index, result.recipient, None, None, None, None]
+    entry = ChunkEntry(result.index, result.recipient).as_list()
     payload = json.dumps({"s": str(result.status), "r": result.reason or "", "e": entry})
     return kind, f"i{result.index}", payload
 
@@ -73,7 +104,11 @@ async def load(store: Store, options: CampaignOptions, chunk_size: int, recipien
             continue  # loaded by an earlier (interrupted) call
         if item is not None:
             if isinstance(item, Job):
-                group += ("n", str(item.key), json.dumps(entry_of(item, options, plain)))
+                group += (
+                    "n",
+                    str(item.key),
+                    json.dumps(ChunkEntry.of(item, options, plain).as_list()),
+                )
             else:
                 group += _ready(item)
         if group and (item is None or len(group) >= 3 * _GROUP):

@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 
-from .._bulk.delivery import STALE
 from .._bulk.models import BulkReport, BulkResult, BulkStatus
+from .._bulk.outcome import STALE
+from ._loader import ChunkEntry
 from ._store import Store
 
 __all__ = ["build_report", "counters"]
@@ -31,10 +32,9 @@ def counters(raw: Mapping[str, str]) -> dict[str, int]:
 
 def _result(raw: str) -> BulkResult:
     data = json.loads(raw)
-    entry = data["e"]
-    return BulkResult(
-        str(entry[1]), BulkStatus(data["s"]), reason=data["r"] or None, index=int(entry[0])
-    )
+    entry = ChunkEntry.from_list(data["e"])
+    status = BulkStatus(data["s"])
+    return BulkResult(entry.recipient, status, reason=data["r"] or None, index=entry.index)
 
 
 async def build_report(store: Store, keep: int | None) -> BulkReport:
