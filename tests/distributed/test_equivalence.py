@@ -47,15 +47,29 @@ def numbers() -> list[str]:
     return recipients(COUNT, 0)
 
 
+def drop_from_echo(fake: FakeVelstack) -> None:
+    fake.drop_from_answer = [numbers()[i] for i in DROPPED]
+
+
+def at_most_20(fake: FakeVelstack) -> None:
+    fake.max_recipients = 20
+
+
+def drop_an_answer(fake: FakeVelstack) -> None:
+    fake.faults.drop_mode = "disconnect"
+    fake.faults.schedule("drop", 1)
+
+
+def broke(fake: FakeVelstack) -> None:
+    at_most_20(fake)
+    drop_from_echo(fake)
+
+
 #: case -> (fake setup, balance, inputs)
 CASES: dict[str, tuple[Callable[[FakeVelstack], None], int, Callable[[], list[str]]]] = {
     "plain": (lambda fake: None, 100_000, numbers),
-    "dropped_from_echo": (
-        lambda fake: setattr(fake, "drop_from_answer", [numbers()[i] for i in DROPPED]),
-        100_000,
-        numbers,
-    ),
-    "422_size": (lambda fake: setattr(fake, "max_recipients", 20), 100_000, numbers),
+    "dropped_from_echo": (drop_from_echo, 100_000, numbers),
+    "422_size": (at_most_20, 100_000, numbers),
     "413_size": (too_large(20), 100_000, numbers),
     "422_one_number": (lambda fake: None, 100_000, lambda: [*numbers()[:130], FOREIGN]),
     "503_run": (lambda fake: fake.faults.schedule("unavailable", 3), 100_000, numbers),
@@ -64,22 +78,8 @@ CASES: dict[str, tuple[Callable[[FakeVelstack], None], int, Callable[[], list[st
         100_000,
         numbers,
     ),
-    "dropped_answer": (
-        lambda fake: (
-            setattr(fake.faults, "drop_mode", "disconnect"),
-            fake.faults.schedule("drop", 1),
-        ),
-        100_000,
-        numbers,
-    ),
-    "insufficient_balance": (
-        lambda fake: (
-            setattr(fake, "max_recipients", 20),
-            setattr(fake, "drop_from_answer", [numbers()[i] for i in DROPPED]),
-        ),
-        250,
-        numbers,
-    ),
+    "dropped_answer": (drop_an_answer, 100_000, numbers),
+    "insufficient_balance": (broke, 250, numbers),
 }
 
 
