@@ -25,7 +25,8 @@ sending.
 
 \b
 Examples:
-  velstack --sandbox bulk examples/recipients.csv --message "Hello {{first_name}}"
+  velstack --sandbox bulk --demo
+  velstack --sandbox bulk recipients.csv --message "Hello {{first_name}}"
   velstack send --to 0205550368 --message "Your order has shipped" --sender MyShop
   velstack --json groups list
 

@@ -15,6 +15,7 @@ from .. import dryrun
 from ..bulkplan import BulkOptions, make_plan
 from ..bulkreport import finish
 from ..bulkrun import Outcome, run_bulk
+from ..demo import bulk_input
 from ..errors import CliError
 from ..journalfile import JournalInfo, clear_completed, read_info
 from ..journals import archive_journal, default_journal, file_stamp, remove_journal
@@ -26,12 +27,18 @@ __all__ = ["bulk"]
 
 
 @click.command()
-@click.argument("file", metavar="FILE.csv")
+@click.argument("file", metavar="FILE.csv", required=False)
 @click.option(
     "--message",
     "-m",
-    required=True,
-    help="Message template: {column} is replaced by the row's value ({{ for a brace).",
+    help="Message template: {column} is replaced by the row's value ({{ for a brace). "
+    "Required, except with --demo.",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Run the demo campaign that ships with the package (300 made-up recipients; "
+    "with --sandbox or --dry-run only) instead of FILE.csv.",
 )
 @sender_option
 @title_option
@@ -94,8 +101,9 @@ __all__ = ["bulk"]
     help="Write the rows not sent (with status and reason) to this CSV, for a retry run.",
 )
 def bulk(
-    file: str,
-    message: str,
+    file: str | None,
+    message: str | None,
+    demo: bool,
     sender: str | None,
     title: str | None,
     concurrency: int,
@@ -118,12 +126,18 @@ def bulk(
     gets the message once; an invalid number is skipped; a row whose
     placeholder cell is empty fails (unless --allow-blank-fields).
 
+    No file at hand? "velstack --sandbox bulk --demo" runs the demo campaign
+    that ships with the package.
+
     Every run is journalled: after Ctrl-C, a stop (no credit) or failed rows,
     running the same command again resumes the campaign, skipping the rows
     already sent. Once a campaign completed, running it again sends nothing
     (add --new-campaign to send it again).
     """
     session = Session.current()
+    file, message = bulk_input(
+        file, message, demo=demo, sandbox=session.uses_sandbox, dry_run=dry_run
+    )
     campaign = CampaignOptions(
         message=message,
         sender=sender or SANDBOX_SENDER,  # the real sender is resolved below, after the checks
