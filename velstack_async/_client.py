@@ -11,8 +11,9 @@ import httpx
 from ._http.adapter import Adapter
 from ._options import DEFAULT_MAX_RETRIES, ClientOptions
 from ._phone import DEFAULT_REGION
+from ._policy import SendingPolicy
 from ._requester import Requester
-from ._resources import AsyncContacts, AsyncGroups, AsyncSenderIds, AsyncSms
+from ._resources import AsyncContacts, AsyncGroups, AsyncSenderIds, AsyncSms, AsyncSuppressions
 from ._telemetry import MeterProviderLike, TracerProviderLike
 from ._version import __version__
 
@@ -45,6 +46,10 @@ class AsyncVelstack:
     `velstack_async.fast.AiohttpTransport` to tune the pool) to choose; a
     client or transport you pass decides its own TLS and proxy settings.
 
+    ``policy``: a `SendingPolicy` (send-once keys, the suppression list, send
+    windows, spend and frequency caps) applied to every send; see
+    ``client.suppressions``. None: no policy.
+
     Telemetry (README, "OpenTelemetry"): spans and metrics go to
     ``tracer_provider`` / ``meter_provider`` when given, else to
     OpenTelemetry's global providers if the application set them before the
@@ -55,6 +60,7 @@ class AsyncVelstack:
     groups: AsyncGroups
     contacts: AsyncContacts
     sender_ids: AsyncSenderIds
+    suppressions: AsyncSuppressions
 
     def __init__(
         self,
@@ -70,6 +76,7 @@ class AsyncVelstack:
         proxy: str | None = None,
         tracer_provider: TracerProviderLike | None = None,
         meter_provider: MeterProviderLike | None = None,
+        policy: SendingPolicy | None = None,
     ) -> None:
         options = ClientOptions.create(
             api_key=api_key,
@@ -83,6 +90,7 @@ class AsyncVelstack:
             proxy=proxy,
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
+            policy=policy,
         )
         self._setup(Requester(options, user_agent=USER_AGENT))
 
@@ -100,6 +108,7 @@ class AsyncVelstack:
         self.groups = AsyncGroups(requester, region=region)
         self.contacts = AsyncContacts(requester, region=region)
         self.sender_ids = AsyncSenderIds(requester, region=region)
+        self.suppressions = AsyncSuppressions(requester, region=region)
 
     @property
     def options(self) -> ClientOptions:

@@ -15,6 +15,12 @@ VelstackError
 │   ├── ServiceUnavailableError   503: "Service unavailable" (not processed)
 │   └── ServerError               any other 5xx
 ├── InvalidInputError (ValueError)  bad arguments, refused before any request
+│   ├── RecipientSuppressedError  the recipient opted out (sending policy)
+│   ├── OutsideSendWindowError    a marketing send outside the local send window
+│   ├── SpendCapError             over the policy's credits per 24 hours
+│   └── FrequencyCapError         over the policy's marketing messages per recipient
+├── SendUnknownError              an earlier send with this idempotency key may have been sent
+├── PolicyStoreError              the sending policy's store failed
 ├── ResponseParseError            a response body the SDK cannot understand
 └── JournalError                  a bulk campaign's journal could not be written
 ```
@@ -33,6 +39,7 @@ reads data; nothing else raises them to the caller.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,15 +51,21 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "FrequencyCapError",
     "InsufficientBalanceError",
     "InvalidInputError",
     "JournalError",
     "NotFoundError",
+    "OutsideSendWindowError",
     "PermissionDeniedError",
+    "PolicyStoreError",
     "RateLimitError",
+    "RecipientSuppressedError",
     "ResponseParseError",
+    "SendUnknownError",
     "ServerError",
     "ServiceUnavailableError",
+    "SpendCapError",
     "StaleConnectionError",
     "ValidationError",
     "VelstackError",
@@ -208,3 +221,42 @@ class ResponseParseError(VelstackError):
 
 class JournalError(VelstackError):
     """A bulk campaign's journal could not be written; the campaign stopped."""
+
+
+# Sending policy (`SendingPolicy`): refusals before any request, and the send-once outcome.
+
+
+class SendUnknownError(VelstackError):
+    """An earlier send with this idempotency key may have been sent: nothing was sent now.
+
+    Its outcome is unknown (a timeout, a dropped answer, a process killed mid-send);
+    sending again could deliver the message twice. Check before resending.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, may_have_been_sent=True)
+
+
+class PolicyStoreError(VelstackError):
+    """The sending policy's store failed (unreadable, or a Redis that lost its data)."""
+
+
+class RecipientSuppressedError(InvalidInputError):
+    """A recipient is on the suppression (opt-out) list; nothing was sent."""
+
+
+class OutsideSendWindowError(InvalidInputError):
+    """A marketing send outside the recipient's local send window; ``opens_at`` says when."""
+
+    def __init__(self, message: str, *, opens_at: datetime) -> None:
+        super().__init__(message)
+        #: When the window opens (an aware datetime, in the recipient's zone).
+        self.opens_at = opens_at
+
+
+class SpendCapError(InvalidInputError):
+    """The send would pass the policy's credit cap for the last 24 hours; nothing was sent."""
+
+
+class FrequencyCapError(InvalidInputError):
+    """A recipient already had the policy's maximum of marketing messages; nothing was sent."""

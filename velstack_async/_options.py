@@ -20,6 +20,7 @@ from . import _validation as check
 from ._exceptions import InvalidInputError
 from ._http.adapter import Adapter
 from ._phone import DEFAULT_REGION
+from ._policy import SendingPolicy
 from ._telemetry import MeterProviderLike, TracerProviderLike, check_provider
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "ClientOptions"]
@@ -51,6 +52,8 @@ class ClientOptions:
     #: OpenTelemetry providers; None: the global ones, if the application set any.
     tracer_provider: TracerProviderLike | None = attrs.field(default=None, repr=False)
     meter_provider: MeterProviderLike | None = attrs.field(default=None, repr=False)
+    #: The sending policy every send goes through (None: none, today's behaviour).
+    policy: SendingPolicy | None = attrs.field(default=None)
 
     @classmethod
     def create(
@@ -67,6 +70,7 @@ class ClientOptions:
         proxy: str | None = None,
         tracer_provider: TracerProviderLike | None = None,
         meter_provider: MeterProviderLike | None = None,
+        policy: SendingPolicy | None = None,
     ) -> ClientOptions:
         """Check every keyword (and the environment it falls back on) once.
 
@@ -102,6 +106,8 @@ class ClientOptions:
             )
         check_provider("tracer_provider", tracer_provider, "get_tracer")
         check_provider("meter_provider", meter_provider, "get_meter")
+        if policy is not None and not isinstance(policy, SendingPolicy):
+            raise InvalidInputError("policy must be a SendingPolicy or None")
         return cls(
             api_key=api_key.strip(),
             base_url=base_url.rstrip("/"),
@@ -114,6 +120,7 @@ class ClientOptions:
             proxy=_proxy(proxy),
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
+            policy=policy,
         )
 
     def evolve(

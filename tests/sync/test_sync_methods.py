@@ -5,7 +5,9 @@ from __future__ import annotations
 import inspect
 import json
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 import respx
 
 from velstack_async import (
@@ -17,7 +19,9 @@ from velstack_async import (
     Contact,
     Estimate,
     Group,
+    RecipientSuppressedError,
     SenderId,
+    SendingPolicy,
     SmsSummary,
     Velstack,
 )
@@ -46,6 +50,12 @@ EXERCISED = {
     "sms.send_group",
     "sms.stream_bulk",
     "sms.stream_campaign",
+    "suppressions.add",
+    "suppressions.contains",
+    "suppressions.export_csv",
+    "suppressions.import_csv",
+    "suppressions.list",
+    "suppressions.remove",
 }
 
 
@@ -234,3 +244,19 @@ def test_send_and_stream_campaign_on_the_fake(fake: FakeVelstack, fake_client: V
     assert seen == streamed
     assert sorted(m.text for m in fake.messages) == ["Hi Ama", "Hi Kofi"]
     fake.assert_no_duplicates()
+
+
+def test_suppressions_on_the_fake(fake: FakeVelstack, tmp_path: Path) -> None:
+    policy = SendingPolicy(tmp_path / "policy.db")
+    with Velstack(api_key=fake.api_key, transport=fake.async_transport(), policy=policy) as client:
+        assert client.suppressions.add(["0205550368", "0205550369"], reason="STOP") == 2
+        assert client.suppressions.contains("+233 20 555 0368")
+        assert client.suppressions.remove("0205550369") == 1
+        assert [s.number for s in client.suppressions.list()] == ["+233205550368"]
+        assert client.suppressions.export_csv(tmp_path / "out.csv") == 1
+        client.suppressions.remove("0205550368")
+        assert client.suppressions.import_csv(tmp_path / "out.csv") == 1
+        with pytest.raises(RecipientSuppressedError):
+            client.sms.send(recipient="0205550368", message="hi", sender="VELSTACK")
+    policy.close()
+    assert fake.message_count == 0

@@ -4,5 +4,6 @@ from .contacts import AsyncContacts
 from .groups import AsyncGroups
 from .sender_ids import AsyncSenderIds
 from .sms import AsyncSms
+from .suppressions import AsyncSuppressions
 
-__all__ = ["AsyncContacts", "AsyncGroups", "AsyncSenderIds", "AsyncSms"]
+__all__ = ["AsyncContacts", "AsyncGroups", "AsyncSenderIds", "AsyncSms", "AsyncSuppressions"]

@@ -27,6 +27,7 @@ from .._bulk import (
 from .._encoding import checked_flag, smart_encode
 from .._exceptions import InvalidInputError
 from .._models import SmsSummary
+from .._policy import Category, send_sms
 from .._requester import Requester
 from .._requester import quote as _quote
 from ._base import Resource
@@ -43,6 +44,8 @@ class AsyncSms(Resource):
         sender: str,
         title: str | None = None,
         smart_encoding: bool = False,
+        idempotency_key: str | None = None,
+        category: Category = "transactional",
     ) -> SmsSummary:
         """Send ``message`` to ``recipient`` (one number, or several separated by commas).
 
@@ -52,6 +55,12 @@ class AsyncSms(Resource):
         ``smart_encoding=True`` replaces Unicode look-alikes (curly quotes,
         dashes, no-break spaces...) with GSM-7 characters when that makes the
         message GSM-7 (README, "Smart encoding"); `estimate` shows what it saves.
+
+        With the client's `SendingPolicy`: ``idempotency_key`` sends at most once
+        per key (a repeat returns the first `SmsSummary`; see the docs, "Sending
+        policy"); ``category="marketing"`` applies its send window and frequency
+        cap (``"transactional"``, the default, is exempt from both); suppressed
+        recipients and the daily spend cap are refused for every category.
         """
         sender = check.sender(sender)
         recipient = check.recipients(recipient, self._region)
@@ -59,12 +68,27 @@ class AsyncSms(Resource):
         if checked_flag(smart_encoding):
             message = smart_encode(message)
         title = check.optional_text("title", title)
-        return await _QuickSms(self._requester)(recipient, message, sender, title)
+        quick = _QuickSms(self._requester)
+        return await self._policed(
+            lambda: quick(recipient, message, sender, title),
+            (recipient, None, message, sender, title, idempotency_key, category),
+        )
 
     async def send_group(
-        self, *, group_id: str, message: str, sender: str, title: str | None = None
+        self,
+        *,
+        group_id: str,
+        message: str,
+        sender: str,
+        title: str | None = None,
+        idempotency_key: str | None = None,
+        category: Category = "transactional",
     ) -> SmsSummary:
-        """Send ``message`` to every contact of the group ``group_id``."""
+        """Send ``message`` to every contact of the group ``group_id``.
+
+        ``idempotency_key`` and ``category`` as in `send` (the group's contacts are
+        not known here: a marketing window uses the window's or the region's zone).
+        """
         body: dict[str, Any] = {
             "sender": check.sender(sender),
             "group_id": check.resource_id("group_id", group_id),
@@ -72,9 +96,35 @@ class AsyncSms(Resource):
         }
         if check.optional_text("title", title) is not None:
             body["title"] = title
-        return await self._requester.request(
-            "POST", "/api/group/sms", body=body, parse=_parsing.sms_summary, once=True
+        request = self._requester.request
+        return await self._policed(
+            lambda: request(
+                "POST", "/api/group/sms", body=body, parse=_parsing.sms_summary, once=True
+            ),
+            (
+                None,
+                body["group_id"],
+                body["message"],
+                body["sender"],
+                title,
+                idempotency_key,
+                category,
+            ),
         )
+
+    async def _policed(
+        self,
+        request: Callable[[], Awaitable[SmsSummary]],
+        send: tuple[str | None, str | None, str, str, str | None, str | None, str],
+    ) -> SmsSummary:
+        """``request()`` under the client's sending policy (`_policy.send_sms`)."""
+        recipients, group_id, message, sender, title, key, category = send
+        options = self._requester.options
+        return await send_sms(
+            options.policy, request, recipients=recipients, group_id=group_id,
+            message=message, sender=sender, title=title, key=key, category=category,
+            region=self._region, timeout=options.timeout,
+        )  # fmt: skip
 
     async def send_bulk(
         self,

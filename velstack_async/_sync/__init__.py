@@ -8,5 +8,6 @@ from .contacts import Contacts
 from .groups import Groups
 from .sender_ids import SenderIds
 from .sms import Sms
+from .suppressions import Suppressions
 
-__all__ = ["Contacts", "Groups", "SenderIds", "Sms", "VelstackBase"]
+__all__ = ["Contacts", "Groups", "SenderIds", "Sms", "Suppressions", "VelstackBase"]

@@ -11,12 +11,14 @@ from .._client import AsyncVelstack
 from .._http.adapter import Adapter
 from .._options import DEFAULT_MAX_RETRIES, ClientOptions, Verify
 from .._phone import DEFAULT_REGION
+from .._policy import SendingPolicy
 from .._portal import Portal
 from .._telemetry import MeterProviderLike, TracerProviderLike
 from .contacts import Contacts
 from .groups import Groups
 from .sender_ids import SenderIds
 from .sms import Sms
+from .suppressions import Suppressions
 
 _Client = TypeVar("_Client", bound="VelstackBase")
 
@@ -28,6 +30,7 @@ class VelstackBase:
     groups: Groups
     contacts: Contacts
     sender_ids: SenderIds
+    suppressions: Suppressions
 
     def __init__(
         self,
@@ -42,6 +45,7 @@ class VelstackBase:
         proxy: str | None = None,
         tracer_provider: TracerProviderLike | None = None,
         meter_provider: MeterProviderLike | None = None,
+        policy: SendingPolicy | None = None,
     ) -> None:
         """Check the options (`ClientOptions.create`), start the loop thread, connect."""
         options = ClientOptions.create(
@@ -55,6 +59,7 @@ class VelstackBase:
             proxy=proxy,
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
+            policy=policy,
         )
         self._setup(*Portal.open(lambda: AsyncVelstack._from_options(options)))
 
@@ -83,3 +88,4 @@ class VelstackBase:
         self.groups = Groups(client.groups, portal)
         self.contacts = Contacts(client.contacts, portal)
         self.sender_ids = SenderIds(client.sender_ids, portal)
+        self.suppressions = Suppressions(client.suppressions, portal)

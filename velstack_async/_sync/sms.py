@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from .. import _bulk
 from .._bulk import BulkMessage, BulkReport, BulkResult, CampaignStop, Estimate, JournalOpener
 from .._models import SmsSummary
+from .._policy import Category
 from .._portal import SyncResource
 from .._resources.sms import AsyncSms
 
@@ -24,6 +25,8 @@ class Sms(SyncResource[AsyncSms]):
         sender: str,
         title: str | None = None,
         smart_encoding: bool = False,
+        idempotency_key: str | None = None,
+        category: Category = "transactional",
     ) -> SmsSummary:
         """Send ``message`` to ``recipient`` (one number, or several separated by commas).
 
@@ -33,6 +36,12 @@ class Sms(SyncResource[AsyncSms]):
         ``smart_encoding=True`` replaces Unicode look-alikes (curly quotes,
         dashes, no-break spaces...) with GSM-7 characters when that makes the
         message GSM-7 (README, "Smart encoding"); `estimate` shows what it saves.
+
+        With the client's `SendingPolicy`: ``idempotency_key`` sends at most once
+        per key (a repeat returns the first `SmsSummary`; see the docs, "Sending
+        policy"); ``category="marketing"`` applies its send window and frequency
+        cap (``"transactional"``, the default, is exempt from both); suppressed
+        recipients and the daily spend cap are refused for every category.
         """
         return self._portal.call(
             self._async.send,
@@ -41,14 +50,33 @@ class Sms(SyncResource[AsyncSms]):
             sender=sender,
             title=title,
             smart_encoding=smart_encoding,
+            idempotency_key=idempotency_key,
+            category=category,
         )
 
     def send_group(
-        self, *, group_id: str, message: str, sender: str, title: str | None = None
+        self,
+        *,
+        group_id: str,
+        message: str,
+        sender: str,
+        title: str | None = None,
+        idempotency_key: str | None = None,
+        category: Category = "transactional",
     ) -> SmsSummary:
-        """Send ``message`` to every contact of the group ``group_id``."""
+        """Send ``message`` to every contact of the group ``group_id``.
+
+        ``idempotency_key`` and ``category`` as in `send` (the group's contacts are
+        not known here: a marketing window uses the window's or the region's zone).
+        """
         return self._portal.call(
-            self._async.send_group, group_id=group_id, message=message, sender=sender, title=title
+            self._async.send_group,
+            group_id=group_id,
+            message=message,
+            sender=sender,
+            title=title,
+            idempotency_key=idempotency_key,
+            category=category,
         )
 
     def send_bulk(

@@ -1,0 +1,81 @@
+"""What a policy store does (`PolicyStore`); where its files go (owner-only).
+
+A store's methods are blocking and thread-safe; the policy runs them in a worker
+thread. Every method is one atomic step across the processes (SQLite) or machines
+(Redis) sharing the store.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .records import Admission, KeyRecord, KeyState, Suppression, Verdict
+
+__all__ = ["PolicyStore", "private_directory"]
+
+
+class PolicyStore(abc.ABC):
+    """Suppressions, send-once keys, the spend ledger and frequency counts."""
+
+    #: Where it is, for messages (a path, or a URL without password).
+    location: str
+
+    @abc.abstractmethod
+    def add_suppressions(self, entries: Sequence[Suppression]) -> int:
+        """Add numbers not yet suppressed; the count added (existing entries are kept)."""
+
+    @abc.abstractmethod
+    def remove_suppressions(self, numbers: Sequence[str]) -> int:
+        """Remove numbers; the count removed."""
+
+    @abc.abstractmethod
+    def suppressed(self, numbers: Sequence[str]) -> set[str]:
+        """Those of ``numbers`` that are suppressed."""
+
+    @abc.abstractmethod
+    def suppressions(self) -> list[Suppression]:
+        """Every suppression, by number."""
+
+    @abc.abstractmethod
+    def claim_key(
+        self, key: str, fingerprint: str, token: str, now: float, expires: float
+    ) -> KeyRecord | None:
+        """Record ``key`` in flight under ``token`` and return None, unless a record
+        that has not expired (and is not ``not_sent`` with this fingerprint) holds it:
+        then return that record, unchanged."""
+
+    @abc.abstractmethod
+    def finish_key(self, key: str, token: str, state: KeyState, summary: str | None) -> None:
+        """Record the outcome of ``token``'s send (no-op if another token holds the key)."""
+
+    @abc.abstractmethod
+    def admit(self, admission: Admission) -> Verdict:
+        """Check suppressions, the frequency cap and the spend cap; when all pass, reserve
+        the credits and one message per number under the admission's token."""
+
+    @abc.abstractmethod
+    def settle(self, token: str, numbers: Sequence[str], credits: float | None) -> None:
+        """Settle a reservation: the credits actually used, or None (certainly not sent:
+        release the credits and the frequency counts)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections (the data stays)."""
+
+
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by its owner only (0700)."""
+    missing = []
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(directory, 0o700)  # whatever the umask
