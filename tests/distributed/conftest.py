@@ -24,6 +24,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def claims_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's workers (and their subprocesses) keep their claim logs in its tmp dir."""
+    directory = tmp_path / "claims"
+    monkeypatch.setenv("VELSTACK_CLAIMS_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     directory = tmp_path / "redis"

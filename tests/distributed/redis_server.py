@@ -2,7 +2,8 @@
 
 `RedisServer.kill` is ``kill -9``; `start` again on the same dir and port
 replays the AOF, as a restarted production Redis would. `wipe` restarts it
-without its data (a Redis that lost everything).
+without its data (a Redis that lost everything); `snapshot` then `restore` brings it
+back with older data (a restore from an older RDB file, a promoted replica behind).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    def start(self, *, appendonly: bool = True) -> RedisServer:
         command = [
             REDIS_SERVER,
             *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
-            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
+            *("--appendonly", "yes" if appendonly else "no", "--appendfsync", "always"),
+            *("--save", ""),
             *("--maxmemory-policy", "noeviction", "--daemonize", "no", "--loglevel", "warning"),
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -70,6 +72,25 @@ class RedisServer:
                 shutil.rmtree(path)
             else:
                 path.unlink()
+
+    def command(self, *words: str) -> bytes:
+        """One command over a plain socket (``SAVE``, ``CONFIG SET ...``); its raw reply."""
+        request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
+            sock.sendall(request.encode())
+            return sock.recv(4096)
+
+    def snapshot(self, path: Path) -> None:
+        """Copy the whole dataset, as it is now, to the RDB file ``path``."""
+        assert self.command("SAVE").startswith(b"+OK")
+        shutil.copy(self.dir / "dump.rdb", path)
+
+    def restore(self, path: Path) -> None:
+        """Kill it and start it again from the snapshot ``path`` (then AOF on again)."""
+        self.wipe()
+        shutil.copy(path, self.dir / "dump.rdb")
+        self.start(appendonly=False)  # Redis reads the RDB file only with the AOF off
+        assert self.command("CONFIG", "SET", "appendonly", "yes").startswith(b"+OK")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

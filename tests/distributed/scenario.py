@@ -54,7 +54,8 @@ async def wait_until(condition: Callable[[], Awaitable[bool]], seconds: float, w
 
 
 class Scenario:
-    """A campaign of ``count`` numbers plus ``duplicates``, run by ``workers`` processes."""
+    """A campaign of ``count`` numbers plus ``duplicates``, run by ``workers`` processes
+    (``kind``: ``taskiq``, ``celery`` or ``plain`` `run_worker` processes)."""
 
     def __init__(
         self,
@@ -106,12 +107,15 @@ class Scenario:
             self.redis.url, campaign_id, message="Hi", sender="SHOP", **self.settings
         )
         await self.campaign.load(recipients(self.count, self.duplicates))
+        self.pool.env.update(VS_TEST_REDIS_URL=self.redis.url, VS_TEST_CAMPAIGN=campaign_id)
         self.pool.start(self.workers)
         await self.enqueue()
         return self.campaign
 
     async def enqueue(self) -> int:
         assert self.campaign is not None
+        if self.kind == "plain":  # no queue: the workers pull chunks
+            return 0
         async with producer_task(self.kind, self.broker_url) as task:
             return await self.campaign.enqueue(task)
 

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def command(kind: str, name: str, max_tasks: int) -> list[str]:
+    if kind == "plain":
+        return [sys.executable, "-m", "tests.distributed.plain_worker"]
     if kind == "taskiq":
         return [
             *(sys.executable, "-m", "taskiq", "worker", "tests.distributed.taskiq_app:broker"),
@@ -29,7 +31,11 @@ def command(kind: str, name: str, max_tasks: int) -> list[str]:
 
 
 class Workers:
-    """``count`` worker processes of ``kind``, each in its own process group."""
+    """``count`` worker processes of ``kind``, each in its own process group.
+
+    ``plain`` workers run `RedisCampaign.run_worker` on ``VS_TEST_REDIS_URL`` and
+    ``VS_TEST_CAMPAIGN`` (set them in `env` first).
+    """
 
     def __init__(
         self,

@@ -8,7 +8,13 @@ journal of one ``send_bulk`` kept in Redis instead of SQLite. asyncio only
 """
 
 from .campaign import RedisCampaign
-from .errors import CampaignError, CampaignFencedError
+from .errors import CampaignError, CampaignFencedError, CampaignRolledBackError
 from .journal import RedisJournal
 
-__all__ = ["CampaignError", "CampaignFencedError", "RedisCampaign", "RedisJournal"]
+__all__ = [
+    "CampaignError",
+    "CampaignFencedError",
+    "CampaignRolledBackError",
+    "RedisCampaign",
+    "RedisJournal",
+]

@@ -1,4 +1,13 @@
-"""One campaign's keys in Redis and the calls that run its scripts (retried across outages)."""
+"""One campaign's keys in Redis and the calls that run its scripts (retried across outages).
+
+Every script call goes through `Store.run` or `Store.grouped`, which also keep the
+process-wide guarantees whatever runs the chunks: the epoch this process has seen goes
+with each call and rises with each reply (a Redis behind it rolled back); a claim
+(``TAKE``/``CLAIM``) first waits for room in the process's claim budget and, once Redis
+granted it, is appended to the claim log (fsynced) before it is returned, so nothing is
+sent before its claim is on disk; an ``OUTCOME`` frees the budget. On a rollback the
+process files its claim logs with Redis (``RESTORE``) and raises `CampaignRolledBackError`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +23,8 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import _lua
-from .errors import CampaignError, CampaignFencedError
+from ._process import Local, local_state
+from .errors import CampaignError, CampaignFencedError, CampaignRolledBackError
 
 __all__ = ["REDIS_OUTAGE", "Store", "keys_of"]
 
@@ -23,6 +33,9 @@ logger = logging.getLogger("velstack_async.distributed")
 #: Seconds a worker keeps retrying while Redis is unreachable (a restart) before it gives up.
 REDIS_OUTAGE = 60.0
 _TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
+#: Where the (key, chunk entry) pairs start in a claiming script's arguments, and its token.
+_CLAIMS = {"TAKE": (4, 3), "CLAIM": (1, 0)}
+_RESTORE_GROUP = 500
 _NAMES = ("fence", "meta", "state", "counters", "unsent", "todo", "owners", "rate", "pause")
 
 
@@ -48,6 +61,7 @@ class Store:
             url, decode_responses=True, health_check_interval=5
         )
         self.fence = ""
+        self._local: Local | None = None
         self._scripts: dict[str, Any] = {}
         self._pending: list[_Call] = []
         self._leading = False
@@ -74,11 +88,16 @@ class Store:
     async def aclose(self) -> None:
         await self.redis.aclose()
 
+    @property
+    def local(self) -> Local:
+        """What this process's calls of the campaign share (see `_process`)."""
+        if self._local is None:
+            self._local = local_state(self.campaign_id, self.fence)
+        return self._local
+
     async def run(self, name: str, *args: str | int | float) -> Any:
         """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix."""
-        script = self._script(name)
-        argv: list[str | int | float] = [self.fence, self.prefix, *args]
-        return await self.retry(lambda: script(keys=self.keys, args=argv))
+        return await self._through(name, list(args), self._run)
 
     async def grouped(self, name: str, *args: str | int | float) -> Any:
         """`run`, but calls made at the same time share one round trip (a pipeline).
@@ -86,9 +105,78 @@ class Store:
         The first caller leads: it lets the others join, sends every pending call, hands
         each its reply, and passes the lead to whoever queued meanwhile.
         """
-        if not self.group_calls:
-            return await self.run(name, *args)
-        call = _Call(name, [self.fence, self.prefix, *args])
+        send = self._grouped if self.group_calls else self._run
+        return await self._through(name, list(args), send)
+
+    async def _through(self, name: str, args: list[Any], send: Any) -> Any:
+        """Budget and claim log around a claim; the epoch; the rollback (see the module)."""
+        local = self.local
+        claims = _CLAIMS.get(name)
+        keys: list[str] = []
+        reserved: list[str] = []
+        if claims is not None:
+            keys = [str(key) for key in args[claims[0] :: 2]]
+            reserved = await local.reserve(keys, str(args[claims[1]]))
+        try:
+            reply = await send(name, args)
+        except CampaignRolledBackError as exc:
+            local.release(reserved)
+            await self.file_claims(exc.epoch)
+            raise
+        except BaseException:
+            local.release(reserved)
+            raise
+        epoch, result = int(reply[0]), (reply[1] if len(reply) > 1 else None)
+        local.see(epoch)
+        if claims is not None:
+            granted = _granted(name, result)
+            if granted is None:
+                local.release(reserved)
+            else:
+                entries = [str(entry) for entry in args[claims[0] + 1 :: 2]]
+                mine = [(keys[i - 1], entries[i - 1]) for i in granted]
+                await anyio.to_thread.run_sync(self.claim_log().append, epoch, mine)
+                local.release(sorted(set(keys) - {key for key, _ in mine}))
+        elif name == "OUTCOME":
+            local.release([str(key) for key in args[5::3]])
+        return result
+
+    def claim_log(self) -> Any:
+        """This process's claim log of the campaign (the default directory unless attached)."""
+        local = self.local
+        return local.log if local.log is not None else local.attach(None, 0)
+
+    async def file_claims(self, epoch: int) -> int:
+        """After a rollback to ``epoch``: every claim in this machine's logs of the campaign
+        that Redis has no result for becomes unknown (once per process). Returns how many."""
+        local = self.local
+        if not local.first_to_file(epoch):
+            return 0
+        pairs = list((await anyio.to_thread.run_sync(self.claim_log().claims)).items())
+        filed = 0
+        for start in range(0, len(pairs), _RESTORE_GROUP):
+            flat = [item for pair in pairs[start : start + _RESTORE_GROUP] for item in pair]
+            filed += int(await self.run("RESTORE", *flat))
+        logger.error(
+            "campaign %r: Redis rolled back (to epoch %d, this process had seen %d); %d "
+            "claims it lost are now unknown",
+            self.campaign_id,
+            epoch,
+            local.seen,
+            filed,
+        )
+        return filed
+
+    async def _run(self, name: str, args: list[Any]) -> Any:
+        script = self._script(name)
+        argv = [self._fence_arg(), self.prefix, *args]
+        return await self.retry(lambda: script(keys=self.keys, args=argv))
+
+    def _fence_arg(self) -> str:
+        return f"{self.fence} {self.local.seen}"
+
+    async def _grouped(self, name: str, args: list[Any]) -> Any:
+        call = _Call(name, [self._fence_arg(), self.prefix, *args])
         self._pending.append(call)
         if self._leading:
             try:
@@ -129,11 +217,8 @@ class Store:
         except Exception as exc:
             replies = [exc] * len(group)
         for call, reply in zip(group, replies, strict=True):
-            if isinstance(reply, ResponseError) and "VSFENCED" in str(reply):
-                reply = CampaignFencedError(
-                    f"campaign {self.campaign_id!r}: Redis lost its data (the fencing key "
-                    "written at create time is gone); stopping instead of resending"
-                )
+            if isinstance(reply, ResponseError):
+                reply = self._refusal(reply) or reply
             call.reply = reply
             call.event.set()
 
@@ -164,13 +249,10 @@ class Store:
             try:
                 return await call()
             except ResponseError as exc:
-                text = str(exc)
-                if "VSFENCED" in text:
-                    raise CampaignFencedError(
-                        f"campaign {self.campaign_id!r}: Redis lost its data (the fencing key "
-                        "written at create time is gone); stopping instead of resending"
-                    ) from None
-                if "LOADING" not in text:
+                refusal = self._refusal(exc)
+                if refusal is not None:
+                    raise refusal from None
+                if "LOADING" not in str(exc):
                     raise
                 failure: Exception = exc
             except _TRANSIENT as exc:
@@ -180,6 +262,32 @@ class Store:
             logger.warning("Redis unavailable (%s); retrying", type(failure).__name__)
             await anyio.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    def _refusal(self, exc: ResponseError) -> CampaignError | None:
+        """The campaign error a script's refusal means (None: not a refusal)."""
+        text = str(exc)
+        if "VSFENCED" in text:
+            return CampaignFencedError(
+                f"campaign {self.campaign_id!r}: Redis lost its data (the fencing key "
+                "written at create time is gone); stopping instead of resending"
+            )
+        if "VSROLLBACK" in text:
+            epoch = int(text.split("VSROLLBACK epoch ", 1)[1].split(" ", 1)[0])
+            return CampaignRolledBackError(
+                f"campaign {self.campaign_id!r}: {_lua.ROLLED_BACK} ({text.split(' ', 1)[1]}); "
+                "stopped: check the unknown ones, then resume(resend_unknown=...)",
+                epoch=epoch,
+            )
+        return None
+
+
+def _granted(name: str, result: Any) -> list[int] | None:
+    """The 1-based positions a claiming script's reply granted (None: it claimed nothing)."""
+    if name == "CLAIM":
+        return [int(i) for i in result or ()]
+    if result and int(result[0]) == 2:  # TAKE: claimed now
+        return [int(i) for i in result[2:]]
+    return None
 
 
 class _Call:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 from .campaign import DEFAULT_CONCURRENCY, RedisCampaign
@@ -29,13 +30,20 @@ def default_client() -> AbstractAsyncContextManager[Any]:
 
 
 async def run_chunk_task(
-    factory: ClientFactory | None, concurrency: int, redis_url: str, campaign_id: str, index: int
+    factory: ClientFactory | None,
+    concurrency: int,
+    claims_dir: str | Path | None,
+    redis_url: str,
+    campaign_id: str,
+    index: int,
 ) -> bool:
-    """Run chunk ``index``, then sweep: take chunks whose lease lapsed (their worker died)
-    and wait while what is left is leased by live workers, so the campaign always finishes
-    even when the queue never redelivers a lost task."""
+    """Run chunk ``index``, then every free or lapsed chunk until the campaign is finished
+    or stopped (`RedisCampaign.run_worker`), so it finishes even when the queue never
+    delivers or redelivers a task (a whole worker instance died holding them). True if
+    the campaign finished. Tasks of one process share its chunk slots and claim budget;
+    a task that arrives after the campaign finished returns at once."""
     campaign = await RedisCampaign.open(redis_url, campaign_id)
     async with campaign, (factory or default_client)() as client:
-        finished = await campaign.run_chunk(client, index, concurrency=concurrency)
-        await campaign.sweep(client, concurrency=concurrency)
-    return finished
+        return await campaign.run_worker(
+            client, concurrency=concurrency, claims_dir=claims_dir, first=index
+        )

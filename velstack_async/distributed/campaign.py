@@ -5,24 +5,28 @@ normalised number, split into chunks of ``chunk_size``); workers run chunks,
 either pulling them (`run_worker`: no queue needed) or as tasks of a queue
 (`run_chunk`, then `sweep`; see the ``taskiq`` and ``celery`` modules). Every
 chunk is leased with a heartbeat; a chunk whose lease lapsed (its worker died)
-is taken by the next worker that looks. Exactly-once comes from per-recipient
-claims in Redis (see `_lua`), never from the queue.
+is taken over by a live worker within the lease plus `_worker.watch_period`
+(see `_worker`). Exactly-once comes from per-recipient claims in Redis (see
+`_lua`) and a claim log per worker machine (`_claims`), never from the queue.
 """
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import anyio
 
 from .._bulk.models import BulkReport
-from ._chunk import ChunkRun, SmsClient
+from .._exceptions import InvalidInputError
 from ._loader import load
 from ._report import build_report, counters
 from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, Settings
 from ._store import Store
+from ._worker import lease_and_run, work
+from .chunk_source import ChunkRun, SmsClient
 from .errors import CampaignError
 
 __all__ = ["DEFAULT_CONCURRENCY", "RedisCampaign"]
@@ -133,47 +137,64 @@ class RedisCampaign:
         return await load(self._store, settings.options, settings.chunk_size, recipients)
 
     async def run_worker(
-        self, client: SmsClient, *, concurrency: int = DEFAULT_CONCURRENCY
-    ) -> None:
-        """Run chunks (free ones, then lapsed ones) until the campaign is finished or stopped."""
-        await self._loop(client, -1, concurrency, stop_when_free=False)
+        self,
+        client: SmsClient,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        claims_dir: str | Path | None = None,
+        first: int | None = None,
+    ) -> bool:
+        """Run chunks (``first`` if given, then free or lapsed ones) until the campaign is
+        finished (True) or stopped (False), taking over dead workers' chunks meanwhile.
+
+        ``concurrency`` is the batches in flight in this process (all its chunks and
+        tasks together): one killed process leaves at most ``concurrency x batch_size``
+        recipients unknown. ``claims_dir`` keeps this machine's claim log (default
+        ``$VELSTACK_CLAIMS_DIR`` or ``~/.local/state/velstack/claims``).
+        """
+        run = self._attach(client, concurrency, claims_dir)
+        return await work(self._store, self.settings.lease, run, first)
 
     async def run_chunk(
-        self, client: SmsClient, index: int, *, concurrency: int = DEFAULT_CONCURRENCY
+        self,
+        client: SmsClient,
+        index: int,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        claims_dir: str | Path | None = None,
     ) -> bool:
         """Run chunk ``index`` if nobody holds it; True if it is finished. Idempotent."""
-        store = self._store
-        token = secrets.token_hex(8)
-        status, chunk, _ = await store.run("LEASE", index, token, self._lease_ms)
-        if status != "ok":
-            return bool(status == "done")
-        return await ChunkRun(store, self.settings, client, chunk, token, concurrency).run()
+        run = self._attach(client, concurrency, claims_dir)
+        local = self._store.local
+        await local.take_chunk(wait=True)
+        try:
+            status, _ = await lease_and_run(self._store, self.settings.lease, run, index)
+        finally:
+            local.give_chunk()
+        return status in ("finished", "done")
 
-    async def sweep(self, client: SmsClient, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
-        """Run chunks whose lease lapsed; wait while all that is left is leased (liveness).
+    async def sweep(
+        self,
+        client: SmsClient,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        claims_dir: str | Path | None = None,
+    ) -> bool:
+        """`run_worker` without a first chunk: kept for code written against 0.x."""
+        return await self.run_worker(client, concurrency=concurrency, claims_dir=claims_dir)
 
-        Returns as soon as the campaign is finished or stopped, or when a chunk is free
-        (not yet taken: its queue task will run it, and sweep after).
-        """
-        await self._loop(client, -2, concurrency, stop_when_free=True)
+    def _attach(self, client: SmsClient, concurrency: int, claims_dir: str | Path | None) -> Any:
+        """This process's claim log and budget; the function that runs one leased chunk."""
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InvalidInputError(f"concurrency must be an int >= 1, got {concurrency!r}")
+        budget = concurrency * self.settings.options.batch_size
+        self._store.local.attach(None if claims_dir is None else Path(claims_dir), budget)
+        store, settings = self._store, self.settings
 
-    async def _loop(
-        self, client: SmsClient, mode: int, concurrency: int, *, stop_when_free: bool
-    ) -> None:
-        store = self._store
-        while True:
-            token = secrets.token_hex(8)
-            status, chunk, wait = await store.run("LEASE", mode, token, self._lease_ms)
-            if status == "ok":
-                await ChunkRun(store, self.settings, client, chunk, token, concurrency).run()
-            elif status in ("done", "stopped") or (wait < 0 and stop_when_free):
-                return
-            else:
-                await anyio.sleep(min(max(wait / 1000, 0.05), 1.0))
+        async def run(chunk: int, token: str) -> bool:
+            return await ChunkRun(store, settings, client, chunk, token, concurrency).run()
 
-    @property
-    def _lease_ms(self) -> int:
-        return int(self.settings.lease * 1000)
+        return run
 
     async def chunks(self) -> list[int]:
         """The chunks not finished yet."""

@@ -12,17 +12,20 @@ run_chunk = vs_celery.register(app)
 # producer: await campaign.enqueue(run_chunk); workers: celery -A myapp worker
 ```
 
-The task runs the chunk with ``anyio.run`` (asyncio), so it fits any pool but gevent/eventlet
-(use prefork, solo or threads). Queue settings that matter: ``acks_late`` and
-``task_reject_on_worker_lost`` (a task whose worker died is redelivered), prefetch 1 (a
-worker does not sit on chunks others could run), a visibility timeout far above a chunk's
-duration (Redis redelivers unacknowledged tasks after it: an hour by default). Liveness
-never depends on them: chunk leases and the sweep after each task finish a dead worker's chunk.
+The task runs its chunk, then every free or lapsed chunk until the campaign is
+finished (`RedisCampaign.run_worker`), with ``anyio.run`` (asyncio), so it fits any pool
+but gevent/eventlet (use prefork, solo or threads). It takes over a dead worker's chunk
+within its lease plus a second whether or not Celery redelivers anything. Queue settings
+that help: ``acks_late`` and ``task_reject_on_worker_lost`` (a task whose worker died is
+redelivered), prefetch 1 (a worker does not sit on tasks), a visibility timeout far above
+a campaign's duration (Redis redelivers unacknowledged tasks after it: an hour by
+default; a redelivered task of a finished campaign does nothing).
 """
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -38,16 +41,18 @@ def register(
     client_factory: ClientFactory | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     task_name: str = DEFAULT_TASK_NAME,
+    claims_dir: str | Path | None = None,
 ) -> Any:
     """Register on ``app`` (a ``celery.Celery``) the task that runs one chunk; returns it.
 
     Registered with ``acks_late=True`` and ``reject_on_worker_lost=True``. Pass the task
-    to `RedisCampaign.enqueue`.
+    to `RedisCampaign.enqueue`. ``concurrency`` is the batches in flight per worker
+    process; ``claims_dir`` keeps the machine's claim log.
     """
 
     def run_chunk(redis_url: str, campaign_id: str, index: int) -> bool:
         call = functools.partial(
-            run_chunk_task, client_factory, concurrency, redis_url, campaign_id, index
+            run_chunk_task, client_factory, concurrency, claims_dir, redis_url, campaign_id, index
         )
         return anyio.run(call)
 

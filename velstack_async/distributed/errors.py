@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._exceptions import VelstackError
 
-__all__ = ["CampaignError", "CampaignFencedError"]
+__all__ = ["CampaignError", "CampaignFencedError", "CampaignRolledBackError"]
 
 
 class CampaignError(VelstackError):
@@ -17,3 +17,17 @@ class CampaignFencedError(CampaignError):
     Raised instead of sending again what Redis forgot was sent. Run Redis with
     ``appendonly yes`` and ``appendfsync always`` (see README "Scaling out").
     """
+
+
+class CampaignRolledBackError(CampaignError):
+    """Redis came back with fewer writes than a worker had seen (an older snapshot or AOF,
+    a promoted replica that missed writes): the campaign stops.
+
+    Every recipient a worker's claim log says was claimed and Redis has no result for is
+    reported unknown; nothing Redis forgot is sent again. ``epoch`` is the epoch Redis
+    rolled back to. Resend the unknown ones only with ``resume(resend_unknown=True)``.
+    """
+
+    def __init__(self, message: str, *, epoch: int) -> None:
+        super().__init__(message)
+        self.epoch = epoch

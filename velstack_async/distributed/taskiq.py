@@ -4,22 +4,26 @@
 from taskiq_redis import RedisStreamBroker
 from velstack_async.distributed import RedisCampaign, taskiq as vs_taskiq
 
-broker = RedisStreamBroker("redis://127.0.0.1:6379/1", idle_timeout=600_000)
+broker = RedisStreamBroker("redis://127.0.0.1:6379/1", xread_count=1, idle_timeout=600_000)
 run_chunk = vs_taskiq.register(broker)
 # producer: campaign = await RedisCampaign.create(...); await campaign.load(...)
 #           await campaign.enqueue(run_chunk)
-# workers:  taskiq worker myapp:broker
+# workers:  taskiq worker myapp:broker --max-async-tasks 2 --max-prefetch 0
 ```
 
-Queue settings that matter: with ``RedisStreamBroker`` a task is acknowledged after it ran
-(``--ack-type when_executed``, the default) and a lost one is reclaimed only after
-``idle_timeout`` ms and only when new messages arrive: keep ``idle_timeout`` well above a
-chunk's duration. Liveness never depends on it: chunk leases and the sweep after each task
-finish every chunk of a dead worker.
+A task runs its chunk, then every free or lapsed chunk until the campaign is finished
+(`RedisCampaign.run_worker`), and takes over a dead worker's chunk within its lease
+plus a second whether or not taskiq ever redelivers anything. Tasks of one process
+share its chunk slots (two at once) and its claim budget (``concurrency x batch_size``
+recipients), so ``--max-async-tasks`` does not raise what a killed process can leave
+unknown. ``xread_count=1`` (taskiq-redis reads 100 messages per ``XREADGROUP`` by
+default) keeps one instance from taking every message of the campaign; with it or
+without, a lost message never stalls the campaign.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ._tasks import DEFAULT_CONCURRENCY, DEFAULT_TASK_NAME, ClientFactory, run_chunk_task
@@ -33,15 +37,18 @@ def register(
     client_factory: ClientFactory | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     task_name: str = DEFAULT_TASK_NAME,
+    claims_dir: str | Path | None = None,
 ) -> Any:
     """Register on ``broker`` (a taskiq ``AsyncBroker``) the task that runs one chunk.
 
     Returns the task; pass it to `RedisCampaign.enqueue`. ``client_factory`` makes the
     client (default: ``AsyncVelstack()`` from the environment); ``concurrency`` is the
-    batches in flight per task.
+    batches in flight per worker process; ``claims_dir`` keeps the machine's claim log.
     """
 
     async def run_chunk(redis_url: str, campaign_id: str, index: int) -> bool:
-        return await run_chunk_task(client_factory, concurrency, redis_url, campaign_id, index)
+        return await run_chunk_task(
+            client_factory, concurrency, claims_dir, redis_url, campaign_id, index
+        )
 
     return broker.register_task(run_chunk, task_name=task_name)
