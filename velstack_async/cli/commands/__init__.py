@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import bulk, contacts, estimate, groups, journals, send, sender_ids
+from . import bulk, contacts, estimate, groups, journals, send, sender_ids, suppressions
 
 __all__ = ["register"]
 
@@ -20,5 +20,6 @@ def register(cli: click.Group) -> None:
         contacts.contacts,
         sender_ids.sender_ids,
         journals.journals,
+        suppressions.suppressions,
     ):
         cli.add_command(command)
