@@ -1,6 +1,7 @@
 """velstack-async: the async-first Python SDK for the Velstack SMS API."""
 
 import logging as _logging
+from typing import TYPE_CHECKING
 
 from ._bulk import (
     BulkMessage,
@@ -38,10 +39,21 @@ from ._exceptions import (
 )
 from ._models import Contact, Group, SenderId, SmsSummary
 from ._policy import FrequencyCap, SendingPolicy, SendWindow, Suppression
-from ._portal import SyncClientInEventLoopWarning
 from ._retry import set_testing
-from ._sync_client import Velstack
 from ._version import __version__
+
+# The sync client and its event loop thread (the portal) load at first use.
+if TYPE_CHECKING:
+    from ._portal import SyncClientInEventLoopWarning
+    from ._sync_client import Velstack
+else:
+    from ._lazy import exports as _exports
+
+    __getattr__, __dir__ = _exports(
+        __name__,
+        {"SyncClientInEventLoopWarning": "._portal", "Velstack": "._sync_client"},
+        public_module=__name__,
+    )
 
 __all__ = [
     "APIConnectionError",
@@ -91,9 +103,10 @@ __all__ = [
 # A library never prints through Python's last-resort handler: the application decides.
 _logging.getLogger("velstack_async").addHandler(_logging.NullHandler())
 
-# Present public names as velstack_async.X, not velstack_async._module.X.
+# Present public names as velstack_async.X, not velstack_async._module.X (the lazy ones
+# when they load).
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)
     if getattr(_obj, "__module__", "").startswith("velstack_async._"):
         _obj.__module__ = "velstack_async"
 del _name, _obj

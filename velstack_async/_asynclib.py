@@ -6,7 +6,6 @@ supports directly.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 __all__ = ["current_async_library"]
@@ -22,6 +21,9 @@ def current_async_library() -> str | None:
             pass
         else:
             return "trio"
+    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio loop runs (a light import)
+    if asyncio is None:
+        return None
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -30,6 +30,11 @@ or a create) may have been processed before the error: a read timeout, a
 dropped connection, 500/502/504. Such a request is never retried
 automatically.
 
+``str()`` of an `APIStatusError` starts with the status code, then Velstack's
+message and what to check: ``401 Unauthenticated. (check the API key)``.
+No error text holds the API key or a message's text, and digit runs that may
+be phone numbers are masked.
+
 Lower-layer errors (httpx, aiohttp, JSON, cattrs) are translated in one place
 each: the adapters report how far a request got (`_http.adapter.Failure`),
 `_requester.py` maps that, `_responses.py` maps answers and `_parsing.py`
@@ -40,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -79,15 +84,21 @@ class VelstackError(Exception):
     may_have_been_sent: bool = False
 
     def __init__(self, message: str, *, may_have_been_sent: bool = False) -> None:
-        # Server-provided messages may echo phone numbers: mask digit runs once, here.
-        message = mask_digits(message)
-        if may_have_been_sent:
-            message += (
-                " (Velstack may have processed it, so it was not retried: check before resending)"
-            )
+        message = _text(message, "", may_have_been_sent)
         super().__init__(message)
         self.message = message
         self.may_have_been_sent = may_have_been_sent
+
+
+def _text(message: str, hint: str, may_have_been_sent: bool) -> str:
+    """An error's text: ``message`` (digit runs masked: a server may echo phone numbers),
+    then ``hint`` in brackets, then the warning of a send that may have gone out."""
+    text = mask_digits(message)
+    if hint:
+        text += f" ({hint})"
+    if may_have_been_sent:
+        text += " (Velstack may have processed it, so it was not retried: check before resending)"
+    return text
 
 
 class APIConnectionError(VelstackError):
@@ -113,7 +124,12 @@ class APIStatusError(VelstackError):
 
     ``status_code`` is the envelope's ``code`` when present, else the HTTP status.
     ``body`` is the decoded JSON body (or the raw text when it was not JSON).
+    ``message`` is Velstack's message; ``str()`` puts the status code first and
+    adds what to check: ``401 Unauthenticated. (check the API key)``.
     """
+
+    #: What to check, added to ``str()`` in brackets (empty: nothing to add).
+    hint: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -129,14 +145,19 @@ class APIStatusError(VelstackError):
         self.body = body
         #: Response headers, case-insensitive.
         self.headers: Mapping[str, str] = httpx.Headers(headers or {})
+        self.args = (f"{status_code} {_text(message, self.hint, may_have_been_sent)}",)
 
 
 class AuthenticationError(APIStatusError):
     """401: the API key is missing, wrong or revoked."""
 
+    hint = "check the API key"
+
 
 class InsufficientBalanceError(APIStatusError):
     """403: the account's credit cannot cover the message. Nothing was sent."""
+
+    hint = "nothing was sent: top up the account"
 
 
 class PermissionDeniedError(APIStatusError):

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field, frozen, resolve_types
 
 from ._redact import describe_text, mask_phone
 
@@ -79,3 +79,10 @@ class SenderId:
     status: str
     date: datetime
     raw: Mapping[str, Any] = _raw_field()
+
+
+# Annotations are read here, in this module's namespace: `velstack_async` presents these
+# classes as its own (``__module__``), and cattrs reads them later, at the first answer.
+for _model in (SmsSummary, Group, Contact, SenderId):
+    resolve_types(_model)
+del _model

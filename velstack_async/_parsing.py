@@ -6,10 +6,21 @@ exception raised here is turned into `ResponseParseError` by the transport.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from ._converter import converter
 from ._models import Contact, Group, SenderId, SmsSummary
+
+if TYPE_CHECKING:
+    from cattrs import Converter
+
+
+@cache
+def _converter() -> Converter:
+    """The SDK's converter, built at the first answer read (cattrs is not a light import)."""
+    from ._converter import converter
+
+    return converter
 
 
 def _member(data: Any, *names: str) -> Any:
@@ -37,29 +48,29 @@ def _items(data: Any) -> list[Any]:
 
 
 def sms_summary(data: Any) -> SmsSummary:
-    return converter.structure(_member(data, "summary", "Summary"), SmsSummary)
+    return _converter().structure(_member(data, "summary", "Summary"), SmsSummary)
 
 
 def groups(data: Any) -> list[Group]:
     items = data if isinstance(data, list) else _member(data, "Summary", "summary")
-    return [converter.structure(item, Group) for item in _items(items or [])]
+    return [_converter().structure(item, Group) for item in _items(items or [])]
 
 
 def group(data: Any) -> Group:
-    return converter.structure(_one(data), Group)
+    return _converter().structure(_one(data), Group)
 
 
 def contacts(data: Any) -> list[Contact]:
     items = data if isinstance(data, list) else _member(data, "results", "contacts")
-    return [converter.structure(item, Contact) for item in _items(items or [])]
+    return [_converter().structure(item, Contact) for item in _items(items or [])]
 
 
 def contact(data: Any) -> Contact:
-    return converter.structure(_one(data), Contact)
+    return _converter().structure(_one(data), Contact)
 
 
 def sender_id(data: Any) -> SenderId:
-    return converter.structure(_one(data), SenderId)
+    return _converter().structure(_one(data), SenderId)
 
 
 def nothing(data: Any) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import phonenumbers
+# libphonenumber's metadata loads at the first number checked, not at `import velstack_async`.
+if TYPE_CHECKING:
+    import phonenumbers
 
 DEFAULT_REGION = "GH"
 
@@ -45,6 +48,8 @@ def normalize(number: str, region: str = DEFAULT_REGION) -> str:
         if not _validator("GH")(digits):
             raise InvalidNumber(f"not a valid phone number for region {region}")
         return "+233" + digits
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as exc:
@@ -63,6 +68,8 @@ def _validator(region: str) -> Callable[[str], bool]:
     (each a set of possible lengths and a pattern that must match it all).
     Compiling the patterns once makes it a few regex calls per number.
     """
+    import phonenumbers
+
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     assert metadata is not None, region
     general = _desc_test(metadata.general_desc)
@@ -131,6 +138,8 @@ def to_api_format(e164: str) -> str:
 
 
 def _reason(exc: phonenumbers.NumberParseException) -> str:
+    import phonenumbers
+
     return {
         phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
         phonenumbers.NumberParseException.NOT_A_NUMBER: "not a number",

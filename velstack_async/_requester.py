@@ -253,9 +253,10 @@ class Requester:
             else:
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
-                        "%s %s -> ok in %.1f ms (retries: %d)",
+                        "%s %s -> %d in %.1f ms (retries: %d)",
                         method,
                         path,
+                        status,
                         (time.monotonic() - started) * 1000,
                         retry,
                     )

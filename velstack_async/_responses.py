@@ -6,6 +6,7 @@ subclasses; `_requester.py` maps transport failures, here the answers.
 
 from __future__ import annotations
 
+import http
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -81,7 +82,7 @@ def _status_error(status: int, body: Any, headers: Mapping[str, str], once: bool
     """The typed error for an error status. Raised directly unless it may be retried."""
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message.strip():
-        message = f"HTTP {status}" + ("" if isinstance(body, dict) else " (body is not JSON)")
+        message = _phrase(status) + ("" if isinstance(body, dict) else " (body is not JSON)")
     common: dict[str, Any] = {"status_code": status, "body": body, "headers": headers}
     # A send answered 500/502/504 may have been processed; 429 and 503 were not.
     ambiguous = once and status >= 500 and status != 503
@@ -107,6 +108,14 @@ def _status_error(status: int, body: Any, headers: Mapping[str, str], once: bool
         error = APIStatusError(message, **common)
     retryable = _RETRY_STATUSES_ONCE if once else _RETRY_STATUSES
     return Retryable(error) if status in retryable else error
+
+
+def _phrase(status: int) -> str:
+    """HTTP's reason phrase for ``status`` ("Bad Gateway"), for an answer without a message."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _validation_errors(body: Any) -> dict[str, list[str]]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 from ._exceptions import InvalidInputError
 from ._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
+from ._redact import mask_phone
 
 MAX_SENDER_LENGTH = 11
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
@@ -48,6 +47,8 @@ def sender(value: object, name: str = "sender") -> str:
 
 def region(value: object, name: str = "default_region") -> str:
     """A region code libphonenumber knows, upper-cased (``"gh"`` -> ``"GH"``)."""
+    import phonenumbers  # loaded at first use (light `import velstack_async`)
+
     if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInputError(f"{name} must be a two-letter region code such as 'GH'")
     return value.upper()
@@ -55,17 +56,34 @@ def region(value: object, name: str = "default_region") -> str:
 
 def phone(name: str, value: object, region: str = DEFAULT_REGION) -> str:
     """A valid phone number, returned in the format the API documents."""
-    value = text(name, value)
+    return _number(name, text(name, value), region, shown=False)
+
+
+def _number(name: str, value: str, region: str, *, shown: bool) -> str:
+    """``value`` in API format; a bad one is refused under ``name`` (``shown``: masked too)."""
     try:
         return to_api_format(normalize(value.strip(), region))
     except InvalidNumber as exc:
-        raise InvalidInputError(f"{name}: {exc}") from None
+        number = f"{mask_phone(value.strip())} is " if shown else ""
+        raise InvalidInputError(f"{name}: {number}{exc}") from None
 
 
 def recipients(value: object, region: str = DEFAULT_REGION) -> str:
-    """One number, or several separated by commas, each checked and normalised."""
-    value = text("recipient", value)
-    return ",".join(phone("recipient", part, region) for part in value.split(","))
+    """One number, or several (separated by commas, or a list or tuple), each checked and
+    normalised: the API's comma list. A bad number is named by its position, masked."""
+    if isinstance(value, list | tuple):
+        if not value:
+            raise InvalidInputError("recipient must not be an empty list")
+        parts: list[object] = list(value)
+    else:
+        parts = list(text("recipient", value).split(","))
+    if len(parts) == 1:
+        return phone("recipient", parts[0], region)
+    names = [f"recipient {position} of {len(parts)}" for position in range(1, len(parts) + 1)]
+    return ",".join(
+        _number(name, text(name, part), region, shown=True)
+        for name, part in zip(names, parts, strict=True)
+    )
 
 
 def email(value: object) -> str | None:

@@ -85,16 +85,22 @@ async def no_retry(
             httpx.Response(502, text="<html><body><h1>502 Bad Gateway</h1></body></html>"),
             ServerError,
             502,
-            "HTTP 502 (body is not JSON)",
+            "Bad Gateway (body is not JSON)",
         ),
-        (httpx.Response(500, content=b""), ServerError, 500, "HTTP 500 (body is not JSON)"),
+        (
+            httpx.Response(500, content=b""),
+            ServerError,
+            500,
+            "Internal Server Error (body is not JSON)",
+        ),
         (
             httpx.Response(504, text="upstream timed out"),
             ServerError,
             504,
-            "HTTP 504 (body is not JSON)",
+            "Gateway Timeout (body is not JSON)",
         ),
-        (httpx.Response(418, json={"oops": 1}), APIStatusError, 418, "HTTP 418"),
+        (httpx.Response(418, json={"oops": 1}), APIStatusError, 418, "I'm a Teapot"),
+        (httpx.Response(499, json={}), APIStatusError, 499, "Error"),
         (
             httpx.Response(200, json={"status": False, "message": "Nope", "code": "x"}),
             APIStatusError,
@@ -117,7 +123,38 @@ async def test_status_errors(
     assert type(caught.value) is error
     assert caught.value.status_code == status
     assert caught.value.message == message
-    assert str(caught.value) == message
+    # str() leads with the status code; the two errors a user can act on say how.
+    hint = {
+        AuthenticationError: " (check the API key)",
+        InsufficientBalanceError: " (nothing was sent: top up the account)",
+    }.get(error, "")
+    assert str(caught.value) == f"{status} {message}{hint}"
+
+
+async def test_str_starts_with_the_status_and_keeps_the_key_and_text_out(
+    api: respx.MockRouter,
+) -> None:
+    key = "vs_live_k3y5ecret9"
+    text = "Your code is 40392 - never share it"
+    api.post("/api/quick/sms").respond(401, json={"message": "Unauthenticated."})
+    async with AsyncVelstack(api_key=key, max_retries=0) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.sms.send(recipient="0205550368", message=text, sender="SHOP")
+    assert str(caught.value) == "401 Unauthenticated. (check the API key)"
+    assert repr(caught.value) == "AuthenticationError('401 Unauthenticated. (check the API key)')"
+
+
+async def test_a_send_that_may_have_gone_out_says_so_after_the_status(
+    api: respx.MockRouter, no_retry: AsyncVelstack
+) -> None:
+    api.post("/api/quick/sms").respond(500, json={"message": "Server Error for 0205550368"})
+    with pytest.raises(ServerError) as caught:
+        await no_retry.sms.send(recipient="0205550368", message="hi", sender="SHOP")
+    assert caught.value.may_have_been_sent
+    assert str(caught.value) == (
+        "500 Server Error for *******368 (Velstack may have processed it, so it was not "
+        "retried: check before resending)"
+    )
 
 
 async def test_laravel_validation_error(api: respx.MockRouter, no_retry: AsyncVelstack) -> None:

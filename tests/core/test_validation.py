@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +28,11 @@ BAD_CALLS: dict[str, Call] = {
     "message not str": send(message=123),
     "empty recipient": send(recipient=""),
     "recipient not str": send(recipient=205550368),
-    "recipient list": send(recipient=["0205550368"]),
+    "recipient list of ints": send(recipient=[205550368]),
+    "empty recipient list": send(recipient=[]),
+    "empty recipient tuple": send(recipient=()),
+    "recipient set": send(recipient={"0205550368"}),
+    "bad number in a list": send(recipient=["0205550368", "12"]),
     "invalid number": send(recipient="12345"),
     "letters for number": send(recipient="call me"),
     "one bad number among many": send(recipient="0205550368,999"),
@@ -71,6 +76,45 @@ async def test_bad_input_is_refused_before_any_request(
         await call(client)
     assert isinstance(caught.value, ValueError)
     assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("recipient", "error"),
+    [
+        (
+            "0205550368,0205550369,0105550999,0205550370,0205550371",
+            "recipient 3 of 5: *******999 is not a valid phone number for region GH",
+        ),
+        (
+            ["0205550368", "12"],
+            "recipient 2 of 2: ** is not a valid phone number for region GH",
+        ),
+        (("0205550368", " ", "0205550369"), "recipient 2 of 3 must not be empty"),
+        (["0205550368", 205550369], "recipient 2 of 2 must be a str, not int"),
+        ("0105550999", "recipient: not a valid phone number for region GH"),
+    ],
+)
+async def test_a_bad_number_in_a_list_is_named_by_its_position_masked(
+    api: respx.MockRouter, client: AsyncVelstack, recipient: Any, error: str
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        await client.sms.send(recipient=recipient, message="hi", sender="SHOP")
+    assert str(caught.value) == error
+    assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [["0205550368", "+233 20 555 0369"], ("233205550368", "0205550369"), "0205550368,0205550369"],
+)
+async def test_a_list_or_tuple_of_numbers_is_sent_as_the_apis_comma_list(
+    api: respx.MockRouter, client: AsyncVelstack, recipient: Any
+) -> None:
+    from . import payloads as p
+
+    route = api.post("/api/quick/sms").respond(200, json=p.QUICK_SMS)
+    await client.sms.send(recipient=recipient, message="hi", sender="SHOP")
+    assert json.loads(route.calls.last.request.content)["recipient"] == "0205550368,0205550369"
 
 
 async def test_eleven_character_alphanumeric_sender_is_fine(

@@ -1,4 +1,10 @@
-"""The pytest plugin, run the way a user's suite runs it: in a separate pytest."""
+"""The pytest plugin, run the way a user's suite runs it: in a separate pytest.
+
+The plugin loads through its ``pytest11`` entry point, beside whichever async
+test runner the project uses: anyio's plugin (asyncio and trio), or
+pytest-asyncio in its default strict mode or in auto mode (a FastAPI project's
+usual choice). The user adds nothing for the fixtures to work.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,21 @@ import sys
 import textwrap
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
-USER_TESTS = """
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
+
+FAKE_TEST = """
 from velstack_async.testing import FakeVelstack
 
 
 def test_fake_fixture(velstack_fake):
     assert isinstance(velstack_fake, FakeVelstack)
     assert velstack_fake.balance() == 1000
+"""
 
-
-@pytest.mark.anyio
-async def test_send_a_welcome_sms(velstack_client, velstack_fake):
+SEND_TEST = """
+{decorator}async def test_send_a_welcome_sms(velstack_client, velstack_fake):
     summary = await velstack_client.sms.send(
         recipient="0205550368", message="Welcome!", sender="MyShop"
     )
@@ -30,27 +36,61 @@ async def test_send_a_welcome_sms(velstack_client, velstack_fake):
     [sent] = velstack_fake.messages
     assert (sent.recipient, sent.text, sent.sender) == ("+233205550368", "Welcome!", "MYSHOP")
     velstack_fake.assert_no_duplicates()
+
+
+{decorator}async def test_errors_and_a_second_client(velstack_client, velstack_fake):
+    velstack_fake.set_balance(0)
+    with pytest.raises(InsufficientBalanceError):
+        await velstack_client.sms.send(recipient="0205550368", message="Hi", sender="MyShop")
+    async with velstack_client.with_options(max_retries=0) as other:
+        assert await other.groups.list() == []
 """
+
+#: The async test runners: (plugin ini lines, how a test is marked, tests run).
+RUNNERS = {
+    # anyio's plugin runs each marked test on every backend installed: asyncio and trio.
+    "anyio": ("", "@pytest.mark.anyio\n", 2 * 2),
+    "pytest-asyncio strict": ("", "@pytest.mark.asyncio\n", 2),
+    "pytest-asyncio auto": ("asyncio_mode = auto\n", "", 2),
+}
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    # Load exactly the plugins named below, whether or not the package is installed.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # entry points load, as in a user's venv
+    env.pop("PYTEST_ADDOPTS", None)
     return env
 
 
-def test_fixtures_in_a_users_suite(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
-    (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TESTS))
-    command = [sys.executable, "-m", "pytest", "-p", "anyio"]
-    command += ["-p", "velstack_async.testing.pytest_plugin", "-p", "no:cacheprovider", "-q"]
-    result = subprocess.run(
-        command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60
+def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *args]
+    return subprocess.run(
+        command, cwd=project, env=_env(), capture_output=True, text=True, timeout=120
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout  # the async test on asyncio and trio
+
+
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
+def test_fixtures_under_every_async_runner(tmp_path: Path, runner: str) -> None:
+    ini, decorator, async_runs = RUNNERS[runner]
+    # Warnings are errors, as in this project; pytest-asyncio warns while its fixture loop
+    # scope is unset, which is the user's setting, so it is set here.
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nfilterwarnings = error\nasyncio_default_fixture_loop_scope = function\n" + ini
+    )
+    header = "import pytest\n\nfrom velstack_async import InsufficientBalanceError\n"
+    tests = FAKE_TEST + SEND_TEST.format(decorator=decorator)
+    (tmp_path / "test_user.py").write_text(header + textwrap.dedent(tests))
+    result = _pytest(tmp_path, "-rA")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    plugins = next(line for line in result.stdout.splitlines() if line.startswith("plugins:"))
+    assert "anyio-" in plugins, plugins
+    assert "asyncio-" in plugins, plugins
+    assert f"{1 + async_runs} passed" in result.stdout, output
+    if runner == "anyio":
+        assert "[asyncio]" in result.stdout, output
+        assert "[trio]" in result.stdout, output
 
 
 def test_plugin_leaves_optional_dependencies_unimported() -> None:

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import logging
 import os
-import unittest.mock
+import sys
 from typing import NamedTuple
 
-import httpcore
 import httpx
 
 from .._asynclib import current_async_library
@@ -108,17 +107,24 @@ def _sdk_aiohttp(options: ClientOptions) -> Adapter | None:
 
 
 _MOCKED = (
-    (httpcore.AsyncConnectionPool, "handle_async_request"),
-    (httpx.AsyncHTTPTransport, "handle_async_request"),
-    (httpx.AsyncClient, "_transport_for_url"),
+    ("httpcore", "AsyncConnectionPool", "handle_async_request"),
+    ("httpx", "AsyncHTTPTransport", "handle_async_request"),
+    ("httpx", "AsyncClient", "_transport_for_url"),
 )
 
 
 def _httpx_mocked() -> bool:
-    """respx or pytest-httpx has patched httpx or httpcore (tracing wrappers do not count)."""
-    for owner, name in _MOCKED:
-        value = owner.__dict__.get(name)
-        if isinstance(value, unittest.mock.NonCallableMock):
+    """respx or pytest-httpx has patched httpx or httpcore (tracing wrappers do not count).
+
+    Read from ``sys.modules``: a module nobody imported (httpcore loads with
+    the first httpx transport) is not patched, and unittest.mock is not
+    imported for the check.
+    """
+    mock = sys.modules.get("unittest.mock")
+    for module_name, owner_name, name in _MOCKED:
+        owner = getattr(sys.modules.get(module_name), owner_name, None)
+        value = vars(owner).get(name) if owner is not None else None
+        if mock is not None and isinstance(value, mock.NonCallableMock):
             return True
         module = getattr(value, "__module__", None) or ""
         if module.startswith(("respx", "pytest_httpx")):

@@ -9,8 +9,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
-import phonenumbers
-from phonenumbers import timezone as phone_zones
 
 from .._exceptions import InvalidInputError
 
@@ -102,6 +100,9 @@ def zones_of(e164: str, fallback_region: str) -> tuple[tzinfo, ...]:
 
 @lru_cache(maxsize=8192)
 def _zones(e164: str, fallback_region: str) -> tuple[tzinfo, ...]:
+    import phonenumbers  # with its zone data, at the first window check (a light import)
+    from phonenumbers import timezone as phone_zones
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -115,6 +116,9 @@ def _zones(e164: str, fallback_region: str) -> tuple[tzinfo, ...]:
 
 @lru_cache(maxsize=512)
 def _region_zones(region: str) -> tuple[tzinfo, ...]:
+    import phonenumbers
+    from phonenumbers import timezone as phone_zones
+
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE)
     if example is not None:
         names = [n for n in phone_zones.time_zones_for_number(example) if n != _UNKNOWN]

@@ -39,7 +39,7 @@ class AsyncSms(Resource):
     async def send(
         self,
         *,
-        recipient: str,
+        recipient: str | list[str] | tuple[str, ...],
         message: str,
         sender: str,
         title: str | None = None,
@@ -47,10 +47,12 @@ class AsyncSms(Resource):
         idempotency_key: str | None = None,
         category: Category = "transactional",
     ) -> SmsSummary:
-        """Send ``message`` to ``recipient`` (one number, or several separated by commas).
+        """Send ``message`` to ``recipient``: one number, or several (separated by commas,
+        or a list or tuple of numbers).
 
         Numbers are checked and normalised before the request (``+233205550368``
-        and ``233 20 555 0368`` are sent as ``0205550368``). Never retried once
+        and ``233 20 555 0368`` are sent as ``0205550368``); a bad one is named by
+        its position (``recipient 3 of 5: ...``). Never retried once
         Velstack may have accepted it: such an error has ``may_have_been_sent``.
         ``smart_encoding=True`` replaces Unicode look-alikes (curly quotes,
         dashes, no-break spaces...) with GSM-7 characters when that makes the

@@ -8,11 +8,26 @@ metric and attribute names the README documents.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .campaign import CampaignTrace, counting, finish, running, settings_of, stopped
 from .providers import MeterProviderLike, TracerProviderLike, installed, resolve
-from .request import PENDING, RequestTrace, Telemetry
+
+# Spans and metrics load when a client or campaign first needs them.
+if TYPE_CHECKING:
+    from .campaign import CampaignTrace, counting, finish, running, stopped
+    from .request import PENDING, RequestTrace, Telemetry
+else:
+    from .._lazy import exports
+
+    __getattr__, __dir__ = exports(
+        __name__,
+        {
+            **dict.fromkeys(
+                ["CampaignTrace", "counting", "finish", "running", "stopped"], ".campaign"
+            ),
+            **dict.fromkeys(["PENDING", "RequestTrace", "Telemetry"], ".request"),
+        },
+    )
 
 __all__ = [
     "PENDING",
@@ -40,6 +55,8 @@ def for_client(
     tracer, meter = resolve(tracer_provider, meter_provider)
     if tracer is None and meter is None:
         return None
+    from .request import Telemetry
+
     return Telemetry(tracer, meter, base_url)
 
 
@@ -47,6 +64,8 @@ def campaign_trace(telemetry: Telemetry | None, name: str, options: Any) -> Camp
     """The trace of a campaign (``options``: its `CampaignOptions`); None without telemetry."""
     if telemetry is None:
         return None
+    from .campaign import CampaignTrace, settings_of
+
     return CampaignTrace(telemetry.tracer, telemetry.metrics, name, settings_of(options))
 
 

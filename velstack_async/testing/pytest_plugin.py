@@ -2,8 +2,13 @@
 
 - ``velstack_fake``: a fresh `FakeVelstack` for each test.
 - ``velstack_client``: an `AsyncVelstack` connected to ``velstack_fake`` in
-  process; an async fixture driven by anyio's pytest plugin, so use it from
-  tests marked ``@pytest.mark.anyio``.
+  process (no sockets).
+
+Both are plain (sync) fixtures, so every async test runner accepts them:
+anyio's plugin (``@pytest.mark.anyio``, asyncio or trio), pytest-asyncio in
+strict mode (``@pytest.mark.asyncio``) and in auto mode, or no plugin at
+all. Nothing in the client is bound to an event loop until its first request,
+which runs in the test's own loop; closing it after the test waits for no loop.
 
 Importing this module imports the package around it (``velstack_async`` and
 ``velstack_async.testing``) anyway, so its own imports are at module level.
@@ -11,7 +16,8 @@ Importing this module imports the package around it (``velstack_async`` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Coroutine, Iterator
+from typing import Any
 
 import pytest
 
@@ -29,7 +35,7 @@ def velstack_fake() -> FakeVelstack:
 
 
 @pytest.fixture
-async def velstack_client(velstack_fake: FakeVelstack) -> AsyncIterator[AsyncVelstack]:
+def velstack_client(velstack_fake: FakeVelstack) -> Iterator[AsyncVelstack]:
     """An `AsyncVelstack` client talking to ``velstack_fake`` without sockets."""
     http_client = velstack_fake.async_http_client()
     try:
@@ -37,6 +43,17 @@ async def velstack_client(velstack_fake: FakeVelstack) -> AsyncIterator[AsyncVel
         try:
             yield client
         finally:
-            await client.aclose()
+            _finish(client.aclose())
     finally:
-        await http_client.aclose()
+        _finish(http_client.aclose())
+
+
+def _finish(closing: Coroutine[Any, Any, None]) -> None:
+    """Run ``closing`` outside any event loop: the in-process fake holds no socket or
+    loop resource, so closing its client never suspends (and this says so if it did)."""
+    try:
+        closing.send(None)
+    except StopIteration:
+        return
+    closing.close()
+    raise RuntimeError("closing velstack_client waited for an event loop")  # pragma: no cover
