@@ -29,7 +29,7 @@ def test_the_quickstart_campaign(cli_environment: Path) -> None:
     assert "Sending" not in out  # no progress bar on a non-terminal, and never on stdout
     assert result.stderr.startswith("sandbox (--sandbox)")
     assert "Hello" not in out + result.stderr  # the message text is never printed
-    [journal] = cli_environment.iterdir()  # kept: the campaign is marked completed in it
+    [journal] = cli_environment.glob("*.journal")  # kept (its completion recorded beside it)
     assert "-sandbox-" in journal.name  # never shared with a real campaign of the same file
 
 
@@ -85,7 +85,7 @@ def test_some_failed_rows_exit_7_and_keep_the_journal(
     assert result.exit_code == 7, result.stderr
     report = as_json(result)
     assert (report["sent"], report["failed"]) == (1, 1)
-    [journal] = cli_environment.iterdir()
+    [journal] = cli_environment.glob("*.journal")
     assert report["journal"] == str(journal)
     assert "Run the same command again to retry the rows not sent" in result.stderr
     assert f"(journal: {journal})" in result.stderr
@@ -103,7 +103,7 @@ def test_the_same_command_resumes_a_stopped_campaign(
     first = velstack(*args)
     assert first.exit_code == 4
     assert as_json(first)["sent"] == 100
-    [journal] = cli_environment.iterdir()
+    [journal] = cli_environment.glob("*.journal")
     assert f"then run the same command again to send the rest (journal: {journal})" in (
         first.stderr
     )
@@ -132,7 +132,7 @@ def test_another_message_is_another_campaign(
     monkeypatch.setenv("VELSTACK_SANDBOX_BALANCE", "100")
     assert velstack("--sandbox", "bulk", str(RECIPIENTS), "-m", MESSAGE).exit_code == 4
     assert velstack("--sandbox", "bulk", str(RECIPIENTS), "-m", "Bye {first_name}").exit_code == 4
-    assert len(list(cli_environment.iterdir())) == 2
+    assert len(list(cli_environment.glob("*.journal"))) == 2
 
 
 def test_dry_run_estimates_credits_and_sends_nothing(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import pytest
 import redis
 
 from tests.distributed.redis_server import REDIS_SERVER, RedisServer
+from velstack_async._bulk.outcome import ABORTED
 from velstack_async.testing import FakeVelstack
 
 from .conftest import VELSTACK
@@ -158,6 +159,9 @@ def test_two_ctrl_c_report_the_unknown_ones_from_the_journal(
     assert report["unknown"] == counts["unknown"] + counts["attempting"] > 0
     assert report["sent"] <= len(received) <= report["sent"] + report["unknown"]
     assert report["not_attempted"] == ROWS - report["sent"] - report["unknown"]
+    # The engine's own report of every row (the CLI keeps no second accounting).
+    reasons = {(r["status"], r["reason"]) for r in report["reasons"]}
+    assert reasons == {("unknown", ABORTED), ("not_attempted", "interrupted (Ctrl-C)")}
     assert f"{report['unknown']:,} messages may have been delivered" in err
     numbers = {as_sent(n) for n in failed_out_numbers(failed_out)}
     assert len(numbers) == report["not_attempted"]

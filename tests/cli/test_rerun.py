@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def test_rerunning_a_completed_campaign_sends_nothing(live: Live, cli_environmen
     lines = {line.strip("│ ").split("│")[0].strip(): line for line in again.stdout.splitlines()}
     assert "300" in lines["Sent then"]
     assert "0" in lines["Sent now"]
-    [journal] = cli_environment.iterdir()
+    [journal] = cli_environment.glob("*.journal")
+    with sqlite3.connect(journal) as conn:  # the CLI never writes into the engine's journal
+        assert {k for (k,) in conn.execute("SELECT key FROM meta")} == {"format", "campaign", "run"}
     assert again.stderr.startswith("This campaign completed on 20")
     assert "add --new-campaign" in again.stderr
     assert str(journal) in again.stderr
@@ -41,7 +44,7 @@ def test_rerunning_a_completed_campaign_sends_nothing(live: Live, cli_environmen
     assert as_json(new)["sent"] == 300
     assert len(live.fake.messages_for(live.api_key)) == 600
     assert "Starting a new campaign; the earlier one's journal is now" in new.stderr
-    assert len(list(cli_environment.iterdir())) == 2  # the first campaign's journal is kept
+    assert len(list(cli_environment.glob("*.journal"))) == 2  # the first campaign's journal is kept
 
 
 def test_rows_added_to_a_completed_campaign_get_it_and_no_one_else(
@@ -96,7 +99,7 @@ def test_a_real_campaign_never_takes_the_sandbox_journal(live: Live, cli_environ
     real = live.velstack(*ARGS)
     assert real.exit_code == 0, real.stderr
     assert len(live.fake.messages_for(live.api_key)) == 300
-    assert len(list(cli_environment.iterdir())) == 2
+    assert len(list(cli_environment.glob("*.journal"))) == 2
 
 
 def journals(*args: str) -> list[dict[str, object]]:
@@ -137,7 +140,7 @@ def test_journals_list_show_and_prune(
         "deleted": []
     }
     old = time.time() - 31 * 86400
-    for path in cli_environment.iterdir():
+    for path in cli_environment.glob("*.journal"):
         os.utime(path, (old, old))
     pruned = as_json(velstack("--json", "journals", "prune", "--older-than", "30d", "--yes"))
     assert [Path(p).name for p in pruned["deleted"]] != []

@@ -141,10 +141,10 @@ class Delivery:
         reason = self._stop_reason()
         if reason is not None:
             return [outcome.not_attempted(j.recipient, j.index, reason) for j in batch.jobs]
-        await self._ledger.attempting(batch.jobs)
         results: list[BulkResult] = []
         todo = [batch]
         try:
+            await self._ledger.attempting(batch.jobs)
             while todo:
                 part = todo.pop()
                 size = self._batcher.size
@@ -176,71 +176,87 @@ class Delivery:
         round_ = 0
         # This part's backoffs that set_testing skipped since the last accepted send.
         backed_off, since = 0.0, self.last_accepted
-        while True:
-            reason = self._stop_reason()
-            if reason is not None:
-                results.extend(await self._abandon(jobs, last, reason))
-                return None
-            try:
+        in_flight = False
+        try:
+            while True:
+                reason = self._stop_reason()
+                if reason is not None:
+                    results.extend(await self._abandon(jobs, last, reason))
+                    return None
                 ticket = await self.gate.acquire(jobs)
-            except anyio.get_cancelled_exc_class():
-                with anyio.CancelScope(shield=True):
-                    await self._cut_off(jobs, BulkStatus.NOT_ATTEMPTED, 0)
-                raise
-            if ticket is None:  # the campaign stopped meanwhile
-                continue
-            if len(ticket.jobs) != len(jobs):  # some are another worker's (a Redis claim)
-                jobs = ticket.jobs
-                numbers = ",".join([j.number for j in jobs])
-            if not jobs:
-                return None
-            if self._budget is not None:
-                fits = self._budget.reserve(len(jobs), estimate(part.text).credits)
-                if fits < len(jobs):
-                    return await self._over_budget(part, jobs, fits, results)
-            self.requests += 1
-            try:
-                summary = await self._send(numbers, part.text, part.sender, self._campaign.title)
-            except VelstackError as exc:
-                last = exc
-                decision = outcome.decide(exc, len(jobs))
-                action = decision.action
-                if action is Action.PACE or action is Action.RETRY:
-                    if not (action is Action.PACE and await self.gate.refused(ticket, exc)):
-                        if since != self.last_accepted:
-                            backed_off, since = 0.0, self.last_accepted
-                        backed_off += await self._backoff(round_)
-                    round_ += 1
-                    await self._ledger.release(jobs)
-                    self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
-                    if is_testing():  # no wait: still let other tasks (and a cancel) run
-                        await anyio.lowlevel.checkpoint()
+                if ticket is None:  # the campaign stopped meanwhile
                     continue
-                self._refund(jobs, part.text)
-                if action is Action.SHRINK:
-                    self._batcher.shrink(decision.size)
-                if action is not Action.END:
-                    await self._ledger.settle([], None, 1)
-                    return list(Batch(jobs, part.text, part.sender).split())
-                if decision.stop is not None:
-                    self._stop(decision.stop)
-                assert decision.status is not None
-                ended = outcome.ended(jobs, decision.status, decision.reason, exc)
-                await self._ledger.settle(ended, None, 1)
-                results.extend(r for _, r in ended)
+                if len(ticket.jobs) != len(jobs):  # some are another worker's (a Redis claim)
+                    jobs = ticket.jobs
+                    numbers = ",".join([j.number for j in jobs])
+                if not jobs:
+                    return None
+                if self._budget is not None:
+                    fits = self._budget.reserve(len(jobs), estimate(part.text).credits)
+                    if fits < len(jobs):
+                        return await self._over_budget(part, jobs, fits, results)
+                self.requests += 1
+                in_flight = True
+                try:
+                    summary = await self._send(
+                        numbers, part.text, part.sender, self._campaign.title
+                    )
+                except VelstackError as exc:
+                    in_flight = False
+                    last = exc
+                    decision = outcome.decide(exc, len(jobs))
+                    action = decision.action
+                    if action is Action.PACE or action is Action.RETRY:
+                        if not (action is Action.PACE and await self.gate.refused(ticket, exc)):
+                            if since != self.last_accepted:
+                                backed_off, since = 0.0, self.last_accepted
+                            backed_off += await self._backoff(round_)
+                        round_ += 1
+                        await self._ledger.release(jobs)
+                        self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
+                        if is_testing():  # no wait: still let other tasks (and a cancel) run
+                            await anyio.lowlevel.checkpoint()
+                        continue
+                    self._refund(jobs, part.text)
+                    if action is Action.SHRINK:
+                        self._batcher.shrink(decision.size)
+                    if action is not Action.END:
+                        await self._record([], None, 1, results)
+                        return list(Batch(jobs, part.text, part.sender).split())
+                    if decision.stop is not None:
+                        self._stop(decision.stop)
+                    assert decision.status is not None
+                    ended = outcome.ended(jobs, decision.status, decision.reason, exc)
+                    await self._record(ended, None, 1, results)
+                    return None
+                in_flight = False
+                self.last_accepted = time.monotonic()
+                self.gate.accepted(ticket)
+                if self._budget is not None:
+                    self._budget.settle(
+                        len(jobs) * estimate(part.text).credits, summary.credit_used
+                    )
+                await self._record(
+                    outcome.answered(jobs, summary, self._region), summary, 1, results
+                )
                 return None
-            except anyio.get_cancelled_exc_class():
-                with anyio.CancelScope(shield=True):
-                    await self._cut_off(jobs, BulkStatus.UNKNOWN, 1)
-                raise
-            self.last_accepted = time.monotonic()
-            self.gate.accepted(ticket)
-            if self._budget is not None:
-                self._budget.settle(len(jobs) * estimate(part.text).credits, summary.credit_used)
-            answered = outcome.answered(jobs, summary, self._region)
-            await self._ledger.settle(answered, summary, 1)
-            results.extend(r for _, r in answered)
-            return None
+        except anyio.get_cancelled_exc_class():
+            status = BulkStatus.UNKNOWN if in_flight else BulkStatus.NOT_ATTEMPTED
+            with anyio.CancelScope(shield=True):
+                await self._cut_off(jobs, status, int(in_flight))
+            raise
+
+    async def _record(
+        self,
+        ended: list[tuple[Job, BulkResult]],
+        summary: SmsSummary | None,
+        requests: int,
+        results: list[BulkResult],
+    ) -> None:
+        """Record outcomes (not cancellable: a result recorded is a result reported)."""
+        with anyio.CancelScope(shield=True):
+            await self._ledger.settle(ended, summary, requests)
+        results.extend(r for _, r in ended)
 
     def _check_stall(self, error: VelstackError, backed_off: float) -> None:
         seconds = time.monotonic() - self.last_accepted + self.gate.skipped + backed_off
@@ -273,8 +289,9 @@ class Delivery:
             ended = outcome.ended(jobs, BulkStatus.NOT_ATTEMPTED, reason)
         else:
             ended = outcome.ended(jobs, BulkStatus.FAILED, outcome.not_retried(last, reason), last)
-        await self._ledger.settle(ended, None, 0)
-        return [r for _, r in ended]
+        results: list[BulkResult] = []
+        await self._record(ended, None, 0, results)
+        return results
 
     async def _backoff(self, round_: int) -> float:
         """Wait before another round; cut short when the campaign stops.

@@ -27,6 +27,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from .. import _telemetry
 from .._retry import RetryPolicy
@@ -221,7 +222,8 @@ class Engine:
         batcher, delivery = self._batcher, self.delivery
         try:
             while not self._closing:
-                self._check_stop()
+                if self._check_stop() is not None:  # reporting the rest: let others run too
+                    await anyio.lowlevel.checkpoint()
                 item = await batcher.next()
                 if item is None:
                     return

@@ -11,8 +11,7 @@ from rich.text import Text
 from .._exceptions import AuthenticationError, InsufficientBalanceError
 from .bulkrun import Outcome
 from .errors import ExitCode
-from .journalfile import mark_completed
-from .journals import file_stamp
+from .journals import file_stamp, mark_completed
 from .output import key_value_table, rows_table
 from .session import Session
 

@@ -2,17 +2,16 @@
 
 The first Ctrl-C stops the campaign cleanly through a `CampaignStop`: no new
 send starts, the sends in flight finish and are reported, every later row is
-reported ``not_attempted``, and the engine's report is complete. A second
-Ctrl-C aborts at once (sends in flight are then ``unknown`` in the journal:
-never resent by default), and the rows the engine did not report are looked up
-in the journal (`interrupted.settle`).
+reported ``not_attempted``. A second Ctrl-C aborts (``set(hard=True)``): the
+sends in flight are cut off and reported ``unknown`` (never resent by default).
+Either way the engine reports every row and its report is the summary; a rerun
+resumes from the journal.
 """
 
 from __future__ import annotations
 
-import itertools
 import signal
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
@@ -29,14 +28,11 @@ from .._bulk import (
     CampaignStop,
     OnResult,
 )
-from .._bulk.report import ReportBuilder
 from .._client import AsyncVelstack
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
-from .._phone import DEFAULT_REGION
 from .bulkplan import BulkOptions, Plan, cli_reason
 from .csvinput import Row
 from .failedout import FailedOut, is_retryable
-from .interrupted import settle
 from .progress import LiveProgress
 from .session import Session
 
@@ -46,8 +42,6 @@ __all__ = ["Outcome", "run_bulk"]
 MAX_LISTED = 1000
 #: Distinct reasons counted separately; the rest are grouped.
 MAX_REASONS = 50
-#: Requests remembered as counted (more than can be in flight at once).
-MAX_RECENT = 20_000
 _STATS = (
     ("sent", "sent", "green"),
     ("failed", "failed", "red"),
@@ -64,7 +58,7 @@ INTERRUPTED = "interrupted (Ctrl-C)"
 class _Stop:
     requested: bool = False
     aborted: bool = False
-    #: Set by the first Ctrl-C: the engine stops after the sends in flight.
+    #: Set by the first Ctrl-C (the engine stops after the sends in flight), hard by the second.
     control: CampaignStop = attrs.field(factory=CampaignStop)
 
 
@@ -80,24 +74,16 @@ class Unsent:
 
 @attrs.define
 class Tally:
-    """Everything learnt from the results as they arrive."""
+    """What the summary lists besides the engine's counts: reasons and unsent rows."""
 
-    builder: ReportBuilder = attrs.field(factory=lambda: ReportBuilder(keep=0))
     reasons: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     unsent: list[Unsent] = attrs.field(factory=list)
     unsent_omitted: int = 0
     #: The first error that stopped the campaign (balance, API key), if any.
     fatal: VelstackError | None = None
-    #: The latest requests whose credits are counted (a batch's results share one).
-    message_ids: OrderedDict[str, None] = attrs.field(factory=OrderedDict)
 
     def add(self, row: Row, result: BulkResult) -> None:
-        self.builder.add(result)
         if result.status is BulkStatus.SENT:
-            if result.summary is not None:
-                self.message_ids[result.summary.message_id] = None
-                if len(self.message_ids) > MAX_RECENT:
-                    self.message_ids.popitem(last=False)
             return
         error = result.error
         if self.fatal is None and isinstance(
@@ -128,11 +114,8 @@ class Outcome:
     failed_out_rows: int
 
 
-def run_bulk(session: Session, options: BulkOptions, plan: Plan, *, sent_before: int) -> Outcome:
-    """Send the campaign; return what happened (errors that stop it early are raised).
-
-    ``sent_before`` is how many numbers the journal had as sent before this run.
-    """
+def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
+    """Send the campaign; return what happened (errors that stop it early are raised)."""
     campaign = options.campaign
     rows = plan.source.count()
     pending: dict[int, Row] = {}
@@ -156,14 +139,11 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan, *, sent_before:
                 out.write(row, result)
             bar.advance(**_increments(result))
 
-        taken = _Taken(plan.messages(csv_rows, pending))
+        messages = plan.messages(csv_rows, pending)
         report = session.run(
-            lambda client: _send(client, taken, campaign, on_result, stop, session)
+            lambda client: _send(client, messages, campaign, on_result, stop, session)
         )
-        interrupted: str | None = "stopped" if stop.requested else None
-        if report is None:  # aborted: the engine's last results never came
-            interrupted = "aborted"
-            report = _settle(plan, options, tally, out, pending, csv_rows, taken.count, sent_before)
+    interrupted = "aborted" if stop.aborted else "stopped" if stop.requested else None
     return Outcome(
         options=options,
         rows=rows,
@@ -172,54 +152,6 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan, *, sent_before:
         interrupted=interrupted,
         failed_out_rows=out.rows if out is not None else 0,
     )
-
-
-class _Taken:
-    """The messages, counting how many the engine took."""
-
-    def __init__(self, messages: Iterator[BulkMessage]) -> None:
-        self._messages = messages
-        self.count = 0
-
-    def __iter__(self) -> Iterator[BulkMessage]:
-        return self
-
-    def __next__(self) -> BulkMessage:
-        message = next(self._messages)
-        self.count += 1
-        return message
-
-
-def _settle(
-    plan: Plan,
-    options: BulkOptions,
-    tally: Tally,
-    out: FailedOut | None,
-    pending: dict[int, Row],
-    unread: Iterator[Row],
-    taken: int,
-    sent_before: int,
-) -> BulkReport:
-    """The report of an interrupted run: reported results, then the journal for the rest."""
-    sent_reported = tally.builder.build(None).sent
-    settled, rest = settle(
-        plan,
-        pending,
-        unread,
-        first_unread=taken,
-        journal=options.journal,
-        sent_before=sent_before,
-        sent_reported=sent_reported,
-        counted=tally.message_ids,
-        region=options.campaign.region or DEFAULT_REGION,
-        allow_blank=options.campaign.allow_blank_fields,
-    )
-    for row, result in itertools.chain(settled.results, rest):
-        tally.add(row, result)
-        if out is not None and is_retryable(result):
-            out.write(row, result)
-    report = tally.builder.build(INTERRUPTED)
-    return attrs.evolve(report, credit_used=report.credit_used + settled.credits)
 
 
 def _increments(result: BulkResult) -> dict[str, int | Decimal]:
@@ -241,12 +173,12 @@ async def _send(
     on_result: OnResult,
     stop: _Stop,
     session: Session,
-) -> BulkReport | None:
-    """Send the campaign while watching for Ctrl-C; no report when it was interrupted."""
+) -> BulkReport:
+    """Send the campaign while watching for Ctrl-C; the engine's report of every row."""
     report: BulkReport | None = None
     error: Exception | None = None
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_watch_ctrl_c, stop, tg.cancel_scope, session)
+        tg.start_soon(_watch_ctrl_c, stop, session)
         try:
             report = await client.sms.send_campaign(
                 messages, campaign, on_result=on_result, stop=stop.control
@@ -257,17 +189,19 @@ async def _send(
             tg.cancel_scope.cancel()
     if error is not None:
         raise error
+    assert report is not None
     return report
 
 
-async def _watch_ctrl_c(stop: _Stop, scope: anyio.CancelScope, session: Session) -> None:
-    """First Ctrl-C: stop after the sends in flight. Second: cancel them."""
+async def _watch_ctrl_c(stop: _Stop, session: Session) -> None:
+    """First Ctrl-C: stop after the sends in flight. Second: abort them (``unknown``)."""
     try:
         with anyio.open_signal_receiver(signal.SIGINT) as signals:
             async for _ in signals:
                 if stop.requested:
                     stop.aborted = True
-                    scope.cancel()
+                    stop.control.set(INTERRUPTED, hard=True)
+                    session.notice("Aborting: the sends in flight are reported unknown")
                     return
                 stop.requested = True
                 stop.control.set(INTERRUPTED)

@@ -1,39 +1,29 @@
 """A campaign journal as the CLI reads it: counts by state, runs, and its completion record.
 
 The journal is the SQLite file the bulk engine writes (``velstack_async._bulk.journal``).
-The CLI reads it between runs (never while a campaign holds it) and adds one
-record of its own to the ``meta`` table when a campaign completes: when, and
-what it sent. A completed campaign is not sent again by rerunning the command.
+The CLI only reads it, between runs (never while a campaign holds it). Its own
+record of a completed campaign (when, and what it sent) is a file beside the
+journal (`journals.read_completion`); a completed campaign is not sent again by
+rerunning the command.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from .._bulk.journal import FORMAT, Row, read_meta
 from .errors import CliError
+from .journals import Completion, read_completion
 
-__all__ = [
-    "Completion",
-    "JournalInfo",
-    "KeyStates",
-    "clear_completed",
-    "mark_completed",
-    "read_info",
-    "read_keys",
-]
+__all__ = ["Completion", "JournalInfo", "read_info"]
 
-_COMPLETED_AT = "cli.completed_at"
-_SUMMARY = "cli.summary"
 #: Journal row states as the CLI names them; ``attempting`` after a crash or abort is unknown.
 STATE_NAMES = {
     Row.QUEUED: "queued",
@@ -42,14 +32,6 @@ STATE_NAMES = {
     Row.FAILED: "failed",
     Row.UNKNOWN: "unknown",
 }
-
-
-@attrs.frozen
-class Completion:
-    """When a campaign completed, and its summary then (counts, credits)."""
-
-    at: datetime
-    summary: dict[str, Any]
 
 
 @attrs.frozen
@@ -109,62 +91,12 @@ def read_info(path: str) -> JournalInfo | None:
         counts = dict.fromkeys(("sent", "failed", "unknown", "queued"), 0)
         for state, count in conn.execute("SELECT state, count(*) FROM recipients GROUP BY state"):
             counts[STATE_NAMES.get(Row(state), "unknown")] += count
-    completed = None
-    if _COMPLETED_AT in meta:
-        completed = Completion(
-            at=datetime.fromisoformat(meta[_COMPLETED_AT]),
-            summary=json.loads(meta.get(_SUMMARY, "{}")),
-        )
     return JournalInfo(
         path=path,
         campaign=meta.get("campaign", ""),
         runs=int(meta.get("run", "0")),
         counts=counts,
-        completed=completed,
+        completed=read_completion(path, meta),
         modified=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
         size=stat.st_size,
     )
-
-
-def mark_completed(path: str, summary: dict[str, Any]) -> None:
-    """Record in the journal that its campaign completed now, with ``summary``."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    with _connect(path) as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            [(_COMPLETED_AT, now), (_SUMMARY, json.dumps(summary))],
-        )
-
-
-def clear_completed(path: str) -> None:
-    """Take a journal's completion record off (its campaign is being resumed)."""
-    with _connect(path) as conn:
-        conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_COMPLETED_AT, _SUMMARY))
-
-
-@attrs.frozen
-class KeyStates:
-    """The journal's last run, and the state of some recipients in it."""
-
-    run: int
-    #: key -> (state, run that last saw it, message id of a sent one)
-    states: dict[int, tuple[Row, int, str | None]]
-
-
-def read_keys(path: str, keys: Iterable[int]) -> KeyStates:
-    """The state of each of ``keys`` (E.164 digits as ints) that the journal holds.
-
-    No journal yet (the campaign stopped before opening it): no state, run 0.
-    """
-    if not os.path.exists(path):
-        return KeyStates(run=0, states={})
-    with _connect(path) as conn:
-        run = int(_meta(conn, path).get("run", "0"))
-        states = {}
-        for key in keys:
-            found = conn.execute(
-                "SELECT state, seen_run, message_id FROM recipients WHERE number = ?", (key,)
-            ).fetchone()
-            if found is not None:
-                states[key] = (Row(found[0]), int(found[1]), found[2])
-    return KeyStates(run=run, states=states)

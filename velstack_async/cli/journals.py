@@ -15,24 +15,77 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+import attrs
 
 from .errors import CliError
 
 __all__ = [
+    "Completion",
     "archive_journal",
+    "clear_completed",
     "default_journal",
     "file_stamp",
     "journal_dir",
     "list_journals",
+    "mark_completed",
+    "read_completion",
     "remove_journal",
 ]
 
 JOURNAL_DIR_ENV = "VELSTACK_JOURNAL_DIR"
 SUFFIX = ".journal"
-_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+#: The CLI's record of a completed campaign, beside its journal (never in the engine's file).
+COMPLETED = ".completed.json"
+_SIDE_FILES = ("", "-wal", "-shm", "-journal", COMPLETED)
+#: Where versions before 0.x kept it: the journal's meta table (read, never written).
+_LEGACY = ("cli.completed_at", "cli.summary")
+
+
+@attrs.frozen
+class Completion:
+    """When a campaign completed, and its summary then (counts, credits)."""
+
+    at: datetime
+    summary: dict[str, Any]
+
+
+def read_completion(journal: str, meta: Mapping[str, str]) -> Completion | None:
+    """The completion record of the campaign of ``journal`` (its ``meta``), if any."""
+    try:
+        with open(journal + COMPLETED, encoding="utf-8") as handle:
+            record = json.load(handle)
+        return Completion(datetime.fromisoformat(record["at"]), record["summary"])
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read {journal}{COMPLETED}: {exc}") from None
+    if _LEGACY[0] not in meta:
+        return None
+    return Completion(
+        datetime.fromisoformat(meta[_LEGACY[0]]), json.loads(meta.get(_LEGACY[1], "{}"))
+    )
+
+
+def mark_completed(journal: str, summary: dict[str, Any]) -> None:
+    """Record that the campaign of ``journal`` completed now, with ``summary``."""
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    target = journal + COMPLETED
+    with open(target + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump({"at": now, "summary": summary}, handle)
+    os.replace(target + ".tmp", target)
+
+
+def clear_completed(journal: str) -> None:
+    """Take the completion record off (the campaign is being resumed)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(journal + COMPLETED)
 
 
 def journal_dir() -> Path:

@@ -17,8 +17,14 @@ from ..bulkreport import finish
 from ..bulkrun import Outcome, run_bulk
 from ..demo import bulk_input
 from ..errors import CliError
-from ..journalfile import JournalInfo, clear_completed, read_info
-from ..journals import archive_journal, default_journal, file_stamp, remove_journal
+from ..journalfile import JournalInfo, read_info
+from ..journals import (
+    archive_journal,
+    clear_completed,
+    default_journal,
+    file_stamp,
+    remove_journal,
+)
 from ..output import key_value_table
 from ..session import SANDBOX_SENDER, Session
 from .options import concurrency_option, sender_option, title_option
@@ -170,7 +176,7 @@ def bulk(
     info, done = _earlier_run(session, options)
     if done:
         return  # already completed: said so, nothing sent
-    outcome = run_bulk(session, options, plan, sent_before=info.counts["sent"] if info else 0)
+    outcome = run_bulk(session, options, plan)
     _refuse_rejected_key(outcome, journal_was_new=info is None)
     code = finish(session, outcome)
     if code:
