@@ -73,6 +73,7 @@ class Scenario:
         lease: float = 2.0,
         concurrency: int = 4,
         max_tasks: int = 2,
+        processes: int = 1,
     ) -> None:
         self.kind, self.redis, self.fake = kind, redis, fake
         self.count, self.duplicates, self.workers = count, duplicates, workers
@@ -94,22 +95,31 @@ class Scenario:
             log_dir,
             max_tasks=max_tasks,
             concurrency=concurrency,
+            processes=processes,
         )
         self.campaign: RedisCampaign | None = None
 
     @property
     def in_flight_per_worker(self) -> int:
-        """Recipients one worker process can have claimed at once."""
-        return self.max_tasks * self.concurrency * self.batch_size
+        """Recipients one worker (all its processes) can have claimed at once: the
+        documented bound, ``concurrency x batch_size`` per process, whatever its tasks."""
+        return self.pool.processes_per_worker * self.concurrency * self.batch_size
 
-    async def start(self, campaign_id: str = "scenario") -> RedisCampaign:
+    async def start(
+        self, campaign_id: str = "scenario", *, enqueue_first: bool = False
+    ) -> RedisCampaign:
+        """Create, load, start the workers and enqueue (before starting them: the tasks
+        all wait in the queue when the first worker comes up)."""
         self.campaign = await RedisCampaign.create(
             self.redis.url, campaign_id, message="Hi", sender="SHOP", **self.settings
         )
         await self.campaign.load(recipients(self.count, self.duplicates))
         self.pool.env.update(VS_TEST_REDIS_URL=self.redis.url, VS_TEST_CAMPAIGN=campaign_id)
+        if enqueue_first:
+            await self.enqueue()
         self.pool.start(self.workers)
-        await self.enqueue()
+        if not enqueue_first:
+            await self.enqueue()
         return self.campaign
 
     async def enqueue(self) -> int:

@@ -13,13 +13,14 @@ from types import TracebackType
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def command(kind: str, name: str, max_tasks: int) -> list[str]:
+def command(kind: str, name: str, max_tasks: int, processes: int = 1) -> list[str]:
     if kind == "plain":
         return [sys.executable, "-m", "tests.distributed.plain_worker"]
     if kind == "taskiq":
         return [
             *(sys.executable, "-m", "taskiq", "worker", "tests.distributed.taskiq_app:broker"),
-            *("--workers", "1", "--max-async-tasks", str(max_tasks), "--log-level", "WARNING"),
+            *("--workers", str(processes), "--max-async-tasks", str(max_tasks)),
+            *("--max-prefetch", "0", "--log-level", "WARNING"),
             "--no-configure-logging",
         ]
     return [
@@ -31,7 +32,8 @@ def command(kind: str, name: str, max_tasks: int) -> list[str]:
 
 
 class Workers:
-    """``count`` worker processes of ``kind``, each in its own process group.
+    """``count`` workers of ``kind``, each in its own process group (a taskiq worker is a
+    main process and ``processes`` children: a whole instance).
 
     ``plain`` workers run `RedisCampaign.run_worker` on ``VS_TEST_REDIS_URL`` and
     ``VS_TEST_CAMPAIGN`` (set them in `env` first).
@@ -47,8 +49,10 @@ class Workers:
         *,
         max_tasks: int = 2,
         concurrency: int = 4,
+        processes: int = 1,
     ) -> None:
         self.kind = kind
+        self.processes_per_worker = processes
         self.env = {
             **os.environ,
             "VS_TEST_BROKER_URL": broker_url,
@@ -67,7 +71,7 @@ class Workers:
             log = (self.log_dir / f"{self.kind}-{name}.log").open("ab")
             self.processes.append(
                 subprocess.Popen(
-                    command(self.kind, name, self.max_tasks),
+                    command(self.kind, name, self.max_tasks, self.processes_per_worker),
                     cwd=ROOT,
                     env=self.env,
                     stdout=log,

@@ -49,6 +49,8 @@ class Local:
         #: Most recipients in `claimed` (0: not set, no limit).
         self.limit = 0
         self.chunks = 0
+        #: Queue tasks running the campaign's loop in this process (see `_tasks`).
+        self.loops = 0
         self.log: ClaimLog | None = None
         #: The rolled-back epoch whose claims this process already filed.
         self.filed: int | None = None
@@ -107,6 +109,18 @@ class Local:
     def give_chunk(self) -> None:
         with self._lock:
             self.chunks -= 1
+
+    def start_loop(self) -> bool:
+        """True if no queue task of this process runs the campaign yet (now this one does)."""
+        with self._lock:
+            if self.loops:
+                return False
+            self.loops += 1
+            return True
+
+    def end_loop(self) -> None:
+        with self._lock:
+            self.loops -= 1
 
     def first_to_file(self, epoch: int) -> bool:
         """True once per rolled-back ``epoch``: this caller files the claim logs."""

@@ -1,11 +1,22 @@
-"""What a queue task of a distributed campaign does, whatever the queue: run a chunk, sweep."""
+"""What a queue task of a distributed campaign does, whatever the queue.
+
+The first task a process receives runs the campaign (its chunk, then every free or
+lapsed chunk, `RedisCampaign.run_worker`) until it is finished or stopped. A task
+arriving at a process that already runs the campaign is surplus: it puts itself back
+in the queue (at once the first time, then every half lease) and returns, so a queue
+consumer that read many tasks at once never sits on them: an idle instance gets
+them and joins. Liveness never depends on the queue redelivering anything: every
+process running the campaign takes over dead workers' chunks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from .campaign import DEFAULT_CONCURRENCY, RedisCampaign
 
@@ -13,6 +24,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_TASK_NAME",
     "ClientFactory",
+    "Requeue",
     "default_client",
     "run_chunk_task",
 ]
@@ -21,6 +33,10 @@ __all__ = [
 #: ``VELSTACK_API_KEY``, ``VELSTACK_BASE_URL``).
 ClientFactory = Callable[[], AbstractAsyncContextManager[Any]]
 DEFAULT_TASK_NAME = "velstack.campaign.run_chunk"
+#: Sends the task again: (redis url, campaign id, chunk, hops).
+Requeue = Callable[[str, str, int, int], Awaitable[None]]
+#: Longest a surplus task waits before it goes back to the queue (seconds).
+_MAX_HOP_WAIT = 10.0
 
 
 def default_client() -> AbstractAsyncContextManager[Any]:
@@ -33,17 +49,28 @@ async def run_chunk_task(
     factory: ClientFactory | None,
     concurrency: int,
     claims_dir: str | Path | None,
+    requeue: Requeue,
     redis_url: str,
     campaign_id: str,
     index: int,
+    hops: int,
 ) -> bool:
-    """Run chunk ``index``, then every free or lapsed chunk until the campaign is finished
-    or stopped (`RedisCampaign.run_worker`), so it finishes even when the queue never
-    delivers or redelivers a task (a whole worker instance died holding them). True if
-    the campaign finished. Tasks of one process share its chunk slots and claim budget;
-    a task that arrives after the campaign finished returns at once."""
+    """Run the campaign from chunk ``index`` on (see the module), or, in a process that
+    already runs it, go back to the queue. True if the campaign finished."""
     campaign = await RedisCampaign.open(redis_url, campaign_id)
-    async with campaign, (factory or default_client)() as client:
-        return await campaign.run_worker(
-            client, concurrency=concurrency, claims_dir=claims_dir, first=index
-        )
+    async with campaign:
+        local = campaign.local
+        if not local.start_loop():
+            if hops:
+                await anyio.sleep(min(campaign.settings.lease / 2, _MAX_HOP_WAIT))
+            status = await campaign.status()
+            if status["stopped"] is None and (status["chunks_left"] or not status["loaded"]):
+                await requeue(redis_url, campaign_id, index, hops + 1)
+            return False
+        try:
+            async with (factory or default_client)() as client:
+                return await campaign.run_worker(
+                    client, concurrency=concurrency, claims_dir=claims_dir, first=index
+                )
+        finally:
+            local.end_loop()

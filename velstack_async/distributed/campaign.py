@@ -22,6 +22,7 @@ import anyio
 from .._bulk.models import BulkReport
 from .._exceptions import InvalidInputError
 from ._loader import load
+from ._process import Local
 from ._report import build_report, counters
 from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, Settings
 from ._store import Store
@@ -154,6 +155,11 @@ class RedisCampaign:
         """
         run = self._attach(client, concurrency, claims_dir)
         return await work(self._store, self.settings.lease, run, first)
+
+    @property
+    def local(self) -> Local:
+        """What this process's calls of the campaign share (claim budget, chunk slots)."""
+        return self._store.local
 
     async def run_chunk(
         self,

@@ -50,10 +50,18 @@ def register(
     process; ``claims_dir`` keeps the machine's claim log.
     """
 
-    def run_chunk(redis_url: str, campaign_id: str, index: int) -> bool:
+    def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
         call = functools.partial(
-            run_chunk_task, client_factory, concurrency, claims_dir, redis_url, campaign_id, index
+            run_chunk_task,
+            *(client_factory, concurrency, claims_dir, requeue),
+            *(redis_url, campaign_id, index, hops),
         )
         return anyio.run(call)
 
-    return app.task(name=task_name, acks_late=True, reject_on_worker_lost=True)(run_chunk)
+    task = app.task(name=task_name, acks_late=True, reject_on_worker_lost=True)(run_chunk)
+
+    async def requeue(redis_url: str, campaign_id: str, index: int, hops: int) -> None:
+        args = (redis_url, campaign_id, index, hops)
+        await anyio.to_thread.run_sync(functools.partial(task.apply_async, args=args))
+
+    return task

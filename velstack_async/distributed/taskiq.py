@@ -46,9 +46,14 @@ def register(
     batches in flight per worker process; ``claims_dir`` keeps the machine's claim log.
     """
 
-    async def run_chunk(redis_url: str, campaign_id: str, index: int) -> bool:
+    async def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
         return await run_chunk_task(
-            client_factory, concurrency, claims_dir, redis_url, campaign_id, index
+            client_factory, concurrency, claims_dir, requeue, redis_url, campaign_id, index, hops
         )
 
-    return broker.register_task(run_chunk, task_name=task_name)
+    task = broker.register_task(run_chunk, task_name=task_name)
+
+    async def requeue(redis_url: str, campaign_id: str, index: int, hops: int) -> None:
+        await task.kiq(redis_url, campaign_id, index, hops)
+
+    return task

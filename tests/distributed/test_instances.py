@@ -1,0 +1,100 @@
+"""Whole taskiq worker instances (main process and children) killed mid-campaign.
+
+The tasks are enqueued before any worker starts; two setups: as the docs advise
+(``RedisStreamBroker(xread_count=1)``, ``taskiq worker --max-async-tasks 1``) and taskiq's
+defaults (100 messages per read, 100 tasks per process, the second instance started
+after the first read every task). Taskiq never redelivers what the killed instance had
+read (not before ``idle_timeout``, and only when new messages arrive), so only the
+survivors' own loops can finish its chunks: each process's first task keeps running
+free or lapsed chunks until the campaign is finished, with a watcher that takes a lapsed
+chunk over while its own chunk runs, and surplus tasks go back to the queue, where the
+other instance picks them up. Before, with taskiq's defaults, the campaign stalled.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+import redis.asyncio as aioredis
+
+from velstack_async.distributed._store import keys_of
+from velstack_async.distributed._worker import watch_period
+
+from ..reliability.server_process import FakeProcess
+from .helpers import check_exact
+from .redis_server import RedisServer
+from .scenario import Scenario
+
+pytestmark = [pytest.mark.anyio, pytest.mark.stress]
+
+COUNT, LEASE = 4000, 2.0
+
+
+async def owners(url: str, campaign_id: str) -> dict[str, str]:
+    """Leased chunk -> the token of the run holding it."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    async with client:
+        todo, owner = keys_of(campaign_id)[5:7]
+        leased = await client.zrangebyscore(todo, 1, "+inf")
+        tokens = await client.hmget(owner, leased) if leased else []
+    return {chunk: token for chunk, token in zip(leased, tokens, strict=True) if token}
+
+
+@pytest.mark.parametrize("setup", ["advised", "taskiq-defaults"])
+async def test_a_killed_instance_holding_chunks_is_taken_over_within_the_lease(
+    setup: str, redis_server: RedisServer, fake: FakeProcess, tmp_path: Path
+) -> None:
+    defaults = setup == "taskiq-defaults"
+    fake.set_faults(latency=0.02)
+    run = Scenario(
+        "taskiq",
+        redis_server,
+        fake,
+        tmp_path,
+        count=COUNT,
+        duplicates=50,
+        workers=1 if defaults else 2,
+        batch_size=20,
+        chunk_size=200,
+        rate_limit=500.0,
+        lease=LEASE,
+        max_tasks=100 if defaults else 1,
+        processes=2,
+    )
+    run.pool.env["VS_TEST_XREAD_COUNT"] = "100" if defaults else "1"
+    try:
+        await run.start("instances", enqueue_first=True)
+        if defaults:  # the first instance has read every task by now
+            await anyio.sleep(2.0)
+            run.pool.start(1)
+        await run.reach(0.3)
+        before = await owners(redis_server.url, "instances")
+        run.pool.kill(0)  # the whole instance: its main process and both children
+        killed_at = time.monotonic()
+        # The chunks still held by the dead instance's runs keep their token until a
+        # survivor takes them over (a live run's chunk keeps its token until finished).
+        taken: dict[str, float] = {}
+        while time.monotonic() - killed_at < LEASE + 10:
+            now = await owners(redis_server.url, "instances")
+            for chunk, token in before.items():
+                if chunk in now and now[chunk] != token and chunk not in taken:
+                    taken[chunk] = time.monotonic() - killed_at
+            await anyio.sleep(0.05)
+            if len(taken) >= 2:
+                break
+        report = await run.finish(120)
+    finally:
+        await run.close()
+    check_exact(report, fake, inputs=COUNT + 50, duplicates=50)
+    assert report.not_attempted == report.failed == 0
+    assert report.sent + report.unknown == COUNT
+    assert report.unknown <= run.in_flight_per_worker  # both processes of the dead instance
+    assert taken, "no chunk of the dead instance was taken over"
+    takeover = max(taken.values())
+    print(f"{setup}: takeover after kill: {sorted(taken.values())} s (lease {LEASE} s)")
+    # The lease runs out at most LEASE after the dead runs' last heartbeat; a survivor
+    # looks every watch period; plus process and polling slack.
+    assert takeover <= LEASE + watch_period(LEASE) + 1.5, takeover
