@@ -38,9 +38,9 @@ async def owners(url: str, campaign_id: str) -> dict[str, str]:
     client = aioredis.Redis.from_url(url, decode_responses=True)
     async with client:
         todo, owner = keys_of(campaign_id)[5:7]
-        leased = await client.zrangebyscore(todo, 1, "+inf")
+        leased = [str(chunk) for chunk in await client.zrangebyscore(todo, 1, "+inf")]
         tokens = await client.hmget(owner, leased) if leased else []
-    return {chunk: token for chunk, token in zip(leased, tokens, strict=True) if token}
+    return {chunk: str(token) for chunk, token in zip(leased, tokens, strict=True) if token}
 
 
 @pytest.mark.parametrize("setup", ["advised", "taskiq-defaults"])
