@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -152,30 +154,40 @@ async def test_request_spans_nest_under_the_callers_span(
 
 
 @pytest.mark.parametrize("runtime", [("asyncio", "aiohttp")], indirect=True)
-async def test_aiohttp_trace_configs_do_not_see_the_sdk_requests(
+async def test_aiohttp_trace_configs_see_the_sdk_requests_under_the_sdk_span(
     make_client: MakeClient, otel: Otel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A `TraceConfig` added to every `ClientSession`, as OpenTelemetry's aiohttp
-    instrumentation adds one, sees none of the adapter's requests (it does not run
-    `ClientSession.request`): the SDK's own span is the only CLIENT span."""
+    instrumentation adds one, sees each request (the adapter runs
+    `ClientSession.request`); a CLIENT span it starts there is a child of the SDK's
+    own span, which is still exported."""
     import aiohttp
 
+    tracer = otel.tracer_provider.get_tracer("aiohttp-instrumentation")
     seen: list[str] = []
 
-    async def on_request_start(session: object, context: object, params: object) -> None:
-        seen.append(str(getattr(params, "url", "")))
+    async def on_request_start(session: object, context: Any, params: Any) -> None:
+        seen.append(f"{params.method} {params.url.path}")
+        context.span = tracer.start_span(f"{params.method}", kind=SpanKind.CLIENT)
+
+    async def on_request_end(session: object, context: Any, params: Any) -> None:
+        context.span.end()
 
     original = aiohttp.ClientSession.__init__
 
-    def instrumented(self: aiohttp.ClientSession, *args: object, **kwargs: object) -> None:
+    def instrumented(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
         config = aiohttp.TraceConfig()
         config.on_request_start.append(on_request_start)
-        kwargs["trace_configs"] = [config]
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        config.on_request_end.append(on_request_end)
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), config]
+        original(self, *args, **kwargs)
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", instrumented)
     client = make_client()
     await client.sms.send(recipient="0205550368", message=TEXT, sender="SHOP")
-    assert client._requester._pool.adapter._session._trace_configs  # type: ignore[union-attr]
-    assert seen == []
-    assert [s.kind for s in otel.spans()] == [SpanKind.CLIENT]
+    assert seen == ["POST /api/quick/sms"]
+    (sdk,) = otel.spans("POST /api/quick/sms")
+    (instrumented_span,) = otel.spans("POST")
+    assert sdk.kind is instrumented_span.kind is SpanKind.CLIENT
+    assert instrumented_span.parent is not None
+    assert instrumented_span.parent.span_id == sdk.context.span_id

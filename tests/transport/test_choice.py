@@ -215,3 +215,19 @@ async def test_a_closed_client_refuses_requests() -> None:
     await client.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await client.groups.list()
+
+
+@pytest.mark.anyio
+@on_asyncio
+async def test_an_aiohttp_transport_inside_an_httpx_client_says_what_to_pass() -> None:
+    """The recipe README once gave, ``httpx.AsyncClient(transport=AiohttpTransport())``: a
+    TypeError naming the right call when httpx first uses it (httpx does nothing with a
+    transport at construction), not an AttributeError."""
+    wanted = r"not an httpx transport: pass it as AsyncVelstack\(transport=AiohttpTransport"
+    with pytest.raises(TypeError, match=wanted):
+        async with httpx.AsyncClient(transport=AiohttpTransport()):  # type: ignore[arg-type]
+            pass
+    http_client = httpx.AsyncClient(transport=AiohttpTransport())  # type: ignore[arg-type]
+    async with AsyncVelstack(api_key="vs_key", http_client=http_client) as client:
+        with pytest.raises(TypeError, match=wanted):
+            await client.groups.list()

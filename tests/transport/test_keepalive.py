@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 import uvicorn
 
@@ -30,10 +31,13 @@ class Counting:
         self.app = app
         self.announce = announce
         self.sockets: set[tuple[str, int]] = set()
+        #: Each request's client socket, in order.
+        self.requests: list[tuple[str, int]] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             self.sockets.add(tuple(scope["client"]))
+            self.requests.append(tuple(scope["client"]))
 
         async def announcing(message: Any) -> None:
             if message["type"] == "http.response.start" and self.announce is not None:
@@ -86,6 +90,11 @@ def short_keepalive(fake: FakeVelstack) -> Iterator[Served]:
 
 
 @pytest.fixture
+def announces_one_second(fake: FakeVelstack) -> Iterator[Served]:
+    yield from serve(fake, keep_alive=5, announce=1)
+
+
+@pytest.fixture
 def sdk_adapter(kind: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("VELSTACK_HTTP_TRANSPORT", kind)
     return kind
@@ -125,6 +134,20 @@ async def test_idle_connections_are_not_reused_past_the_announced_keepalive(
         )
     assert (report.sent, report.unknown, report.unsent) == (4, 0, ())
     assert len(short_keepalive.app.sockets) == 4  # each send after ~1 s idle: a new connection
+
+
+async def test_an_announced_keepalive_lowers_the_idle_expiry(
+    sdk_adapter: str, announces_one_second: Served, fake: FakeVelstack
+) -> None:
+    """uvicorn keeps idle connections 5 s but announces ``Keep-Alive: timeout=1``: the client
+    trusts an idle connection half a second from then on (the 3 s default no longer)."""
+    async with AsyncVelstack(api_key=fake.api_key, base_url=announces_one_second.base_url) as c:
+        for pause in (0, 0, 0.1, 0.7):
+            await anyio.sleep(pause)
+            await c.groups.list()
+    _, second, third, fourth = announces_one_second.app.requests
+    assert third == second  # idle 0.1 s: reused
+    assert fourth != third  # idle 0.7 s: not trusted, though the server still keeps it
 
 
 @pytest.fixture

@@ -1,15 +1,11 @@
 """The aiohttp adapter (the ``fast`` extra): the default on asyncio.
 
 httpx's own pool (httpcore) spends most of a busy client's CPU managing
-connections; aiohttp's pool does the same job several times cheaper.
-
-A request runs on aiohttp's own parts (its connector's pool, `ClientRequest`
-to write, `ClientResponse` to parse) without `ClientSession.request`'s
-orchestration: the SDK uses none of what that adds (cookies, redirects,
-``auth=``, netrc and proxy variables, middlewares, a total timeout) and it
-costs about a third of a small request's CPU. aiohttp's ``TraceConfig`` hooks
-(and so OpenTelemetry's aiohttp instrumentation) do not run: the SDK's own
-spans cover each request, without a second CLIENT span.
+connections; aiohttp's pool does the same job several times cheaper. Requests
+go through `aiohttp.ClientSession.request`, aiohttp's documented API (supported:
+aiohttp 3.10 up to, not including, 4), so a ``TraceConfig`` added to every
+session (OpenTelemetry's aiohttp instrumentation) sees each request, as a
+child of the SDK's own span.
 
 - ``limits.max_connections`` bounds the requests in flight, with the pool
   timeout; ``limits.keepalive_expiry`` (default 3 s) is how long an idle pooled
@@ -17,29 +13,36 @@ spans cover each request, without a second CLIENT span.
 - ``verify`` and ``proxy`` as for `AsyncVelstack` (http:// and https:// proxies,
   HTTPS through CONNECT). A transport you pass reads no proxy variables.
 - No cookies are kept; no redirect is followed.
+- The read timeout is aiohttp's ``sock_read``: from the request written to the
+  first byte of the answer, then for each read of the body.
 - aiohttp runs on asyncio only: on trio the SDK picks the httpx adapter.
-- Read timeouts (Python 3.11+) run from the start of the request, a new
-  connection's setup included, to the response headers, then again for each
-  read of the body, on one timer for every request in flight (`deadlines`).
+
+Stale connections. aiohttp's trace hooks say whether a request got a reused
+connection and whether its body was handed to the connection. On a reused
+connection that failed before any answer, a request that was still being
+written (broken pipe, "Can not write request body": the server had closed the
+idle connection and never read it) is sent again, once, on a new connection;
+one that was fully written is `Failure.STALE_CONNECTION`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import functools
+import logging
 import ssl
 import sys
-import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from types import SimpleNamespace
+from typing import NoReturn
 
 import aiohttp
 import httpx
 from aiohttp import hdrs
-from aiohttp.client_reqrep import ClientRequest, ClientResponse
 from yarl import URL
 
-from . import deadlines as _deadlines
+from .._options import DEFAULT_TIMEOUT
 from .adapter import (
     DEFAULT_KEEPALIVE_EXPIRY,
     DEFAULT_LIMITS,
@@ -54,16 +57,44 @@ from .network import ssl_context
 
 __all__ = ["DEFAULT_LIMITS", "AiohttpTransport"]
 
+logger = logging.getLogger("velstack_async")
+
 _CHUNK = 64 * 1024
-_DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _RESETS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
-_NO_TRACES: list[Any] = []
-#: Header names already case-folded (multidict's `istr`): no folding per lookup.
-_KEEP_ALIVE = hdrs.KEEP_ALIVE
-_ENCODING = hdrs.CONTENT_ENCODING
-#: URLs parsed once (an API client requests a handful of paths).
-_MOST_URLS = 256
+_NOT_AN_HTTPX_TRANSPORT = (
+    "AiohttpTransport is the SDK's own adapter, not an httpx transport: pass it as "
+    "AsyncVelstack(transport=AiohttpTransport(...)); for httpx over aiohttp, give "
+    "http_client=httpx.AsyncClient(transport=httpx_aiohttp.AiohttpTransport())"
+)
+
+
+class _Attempt:
+    """What aiohttp's trace hooks told about one request (its ``trace_request_ctx``)."""
+
+    __slots__ = ("body_handed", "reused")
+
+    def __init__(self) -> None:
+        self.reused = False
+        self.body_handed = False
+
+
+async def _on_reuse(session: object, context: SimpleNamespace, params: object) -> None:
+    if isinstance(attempt := context.trace_request_ctx, _Attempt):
+        attempt.reused = True
+
+
+async def _on_chunk(session: object, context: SimpleNamespace, params: object) -> None:
+    if isinstance(attempt := context.trace_request_ctx, _Attempt):
+        attempt.body_handed = True
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig()
+    config.on_connection_reuseconn.append(_on_reuse)
+    config.on_request_chunk_sent.append(_on_chunk)
+    config.freeze()
+    return config
 
 
 class AiohttpTransport(Adapter):
@@ -81,22 +112,19 @@ class AiohttpTransport(Adapter):
         verify: bool | str | ssl.SSLContext = True,
         proxy: str | None = None,
     ) -> None:
-        self._limits = limits
         self._ssl = ssl_context(verify)
         self._proxy = None if proxy is None else URL(proxy)
         self._max_connections = limits.max_connections
         expiry = limits.keepalive_expiry
         self._expiry = DEFAULT_KEEPALIVE_EXPIRY if expiry is None else expiry
-        self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._connector: aiohttp.TCPConnector | None = None
-        #: Connections that served a request before: a failure on one of those before
-        #: any answer is a stale keep-alive connection.
-        self._used: weakref.WeakSet[object] = weakref.WeakSet()
-        self._urls: dict[str, URL] = {}
+        self._session: aiohttp.ClientSession | None = None
+        #: For a resend that must go on a new connection: one that pools nothing.
+        self._fresh: aiohttp.ClientSession | None = None
+        #: Sessions replaced by one with a shorter keep-alive; closed with this transport.
+        self._retired: list[aiohttp.ClientSession] = []
         self._slots: asyncio.Semaphore | None = None
-        self._connect_limits: dict[float | None, aiohttp.ClientTimeout] = {}
-        self._deadlines: _deadlines.Deadlines | None = None
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._closed = False
 
     @property
@@ -124,100 +152,96 @@ class AiohttpTransport(Adapter):
         session = self._session
         if session is None or self._loop is not asyncio.get_running_loop():
             session = self._open()
-        connector = self._connector
-        assert connector is not None
+        timeout = timeout or DEFAULT_TIMEOUT
+        limits = self._timeouts.get((timeout.connect, timeout.read)) or self._timeout(timeout)
+        target = _parse(url)
         slots = self._slots
-        timeout = timeout or _DEFAULT_TIMEOUT
-        target = self._urls.get(url) or self._parse(url)
         if slots is not None:
             await _acquire(slots, timeout.pool)
-        read, deadlines = timeout.read, self._deadlines
-        watch = deadlines.watch(read) if deadlines is not None and read is not None else None
-        reused = started = False
         try:
-            if watch is not None:  # counted from here: a new connection's setup included
-                watch.reset()
-            request = ClientRequest(
-                method,
-                target,
-                headers=headers,
-                data=content,
-                loop=self._loop,
-                response_class=ClientResponse,
-                proxy=self._proxy,
-                session=session,
-            )
+            attempt = _Attempt()
             try:
-                limit = self._connect_limits.get(timeout.connect)
-                if limit is None:
-                    limit = self._connect_limit(timeout.connect)
-                connection = await connector.connect(request, _NO_TRACES, limit)
-            except asyncio.TimeoutError:
-                raise aiohttp.ConnectionTimeoutError(f"Connection timeout to host {url}") from None
-            protocol = connection.protocol
-            assert protocol is not None
-            used = self._used
-            reused = protocol in used
-            if not reused:
-                used.add(protocol)
-            protocol.set_response_params(
-                skip_payload=method == "HEAD",
-                read_until_eof=True,
-                read_timeout=None if watch is not None else read,
-            )
-            try:
-                response = await request.send(connection)
-                try:
-                    await response.start(connection)
-                except BaseException:
-                    response.close()
-                    raise
-            except BaseException:
-                connection.close()
-                raise
-            started = True
-            try:
-                found = response.headers
-                if _KEEP_ALIVE in found:
-                    self._keepalive(found)
-                body = response.content
-                if body.is_eof() and _ENCODING not in found:
-                    # The whole body came with the headers (a small answer): no wait.
-                    raw = body.read_nowait()
-                    if len(raw) > max_bytes:
-                        raise too_large(len(raw), max_bytes)
-                else:
-                    raw = await read_limited(
-                        body.iter_chunked(_CHUNK),
-                        response.content_length,
-                        max_bytes,
-                        watch.reset if watch is not None else None,
-                        None if _ENCODING in found else response.read,
+                response = await self._send(
+                    session, method, target, headers, content, limits, attempt
+                )
+            except _FAILURES as exc:
+                if not (attempt.reused and _unwritten(exc, attempt, content)):
+                    raise _failure(exc, stale_possible=attempt.reused) from None
+                logger.debug(
+                    "%s %s: cut off while being written; resent on a new connection",
+                    method,
+                    target.path,
+                )
+                try:  # certainly not processed: once more, on a new connection
+                    fresh = self._fresh_session()
+                    response = await self._send(
+                        fresh, method, target, headers, content, limits, None
                     )
+                except _FAILURES as again:
+                    raise _failure(again, stale_possible=False) from None
+            try:
+                return response.status, response.headers, await self._body(response, max_bytes)
+            except _FAILURES as exc:
+                raise _failure(exc, stale_possible=False) from None
             finally:
                 response.release()
-        except asyncio.CancelledError:
-            if watch is not None and watch.timed_out():
-                raise ExchangeError(
-                    Failure.READ_TIMEOUT, "ReadTimeout: timed out waiting for Velstack's response"
-                ) from None
-            raise
-        except _FAILURES as exc:
-            raise _failure(exc, stale_possible=reused and not started) from None
         finally:
-            if watch is not None:
-                watch.end()  # (a deadline that passed as aiohttp ended the request: withdrawn)
             if slots is not None:
                 slots.release()
-        return response.status, found, raw
+
+    def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeout: aiohttp.ClientTimeout,
+        attempt: _Attempt | None,
+    ) -> Awaitable[aiohttp.ClientResponse]:
+        return session.request(
+            method,
+            url,
+            headers=headers,
+            data=content,
+            timeout=timeout,
+            proxy=self._proxy,
+            allow_redirects=False,
+            trace_request_ctx=attempt,
+        )
+
+    async def _body(self, response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+        found = response.headers
+        if hdrs.KEEP_ALIVE in found:
+            self._keepalive(found)
+        body, encoded = response.content, hdrs.CONTENT_ENCODING in found
+        if body.is_eof() and not encoded:  # the whole body came with the headers: no wait
+            raw = body.read_nowait()
+            if len(raw) > max_bytes:
+                raise too_large(len(raw), max_bytes)
+            return raw
+        return await read_limited(
+            body.iter_chunked(_CHUNK),
+            None if encoded else response.content_length,
+            max_bytes,
+            whole=None if encoded else response.read,
+        )
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._deadlines is not None:
-            self._deadlines.close()
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        sessions = [self._session, self._fresh, *self._retired]
+        self._session = self._fresh = None
+        self._retired = []
+        for session in sessions:
+            if session is not None:
+                await session.close()
+
+    # Not an httpx transport: handed to httpx.AsyncClient(transport=...), say so at once.
+    async def handle_async_request(self, request: object) -> NoReturn:
+        raise TypeError(_NOT_AN_HTTPX_TRANSPORT)
+
+    async def __aenter__(self) -> NoReturn:
+        raise TypeError(_NOT_AN_HTTPX_TRANSPORT)
 
     def _open(self) -> aiohttp.ClientSession:
         """The session (and pool) for the running loop, made at the first request."""
@@ -228,48 +252,58 @@ class AiohttpTransport(Adapter):
         if self._closed:
             raise RuntimeError("this client is closed")
         self._loop = asyncio.get_running_loop()
-        connector = self._connector = aiohttp.TCPConnector(
-            limit=0,  # the slots bound requests in flight, with a pool timeout
-            ssl=self._ssl,
-            keepalive_timeout=self._expiry,
-        )
-        session = self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=False,  # the proxy is resolved per client (network.proxy_for)
-        )
         if self._max_connections is not None:
             self._slots = asyncio.Semaphore(self._max_connections)
-        if _deadlines.SUPPORTED:
-            self._deadlines = _deadlines.Deadlines(self._loop)
+        session = self._session = self._new_session(force_close=False)
         return session
 
-    def _parse(self, url: str) -> URL:
-        """``url`` as aiohttp takes it, remembered; `ExchangeError` when it cannot be requested."""
-        try:
-            parsed = URL(url)
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.raw_host:
-            raise ExchangeError(Failure.UNUSABLE_URL, f"InvalidURL: cannot request {url!r}")
-        if len(self._urls) >= _MOST_URLS:
-            self._urls.clear()
-        self._urls[url] = parsed
-        return parsed
-
-    def _connect_limit(self, connect: float | None) -> aiohttp.ClientTimeout:
-        """The connector's timeout for a new connection (reads are timed elsewhere)."""
-        limit = self._connect_limits[connect] = aiohttp.ClientTimeout(
-            total=None, connect=connect, sock_connect=connect
+    def _new_session(self, *, force_close: bool) -> aiohttp.ClientSession:
+        # limit=0: the slots bound requests in flight, with a pool timeout.
+        if force_close:
+            connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl, force_close=True)
+        else:
+            connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl, keepalive_timeout=self._expiry)
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,  # the proxy is resolved per client (network.proxy_for)
+            trace_configs=[_trace_config()],
         )
-        return limit
+
+    def _fresh_session(self) -> aiohttp.ClientSession:
+        if self._fresh is None:
+            self._fresh = self._new_session(force_close=True)
+        return self._fresh
+
+    def _timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for ``timeout`` (the pool timeout is the slots')."""
+        connect, read = timeout.connect, timeout.read
+        limits = self._timeouts[(connect, read)] = aiohttp.ClientTimeout(
+            total=None, connect=connect, sock_connect=connect, sock_read=read
+        )
+        return limits
 
     def _keepalive(self, headers: Mapping[str, str]) -> None:
+        """A shorter ``Keep-Alive: timeout=N``: later requests use a pool that trusts idle
+        connections no longer than that (the old one serves what it has in flight)."""
         seconds = keepalive_announced(headers)
-        if seconds is not None and seconds < self._expiry and self._connector is not None:
-            self._expiry = seconds
-            self._connector._keepalive_timeout = seconds  # read when a connection is reused
+        if seconds is None or seconds >= self._expiry or self._session is None:
+            return
+        self._expiry = seconds
+        self._retired.append(self._session)
+        self._session = self._new_session(force_close=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(url: str) -> URL:
+    """``url`` as aiohttp takes it; `ExchangeError` when it cannot be requested."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        raise ExchangeError(Failure.UNUSABLE_URL, f"InvalidURL: cannot request {url!r}")
+    return parsed
 
 
 async def _acquire(slots: asyncio.Semaphore, pool: float | None) -> None:
@@ -286,6 +320,23 @@ async def _acquire(slots: asyncio.Semaphore, pool: float | None) -> None:
         raise ExchangeError(
             Failure.POOL_TIMEOUT, "PoolTimeout: no free connection within the pool timeout"
         ) from None
+
+
+def _unwritten(exc: BaseException, attempt: _Attempt, content: bytes | None) -> bool:
+    """Whether a request that failed before any answer was still being written.
+
+    The body never reached aiohttp's writer, or writing it failed: the kernel
+    refused bytes of it (a broken pipe), or aiohttp's writer found the
+    connection closed ("Can not write request body", "Cannot write to closing
+    transport").
+    """
+    if content and not attempt.body_handed:
+        return True
+    if isinstance(exc, aiohttp.ClientConnectionResetError):  # raised by aiohttp's writer
+        return True
+    return isinstance(exc, aiohttp.ClientOSError) and (
+        exc.errno == errno.EPIPE or (exc.strerror or "").startswith("Can not write request body")
+    )
 
 
 def _failure(exc: BaseException, *, stale_possible: bool) -> ExchangeError:
