@@ -1,18 +1,24 @@
-"""``velstack bulk --dry-run``: what the campaign would cost, row by row, without sending."""
+"""``velstack bulk --dry-run``: what the campaign would cost, row by row, without sending.
+
+Each row goes through the campaign engine's own `Source` (number, duplicate and
+template checks: the decisions a real run makes), with a temporary journal.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
 
+import anyio
 import attrs
 
 from .. import _bulk
-from .._bulk import CampaignOptions
+from .._bulk import BulkMessage, BulkStatus, CampaignOptions
 from .._bulk.estimate import MAX_LISTED
-from .._bulk.template import TemplateError
+from .._bulk.journal import Journal
+from .._bulk.ports import Job
+from .._bulk.source import Source
 from .._encoding import Ucs2Character, describe, ucs2_characters
-from .._phone import InvalidNumber, normalize
 from .bulkplan import Plan
 from .session import Session
 
@@ -45,42 +51,47 @@ class DryRun:
 
 
 def dry_run(plan: Plan, file: str, campaign: CampaignOptions) -> DryRun:
-    """Render every row's message and count its segments (no request, nothing sent).
+    """Prepare every row as the campaign would and count its segments (nothing is sent).
 
     A row whose placeholder cell is empty (or missing) is a template error,
     as it would fail the campaign, unless ``allow_blank_fields``.
     """
     result = DryRun(file, smart_encoding=campaign.smart_encoding)
     result.ucs2_characters = ucs2_characters(campaign.message or "", MAX_LISTED)
-    allow_blank = campaign.allow_blank_fields
     texts: Counter[str] = Counter()
     others = 0  # rows past MAX_TEXTS distinct texts: a request each
-    seen: set[str] = set()
-    with plan.source.rows() as rows:
-        for row in rows:
-            result.rows += 1
-            try:
-                number = normalize(row.fields[plan.phone_column].strip())
-            except InvalidNumber:
-                result.invalid_numbers += 1
-                continue
-            if number in seen:
-                result.duplicates += 1
-                continue
-            seen.add(number)
-            try:
-                text = plan.template.render(row.fields, allow_blank=allow_blank)
-            except TemplateError:
-                result.template_errors += 1
-                continue
-            if not text.strip():
-                result.template_errors += 1
-                continue
-            _count(result, _bulk.estimate(text, smart_encoding=campaign.smart_encoding))
-            if text in texts or len(texts) < MAX_TEXTS:
-                texts[text] += 1
-            else:
-                others += 1
+    # The texts as written: the estimate says what smart encoding saves on them.
+    prepared = attrs.evolve(campaign, smart_encoding=False, journal=None)
+
+    async def count() -> None:
+        nonlocal others
+        with plan.source.rows() as rows:
+            messages = (
+                BulkMessage(row.fields[plan.phone_column], fields=row.fields) for row in rows
+            )
+            journal = Journal.temporary()
+            source = Source(messages, prepared, journal)
+            while items := await source.take():
+                for item in items:
+                    result.rows += 1
+                    if not isinstance(item, Job):
+                        if item.status is BulkStatus.FAILED:
+                            result.template_errors += 1
+                        elif item.error is not None:
+                            result.invalid_numbers += 1
+                        else:
+                            result.duplicates += 1
+                        continue
+                    _count(
+                        result, _bulk.estimate(item.text, smart_encoding=campaign.smart_encoding)
+                    )
+                    if item.text in texts or len(texts) < MAX_TEXTS:
+                        texts[item.text] += 1
+                    else:
+                        others += 1
+            journal.close()
+
+    anyio.run(count)
     result.requests = _requests(texts, others, campaign.batch_size)
     return result
 
