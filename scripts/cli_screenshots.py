@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -23,8 +24,9 @@ WIDTH = 100
 
 SHOTS = {
     "bulk": 'velstack --sandbox bulk --demo --message "Hello {first_name}"',
-    "bulk-dry-run": 'velstack --sandbox bulk --demo --message "Hi {first_name} – 20% off" --dry-run',
-    "estimate": 'velstack estimate --message "It’s 50% off – today only!" --recipients 1000',
+    # The curly quote and the dash show what smart encoding does.
+    "bulk-dry-run": 'velstack --sandbox bulk --demo -m "Hi {first_name} \u2013 20% off" --dry-run',
+    "estimate": 'velstack estimate -m "It\u2019s 50% off \u2013 today only!" --recipients 1000',
     "groups": "velstack --sandbox groups list",
     "send": 'velstack --sandbox send --to 0205550368 --message "Your order has shipped"',
 }
@@ -42,7 +44,10 @@ def run(command: str, workdir: Path) -> str:
     env.pop("NO_COLOR", None)
     argv = [sys.executable, "-m", "velstack_async.cli", *shlex.split(command)[1:]]
     done = subprocess.run(argv, env=env, cwd=workdir, capture_output=True, text=True, check=False)
-    return done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    if "Traceback" in output:
+        raise SystemExit(f"{command!r} crashed:\n{output}")
+    return output
 
 
 def main() -> None:
@@ -52,7 +57,10 @@ def main() -> None:
             console = Console(record=True, width=WIDTH, file=io.StringIO(), force_terminal=True)
             console.print(f"[bold green]$[/] {command}")
             console.print(Text.from_ansi(run(command, Path(tmp))))
-            console.save_svg(str(OUT / f"{name}.svg"), title=command.split(" --")[0])
+            svg = console.export_svg(title=command.split(" --")[0])
+            # Local fonts only: the site is read offline, so no font comes from a CDN.
+            svg = re.sub(r'(src: local\("[^"]+"\)),\s*url\([^;]*;', r"\1;", svg)
+            (OUT / f"{name}.svg").write_text(svg, encoding="utf-8")
             print(f"wrote {OUT / name}.svg")
 
 
