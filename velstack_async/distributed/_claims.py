@@ -8,7 +8,8 @@ campaign with Redis (`_lua.RESTORE`: unknown, unless Redis has a result), and a
 worker starting on the same machine begins at the highest epoch the logs hold, so it
 detects a rollback that happened while no worker was alive.
 
-One file per worker process and campaign: ``<campaign>.<host>.<pid>.<random>.claims``,
+One file per worker process and campaign (a campaign created again under the same id is
+another one): ``<campaign>-<hash of id and fence>.<host>.<pid>.<random>.claims``,
 lines ``<epoch> <key> <chunk entry JSON>``. Delete a campaign's files once its report
 is final.
 """
@@ -38,19 +39,19 @@ def default_dir() -> Path:
     return Path(state) / "velstack" / "claims"
 
 
-def _stem(campaign_id: str) -> str:
-    """A file-name-safe, unique stem for the campaign id."""
+def _stem(campaign_id: str, fence: str) -> str:
+    """A file-name-safe stem, unique to the campaign (its id and the fence it was created at)."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", campaign_id)[:40]
-    return f"{safe}-{hashlib.sha256(campaign_id.encode()).hexdigest()[:12]}"
+    return f"{safe}-{hashlib.sha256(f'{campaign_id} {fence}'.encode()).hexdigest()[:12]}"
 
 
 class ClaimLog:
     """This process's claim log of one campaign, and the reader of every log of it here."""
 
-    def __init__(self, directory: Path, campaign_id: str) -> None:
+    def __init__(self, directory: Path, campaign_id: str, fence: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self._stem = _stem(campaign_id)
+        self._stem = _stem(campaign_id, fence)
         name = f"{self._stem}.{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}.claims"
         self.path = directory / name
         self._fd: int | None = None

@@ -65,7 +65,7 @@ class Local:
         with self._lock:
             self.limit = max(self.limit, limit)
             if self.log is None:
-                self.log = ClaimLog(directory or default_dir(), f"{self.campaign_id} {self.fence}")
+                self.log = ClaimLog(directory or default_dir(), self.campaign_id, self.fence)
                 self.seen = max(self.seen, self.log.highest_epoch())
             return self.log
 
