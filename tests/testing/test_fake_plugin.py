@@ -33,6 +33,7 @@ SEND_TEST = """
         recipient="0205550368", message="Welcome!", sender="MyShop"
     )
     assert summary.credit_used == 1
+    assert velstack_client.base_url == "https://sms.velstack.com"
     [sent] = velstack_fake.messages
     assert (sent.recipient, sent.text, sent.sender) == ("+233205550368", "Welcome!", "MYSHOP")
     velstack_fake.assert_no_duplicates()
@@ -60,6 +61,9 @@ def _env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # entry points load, as in a user's venv
     env.pop("PYTEST_ADDOPTS", None)
+    # A developer's own settings (plain HTTP to a staging host) must not reach the fixtures.
+    env["VELSTACK_BASE_URL"] = "http://staging.example:8080"
+    env["VELSTACK_API_KEY"] = "vs_live_not_for_tests"
     return env
 
 

@@ -24,6 +24,7 @@ import pytest
 from velstack_async import AsyncVelstack
 
 from ._fake import FakeVelstack
+from ._transports import DEFAULT_BASE_URL
 
 __all__ = ["velstack_client", "velstack_fake"]
 
@@ -39,7 +40,10 @@ def velstack_client(velstack_fake: FakeVelstack) -> Iterator[AsyncVelstack]:
     """An `AsyncVelstack` client talking to ``velstack_fake`` without sockets."""
     http_client = velstack_fake.async_http_client()
     try:
-        client = AsyncVelstack(api_key=velstack_fake.api_key, http_client=http_client)
+        # Its own URL and key: the environment's VELSTACK_BASE_URL / _API_KEY play no part.
+        client = AsyncVelstack(
+            api_key=velstack_fake.api_key, base_url=DEFAULT_BASE_URL, http_client=http_client
+        )
         try:
             yield client
         finally:
