@@ -2,9 +2,10 @@
 
 Measured with ``python -X importtime`` in fresh interpreters: the cumulative
 microseconds it prints for the top-level module, the minimum of several runs
-of each (the machine's other load only ever adds time). The bulk engine,
-telemetry, the sync client's portal and the heavy dependencies they need load
-at first use; every public name still imports.
+of each (the machine's other load only ever adds time, so a busy machine gets
+more runs, up to `MAX_RUNS`; a real excess shows in every run). The bulk
+engine, telemetry, the sync client's portal and the heavy dependencies they
+need load at first use; every public name still imports.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sys
 import velstack_async
 
 BUDGET_US = 60_000
-RUNS = 7
+MIN_RUNS = 5
+MAX_RUNS = 25
 
 #: Modules that load only when first used (a campaign, a span, the sync client, a number).
 LAZY = (
@@ -56,14 +58,17 @@ def _cumulative_us(module: str) -> int:
 
 
 def test_import_costs_at_most_60_ms_more_than_httpx() -> None:
-    httpx_us, ours_us = [], []
-    for _ in range(RUNS):  # interleaved: a burst of load hits both alike
+    httpx_us: list[int] = []
+    ours_us: list[int] = []
+    while len(ours_us) < MAX_RUNS:  # interleaved: a burst of load hits both alike
         httpx_us.append(_cumulative_us("httpx"))
         ours_us.append(_cumulative_us("velstack_async"))
+        if len(ours_us) >= MIN_RUNS and min(ours_us) - min(httpx_us) <= BUDGET_US:
+            break
     extra = min(ours_us) - min(httpx_us)
     assert extra <= BUDGET_US, (
         f"import velstack_async costs {extra / 1000:.1f} ms more than import httpx "
-        f"(min of {RUNS}: {min(ours_us)} us vs {min(httpx_us)} us)"
+        f"(min of {len(ours_us)}: {min(ours_us)} us vs {min(httpx_us)} us)"
     )
 
 
