@@ -17,6 +17,8 @@ from attrs import define, field
 __all__ = ["RetryPolicy", "set_testing"]
 
 _testing = False
+#: The longest ``Retry-After`` honoured (seconds).
+MAX_RETRY_AFTER = 60.0
 
 
 def set_testing(enabled: bool) -> None:
@@ -37,7 +39,7 @@ class RetryPolicy:
     max_retries: int = 2
     initial_backoff: float = 0.5
     max_backoff: float = 8.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = MAX_RETRY_AFTER
     rng: random.Random = field(factory=random.Random)
 
     def backoff(self, retry: int) -> float:
