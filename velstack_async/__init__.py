@@ -38,12 +38,16 @@ from ._exceptions import (
     VelstackError,
 )
 from ._models import Contact, Group, SenderId, SmsSummary
-from ._policy import FrequencyCap, SendingPolicy, SendWindow, Suppression
 from ._retry import set_testing
 from ._version import __version__
 
 # The sync client and its event loop thread (the portal) load at first use.
+# So does the sending policy (a client without one never needs it).
 if TYPE_CHECKING:
+    from ._policy.limits import FrequencyCap
+    from ._policy.policy import SendingPolicy
+    from ._policy.records import Suppression
+    from ._policy.window import SendWindow
     from ._portal import SyncClientInEventLoopWarning
     from ._sync_client import Velstack
 else:
@@ -51,7 +55,14 @@ else:
 
     __getattr__, __dir__ = _exports(
         __name__,
-        {"SyncClientInEventLoopWarning": "._portal", "Velstack": "._sync_client"},
+        {
+            "FrequencyCap": "._policy.limits",
+            "SendWindow": "._policy.window",
+            "SendingPolicy": "._policy.policy",
+            "Suppression": "._policy.records",
+            "SyncClientInEventLoopWarning": "._portal",
+            "Velstack": "._sync_client",
+        },
         public_module=__name__,
     )
 

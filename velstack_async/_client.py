@@ -11,7 +11,7 @@ import httpx
 from ._http.adapter import Adapter
 from ._options import DEFAULT_MAX_RETRIES, ClientOptions
 from ._phone import DEFAULT_REGION
-from ._policy import SendingPolicy
+from ._policy.policy import SendingPolicy
 from ._requester import Requester
 from ._resources import AsyncContacts, AsyncGroups, AsyncSenderIds, AsyncSms, AsyncSuppressions
 from ._telemetry import MeterProviderLike, TracerProviderLike

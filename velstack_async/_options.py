@@ -20,7 +20,7 @@ from . import _validation as check
 from ._exceptions import InvalidInputError
 from ._http.adapter import Adapter
 from ._phone import DEFAULT_REGION
-from ._policy import SendingPolicy
+from ._policy.policy import SendingPolicy
 from ._telemetry import MeterProviderLike, TracerProviderLike, check_provider
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "ClientOptions"]

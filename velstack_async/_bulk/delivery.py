@@ -212,6 +212,7 @@ class Delivery:
                                 backed_off, since = 0.0, self.last_accepted
                             backed_off += await self._backoff(round_)
                         round_ += 1
+                        self._refund(jobs, part.text)  # reserved again for the next attempt
                         await self._ledger.release(jobs)
                         self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
                         if is_testing():  # no wait: still let other tasks (and a cancel) run

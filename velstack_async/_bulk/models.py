@@ -108,6 +108,10 @@ class BulkReport:
     whose request met a `StaleConnectionError`: the server closed a reused
     keep-alive connection before answering, so they were almost certainly not
     processed and are safe to resend after a check (``resend_unknown=True``).
+
+    With a sending policy: ``suppressed`` and ``capped`` count the ``skipped``
+    recipients that opted out or were over the frequency cap; ``deferred`` the
+    ``not_attempted`` ones outside their send window (``wait_for_window=False``).
     """
 
     total: int
@@ -127,6 +131,12 @@ class BulkReport:
     throttled: int = 0
     settled_rate: float | None = None
     unknown_stale: int = 0
+    #: ``skipped`` results (in ``skipped``) whose recipient is on the suppression list.
+    suppressed: int = 0
+    #: ``skipped`` results (in ``skipped``) over the policy's frequency cap.
+    capped: int = 0
+    #: ``not_attempted`` results (in ``not_attempted``) outside their send window.
+    deferred: int = 0
 
     def count(self, status: BulkStatus | str) -> int:
         """The number of results with ``status``."""

@@ -17,6 +17,7 @@ from attrs import field, frozen
 
 from .. import _validation as check
 from .._exceptions import InvalidInputError
+from .._policy.limits import Category, category, credits_cap
 from .journal import JournalOpener, campaign_id
 from .template import Template, TemplateError
 
@@ -103,6 +104,9 @@ def _checked(o: CampaignOptions) -> dict[str, Any]:
         "allow_blank_fields": _flag("allow_blank_fields", o.allow_blank_fields),
         "stall_timeout": _positive("stall_timeout", o.stall_timeout, "seconds"),
         "smart_encoding": _flag("smart_encoding", o.smart_encoding),
+        "category": category(o.category),
+        "max_credits": credits_cap("max_credits", o.max_credits),
+        "wait_for_window": _flag("wait_for_window", o.wait_for_window),
     }
 
 
@@ -134,6 +138,13 @@ class CampaignOptions:
     stall_timeout: float = DEFAULT_STALL_TIMEOUT
     #: Replace Unicode look-alikes (curly quotes, dashes...) with GSM-7 characters.
     smart_encoding: bool = False
+    #: ``"marketing"`` (send windows and frequency caps of the client's policy apply) or
+    #: ``"transactional"``.
+    category: Category = "marketing"
+    #: Credits this campaign may spend (reserved before each request); None: no cap.
+    max_credits: int | None = None
+    #: A recipient outside its send window waits for it (False: ``not_attempted``).
+    wait_for_window: bool = True
     #: The parsed ``message`` (None without one).
     template: Template | None = field(init=False, repr=False, eq=False)
 

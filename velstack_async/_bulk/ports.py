@@ -145,6 +145,10 @@ class Admission(Protocol):
         """One verdict per job, in order."""
         ...
 
+    def now(self) -> datetime:
+        """The policy's clock (an aware datetime): when a deferred job's ``until`` is due."""
+        ...
+
 
 class Budget(Protocol):
     """Credits reserved before each request (a spend cap). `outcome.split` decides how a

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from decimal import Decimal
 
 from .._exceptions import StaleConnectionError
+from .._policy.reasons import verdict_of
 from .models import BulkReport, BulkResult, BulkStatus
 
 __all__ = ["ReportBuilder"]
@@ -29,6 +30,7 @@ class ReportBuilder:
         self._started = time.monotonic()
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._stale = 0
+        self._policy = dict.fromkeys(("suppressed", "capped", "deferred"), 0)
 
     def add(self, result: BulkResult) -> None:
         self._counts[result.status] += 1
@@ -47,6 +49,10 @@ class ReportBuilder:
             return
         if result.status is BulkStatus.UNKNOWN and isinstance(result.error, StaleConnectionError):
             self._stale += 1
+        elif result.reason is not None and result.error is None:
+            verdict = verdict_of(result.reason)
+            if verdict is not None:
+                self._policy[verdict] += 1
         if self._keep is None or len(self._unsent) < self._keep:
             self._unsent.append(result)
         else:
@@ -81,4 +87,5 @@ class ReportBuilder:
             throttled=throttled,
             settled_rate=settled_rate,
             unknown_stale=self._stale,
+            **self._policy,
         )

@@ -15,6 +15,7 @@ from .delivery import LocalGate
 from .engine import Engine, SendOne
 from .models import BulkReport, BulkResult
 from .options import CampaignOptions
+from .ports import Admission, Budget
 from .report import ReportBuilder
 
 __all__ = ["OnResult", "send_bulk", "stream_bulk"]
@@ -35,12 +36,15 @@ async def send_bulk(
     on_result: OnResult | None,
     telemetry: _telemetry.Telemetry | None = None,
     stop: CampaignStop | None = None,
+    admission: Admission | None = None,
+    budget: Budget | None = None,
 ) -> BulkReport:
     """Run the whole campaign in one pass of the worker pool; return its report.
 
-    ``stop``: a `CampaignStop` the caller may set to stop it gracefully.
+    ``stop``: a `CampaignStop` the caller may set to stop it gracefully. ``admission`` and
+    ``budget``: the sending policy's say per recipient and the spend caps (`ports`).
     """
-    engine = await Engine.local(send, policy, campaign, recipients, stop)
+    engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
     add = report.add
@@ -83,6 +87,8 @@ async def stream_bulk(
     on_result: OnResult | None,
     telemetry: _telemetry.Telemetry | None = None,
     stop: CampaignStop | None = None,
+    admission: Admission | None = None,
+    budget: Budget | None = None,
 ) -> AsyncGenerator[BulkResult, None]:
     """Run the campaign in bursts of results; yield them between bursts.
 
@@ -94,7 +100,7 @@ async def stream_bulk(
     times ``concurrency``, where waiting for a burst's slowest send costs
     little throughput.
     """
-    engine = await Engine.local(send, policy, campaign, recipients, stop)
+    engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "stream_bulk", campaign)
     burst = campaign.concurrency
     results: list[BulkResult] = []

@@ -8,6 +8,7 @@ per-recipient decision that needs no request is made here, once, in order.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
@@ -22,7 +23,7 @@ from .journal import JournalStore, Verdict
 from .models import BulkMessage, BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import not_attempted
-from .ports import Admission, Admit, Job
+from .ports import Admission, AdmissionVerdict, Admit, Job
 from .template import Template, TemplateError
 
 __all__ = ["Recipients", "Source", "iterate"]
@@ -33,6 +34,8 @@ Recipients = Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage]
 BATCH = 64
 #: Seconds an async input is read for before what came is handed on.
 READ_WAIT = 0.05
+#: At most this many seconds between looks at the clock while waiting for a send window.
+WINDOW_POLL = 1.0
 _NO_FIELDS: Mapping[str, Any] = {}
 
 
@@ -75,16 +78,18 @@ class Source:
         self._lock = anyio.Lock(fast_acquire=True)
         self._index = 0
         self._exhausted = False
+        #: Recipients waiting for their send window: (opens at, index, job), soonest first.
+        self._deferred: list[tuple[float, int, Job]] = []
         #: Once set, every recipient still to come is `not_attempted` with this reason.
         self.stop_reason: str | None = None
 
     async def next(self) -> Job | BulkResult | None:
         """The next job or result; None when the input is exhausted."""
         while not self._ready:
-            if self._exhausted:
+            if self._finished:
                 return None
             async with self._lock:  # one worker reads the input; the others wait for it
-                if not self._ready and not self._exhausted:
+                if not self._ready and not self._finished:
                     await self._refill()
         return self._ready.popleft()
 
@@ -96,12 +101,18 @@ class Source:
 
     async def next_ready(self) -> None:
         """Return once something is prepared or the input is exhausted."""
-        while not self._ready and not self._exhausted:
+        while not self._ready and not self._finished:
             async with self._lock:
-                if not self._ready and not self._exhausted:
+                if not self._ready and not self._finished:
                     await self._refill()
 
+    @property
+    def _finished(self) -> bool:
+        return self._exhausted and not self._deferred
+
     async def _refill(self) -> None:
+        if self._deferred and await self._refill_deferred():
+            return
         start = self._index
         batch = await self._read()
         self._index += len(batch)
@@ -136,12 +147,47 @@ class Source:
                 admitted.append(item)
                 continue
             assert isinstance(item, Job)
+            if self._waits(verdict):
+                assert verdict.until is not None
+                heapq.heappush(self._deferred, (verdict.until.timestamp(), item.index, item))
+                continue
             status = (
                 BulkStatus.SKIPPED if verdict.verdict is Admit.SKIP else BulkStatus.NOT_ATTEMPTED
             )
             reason = verdict.reason or str(verdict.verdict.value)
             admitted.append(BulkResult(item.recipient, status, reason=reason, index=item.index))
         return admitted
+
+    def _waits(self, verdict: AdmissionVerdict) -> bool:
+        """A deferred recipient is held until ``until`` (``wait_for_window``), not ended."""
+        return (
+            verdict.verdict is Admit.DEFER
+            and verdict.until is not None
+            and self._campaign.wait_for_window
+        )
+
+    async def _refill_deferred(self) -> bool:
+        """Hand on the deferred recipients whose window opened (admitted again: an opt-out
+        added meanwhile counts); once the input is read, wait for the next one. False:
+        read the input instead."""
+        assert self._admission is not None
+        if self.stop_reason is not None:
+            ended = [not_attempted(j.recipient, j.index, self.stop_reason) for *_, j in
+                     self._deferred]  # fmt: skip
+            self._deferred.clear()
+            self._ready.extend(ended)
+            return True
+        now = self._admission.now().timestamp()
+        due: list[Job | BulkResult] = []
+        while self._deferred and self._deferred[0][0] <= now:
+            due.append(heapq.heappop(self._deferred)[2])
+        if due:
+            self._ready.extend(await self._admit(due))
+            return True
+        if not self._exhausted:
+            return False
+        await anyio.sleep(min(max(self._deferred[0][0] - now, 0.01), WINDOW_POLL))
+        return True
 
     async def _read(self) -> list[Any]:
         items = self._items

@@ -1,28 +1,8 @@
 """The sending policy: send-once keys, suppressions, send windows, spend and frequency caps.
 
-`SendingPolicy` holds the settings and a store (`sqlite_store`, `redis_store`);
-`sending.send_sms` applies it to a single send; `SuppressionList` edits the opt-outs.
+`policy.SendingPolicy` holds the settings and a store (`sqlite_store`,
+`redis_store`); `sending.send_sms` applies it to a single send; `campaign` to a
+campaign (the engine's admission and budget ports); `suppressions.SuppressionList`
+edits the opt-outs. Nothing is imported here: a program without a policy loads none
+of it (callers import the modules they use).
 """
-
-from .limits import CATEGORIES, Category, FrequencyCap
-from .opening import open_store
-from .policy import SendingPolicy
-from .records import Suppression
-from .sending import send_sms
-from .store import PolicyStore, private_directory
-from .suppressions import SuppressionList
-from .window import SendWindow
-
-__all__ = [
-    "CATEGORIES",
-    "Category",
-    "FrequencyCap",
-    "PolicyStore",
-    "SendWindow",
-    "SendingPolicy",
-    "Suppression",
-    "SuppressionList",
-    "open_store",
-    "private_directory",
-    "send_sms",
-]

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from .._exceptions import InvalidInputError
-from .sqlite_store import SQLiteStore
 from .store import PolicyStore
 
 __all__ = ["open_store"]
@@ -22,4 +21,6 @@ def open_store(spec: str | os.PathLike[str] | PolicyStore) -> PolicyStore:
         return RedisStore(spec)
     if not isinstance(spec, (str, os.PathLike)) or not os.fspath(spec):
         raise InvalidInputError("store must be a SQLite file path or a redis:// URL")
+    from .sqlite_store import SQLiteStore  # sqlite3, at the first SQLite store
+
     return SQLiteStore(Path(os.fspath(spec)))

@@ -6,9 +6,8 @@ import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio.to_thread
 import attrs
 
 from .._exceptions import (
@@ -19,6 +18,7 @@ from .._exceptions import (
     SpendCapError,
 )
 from .._redact import mask_phone
+from . import reasons
 from .limits import (
     Category,
     Clock,
@@ -28,10 +28,10 @@ from .limits import (
     positive_duration,
     read_clock,
 )
-from .opening import open_store
-from .records import Admission
-from .store import PolicyStore
-from .window import SendWindow, zones_of
+
+if TYPE_CHECKING:  # imported when a policy is made: a client without one never loads them
+    from .store import PolicyStore
+    from .window import SendWindow
 
 __all__ = ["Reservation", "SendingPolicy"]
 
@@ -70,6 +70,9 @@ class SendingPolicy:
         idempotency_ttl: timedelta = timedelta(days=7),
         clock: Clock | None = None,
     ) -> None:
+        from .opening import open_store
+        from .window import SendWindow
+
         if send_window is not None and not isinstance(send_window, SendWindow):
             raise InvalidInputError("send_window must be a SendWindow or None")
         if frequency_cap is not None and not isinstance(frequency_cap, FrequencyCap):
@@ -87,6 +90,8 @@ class SendingPolicy:
 
     async def run(self, step: Any, *args: Any) -> Any:
         """Run a blocking store step in a worker thread."""
+        import anyio.to_thread
+
         return await anyio.to_thread.run_sync(step, *args)
 
     def window_opens_at(
@@ -95,6 +100,8 @@ class SendingPolicy:
         """None when every number (E.164) is inside the send window, else when it opens."""
         if self.send_window is None:
             return None
+        from .window import zones_of
+
         zones = [zone for number in numbers for zone in zones_of(number, region)]
         if not numbers:  # a group send: its contacts' zones are unknown, use the region's
             zones = list(zones_of("", region))
@@ -118,6 +125,8 @@ class SendingPolicy:
                 opens_at=opens,
             )
         cap = self.frequency_cap if marketing else None
+        from .records import Admission
+
         admission = Admission(
             token=uuid.uuid4().hex,
             numbers=tuple(numbers),
@@ -129,17 +138,14 @@ class SendingPolicy:
         verdict = await self.run(self.store.admit, admission)
         if verdict.suppressed:
             masked = ", ".join(mask_phone(n) for n in verdict.suppressed)
-            raise RecipientSuppressedError(f"recipient suppressed (opted out): {masked}")
+            raise RecipientSuppressedError(f"{reasons.SUPPRESSED} ({masked})")
         if verdict.capped:
             assert cap is not None
             masked = ", ".join(mask_phone(n) for n in verdict.capped)
-            raise FrequencyCapError(
-                f"frequency cap: {masked} already had {cap.messages} marketing message(s) "
-                f"in the last {cap.per.total_seconds() / 3600:g} h"
-            )
+            raise FrequencyCapError(f"{reasons.frequency_capped(cap)} ({masked})")
         if not verdict.admitted:
             raise SpendCapError(
-                f"spend cap: {credits:g} credit(s) would pass max_credits_per_day="
+                f"{reasons.SPEND_CAP}: {credits:g} credit(s) would pass max_credits_per_day="
                 f"{self.max_credits_per_day} ({verdict.spent:g} spent in the last 24 hours)"
             )
         return Reservation(admission.token, admission.numbers)

@@ -166,3 +166,43 @@ end
 return 1
 """
 )
+
+#: KEYS: fence, suppressions, then one frequency zset per number. ARGV: fence, token, now,
+#: frequency limit ('' none), window seconds, numbers. Returns one verdict per number:
+#: 's' suppressed, 'c' capped, 'k' admitted (counted under the token when there is a cap).
+SCREEN = (
+    _FENCE
+    + """
+local now = tonumber(ARGV[3])
+local window = tonumber(ARGV[5])
+local verdicts = {}
+for i = 1, #KEYS - 2 do
+  local number = ARGV[5 + i]
+  if redis.call('HEXISTS', KEYS[2], number) == 1 then
+    verdicts[i] = 's'
+  elseif ARGV[4] == '' then
+    verdicts[i] = 'k'
+  else
+    local key = KEYS[2 + i]
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    if redis.call('ZCARD', key) >= tonumber(ARGV[4]) then
+      verdicts[i] = 'c'
+    else
+      redis.call('ZADD', key, now, ARGV[2])
+      redis.call('EXPIRE', key, math.ceil(window) + 86400)
+      verdicts[i] = 'k'
+    end
+  end
+end
+return verdicts
+"""
+)
+
+#: KEYS: fence, then one frequency zset per number. ARGV: fence, token.
+RELEASE = (
+    _FENCE
+    + """
+for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
+return 1
+"""
+)

@@ -22,6 +22,8 @@ from .redis_scripts import (
     ADMIT,
     CLAIM,
     FINISH,
+    RELEASE,
+    SCREEN,
     SETTLE,
     SUPPRESS,
     SUPPRESSED,
@@ -38,6 +40,7 @@ logger = logging.getLogger("velstack_async.policy")
 PREFIX = "vs:{policy}:"
 DAY = 86400
 _PASSWORD = re.compile(r"//[^@/]*@")
+_SCREENED: dict[str, str | None] = {"s": "suppressed", "c": "capped", "k": None}
 
 
 class RedisStore(PolicyStore):
@@ -63,7 +66,8 @@ class RedisStore(PolicyStore):
         except (ValueError, *self._errors) as exc:
             raise PolicyStoreError(f"policy store {self.location}: {exc}") from None
         sources = {
-            "admit": ADMIT, "claim": CLAIM, "finish": FINISH, "settle": SETTLE,
+            "admit": ADMIT, "claim": CLAIM, "finish": FINISH, "release": RELEASE,
+            "screen": SCREEN, "settle": SETTLE,
             "suppress": SUPPRESS, "suppressed": SUPPRESSED, "suppressions": SUPPRESSIONS,
             "unsuppress": UNSUPPRESS,
         }  # fmt: skip
@@ -150,6 +154,20 @@ class RedisStore(PolicyStore):
         if reply[0] == "spend":
             return Verdict(False, spent=float(reply[1]))
         return Verdict.ok()
+
+    def screen(
+        self, numbers: Sequence[str], token: str, now: float, frequency: tuple[int, float] | None
+    ) -> list[str | None]:
+        if not numbers:
+            return []
+        limit, window = frequency if frequency is not None else ("", 0.0)
+        keys = [PREFIX + "suppressions", *(PREFIX + "f:" + n for n in numbers)]
+        reply = self._run("screen", keys, token, repr(now), str(limit), repr(window), *numbers)
+        return [_SCREENED[v] for v in reply]
+
+    def release(self, token: str, numbers: Sequence[str]) -> None:
+        if numbers:
+            self._run("release", [PREFIX + "f:" + n for n in numbers], token)
 
     def settle(self, token: str, numbers: Sequence[str], credits: float | None) -> None:
         keys = [*self._ledger()[1:], *(PREFIX + "f:" + n for n in numbers)]

@@ -12,14 +12,17 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import anyio
 
 from .. import _parsing
 from .._exceptions import InvalidInputError, SendUnknownError, VelstackError
 from .._models import SmsSummary
-from .policy import SendingPolicy
 from .records import KeyRecord
+
+if TYPE_CHECKING:
+    from .policy import SendingPolicy
 
 __all__ = ["fingerprint", "send_once"]
 

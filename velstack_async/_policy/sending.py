@@ -9,6 +9,7 @@ request certainly was not processed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -16,8 +17,9 @@ from .._exceptions import InvalidInputError, VelstackError
 from .._models import SmsSummary
 from .._segments import count_segments
 from . import limits
-from .policy import SendingPolicy
-from .send_once import fingerprint, send_once
+
+if TYPE_CHECKING:
+    from .._options import ClientOptions
 
 __all__ = ["from_api_format", "send_sms", "wait_bound"]
 
@@ -40,21 +42,18 @@ def wait_bound(timeout: httpx.Timeout | None) -> float:
 
 
 async def send_sms(
-    policy: SendingPolicy | None,
+    options: ClientOptions,
     request: Callable[[], Awaitable[SmsSummary]],
-    *,
-    recipients: str | None,
-    group_id: str | None,
-    message: str,
-    sender: str,
-    title: str | None,
+    send: tuple[str | None, str | None, str, str, str | None],
     key: str | None,
     category: str,
     region: str,
-    timeout: httpx.Timeout | None,
 ) -> SmsSummary:
-    """``request()`` under ``policy`` (``recipients``: checked, in API format; None for
-    a group send). Without a policy, the request as it is (a key is refused)."""
+    """``request()`` under the client's policy. ``send``: (recipients, checked, in API
+    format, or None for a group send; group id; message; sender; title). Without a
+    policy, the request as it is (a key is refused)."""
+    recipients, group_id, message, sender, title = send
+    policy = options.policy
     kind = limits.category(category)
     if key is not None:
         key = limits.idempotency_key(key)
@@ -82,6 +81,8 @@ async def send_sms(
 
     if key is None:
         return await admitted()
+    from .send_once import fingerprint, send_once  # hashlib, json: with the first key
+
     digest = fingerprint("group" if recipients is None else "quick", recipients or group_id,
                          message, sender, title)  # fmt: skip
-    return await send_once(policy, key, digest, wait_bound(timeout), admitted)
+    return await send_once(policy, key, digest, wait_bound(options.timeout), admitted)

@@ -174,6 +174,39 @@ class SQLiteStore(PolicyStore):
                 )
             return Verdict.ok()
 
+    def screen(
+        self, numbers: Sequence[str], token: str, now: float, frequency: tuple[int, float] | None
+    ) -> list[str | None]:
+        with self._write() as db:
+            suppressed = _suppressed(db, numbers)
+            verdicts: list[str | None] = []
+            if frequency is not None:
+                db.execute("DELETE FROM frequency WHERE at <= ?", (now - frequency[1],))
+            for number in numbers:
+                if number in suppressed:
+                    verdicts.append("suppressed")
+                    continue
+                if frequency is not None:
+                    limit, window = frequency
+                    count = db.execute(
+                        "SELECT COUNT(*) FROM frequency WHERE number = ? AND at > ?",
+                        (number, now - window),
+                    ).fetchone()[0]
+                    if count >= limit:
+                        verdicts.append("capped")
+                        continue
+                    db.execute("INSERT INTO frequency VALUES (?, ?, ?)", (number, now, token))
+                verdicts.append(None)
+            return verdicts
+
+    def release(self, token: str, numbers: Sequence[str]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "DELETE FROM frequency WHERE rowid IN "
+                "(SELECT rowid FROM frequency WHERE token = ? AND number = ? LIMIT 1)",
+                [(token, n) for n in numbers],
+            )
+
     def settle(self, token: str, numbers: Sequence[str], credits: float | None) -> None:
         with self._write() as db:
             if credits is None:

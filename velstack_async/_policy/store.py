@@ -57,6 +57,18 @@ class PolicyStore(abc.ABC):
         the credits and one message per number under the admission's token."""
 
     @abc.abstractmethod
+    def screen(
+        self, numbers: Sequence[str], token: str, now: float, frequency: tuple[int, float] | None
+    ) -> list[str | None]:
+        """A campaign's per-recipient check, one verdict per number: ``"suppressed"``,
+        ``"capped"`` (over ``frequency``: messages, window seconds), or None (admitted: one
+        message counted under ``token`` when ``frequency`` is given)."""
+
+    @abc.abstractmethod
+    def release(self, token: str, numbers: Sequence[str]) -> None:
+        """Uncount ``token``'s messages to ``numbers`` (they were certainly not sent)."""
+
+    @abc.abstractmethod
     def settle(self, token: str, numbers: Sequence[str], credits: float | None) -> None:
         """Settle a reservation: the credits actually used, or None (certainly not sent:
         release the credits and the frequency counts)."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._exceptions import InvalidInputError
 from .._phone import InvalidNumber, normalize
 from .csvfiles import read_numbers, write_suppressions
-from .policy import SendingPolicy
 from .records import Suppression
+
+if TYPE_CHECKING:
+    from .policy import SendingPolicy
 
 __all__ = ["SuppressionList"]
 

@@ -27,7 +27,9 @@ from .._bulk import (
 from .._encoding import checked_flag, smart_encode
 from .._exceptions import InvalidInputError
 from .._models import SmsSummary
-from .._policy import Category, send_sms
+from .._policy.campaign import campaign_ports
+from .._policy.limits import Category
+from .._policy.sending import send_sms
 from .._requester import Requester
 from .._requester import quote as _quote
 from ._base import Resource
@@ -71,10 +73,11 @@ class AsyncSms(Resource):
             message = smart_encode(message)
         title = check.optional_text("title", title)
         quick = _QuickSms(self._requester)
-        return await self._policed(
-            lambda: quick(recipient, message, sender, title),
-            (recipient, None, message, sender, title, idempotency_key, category),
-        )
+        send = (recipient, None, message, sender, title)
+        return await send_sms(
+            self._requester.options, lambda: quick(recipient, message, sender, title),
+            send, idempotency_key, category, self._region,
+        )  # fmt: skip
 
     async def send_group(
         self,
@@ -99,33 +102,12 @@ class AsyncSms(Resource):
         if check.optional_text("title", title) is not None:
             body["title"] = title
         request = self._requester.request
-        return await self._policed(
-            lambda: request(
-                "POST", "/api/group/sms", body=body, parse=_parsing.sms_summary, once=True
-            ),
-            (
-                None,
-                body["group_id"],
-                body["message"],
-                body["sender"],
-                title,
-                idempotency_key,
-                category,
-            ),
-        )
-
-    async def _policed(
-        self,
-        request: Callable[[], Awaitable[SmsSummary]],
-        send: tuple[str | None, str | None, str, str, str | None, str | None, str],
-    ) -> SmsSummary:
-        """``request()`` under the client's sending policy (`_policy.send_sms`)."""
-        recipients, group_id, message, sender, title, key, category = send
-        options = self._requester.options
+        parse = _parsing.sms_summary
+        send = (None, body["group_id"], body["message"], body["sender"], title)
         return await send_sms(
-            options.policy, request, recipients=recipients, group_id=group_id,
-            message=message, sender=sender, title=title, key=key, category=category,
-            region=self._region, timeout=options.timeout,
+            self._requester.options,
+            lambda: request("POST", "/api/group/sms", body=body, parse=parse, once=True),
+            send, idempotency_key, category, self._region,
         )  # fmt: skip
 
     async def send_bulk(
@@ -148,6 +130,9 @@ class AsyncSms(Resource):
         allow_blank_fields: bool = False,
         stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
         smart_encoding: bool = False,
+        category: Category = "marketing",
+        max_credits: int | None = None,
+        wait_for_window: bool = True,
     ) -> BulkReport:
         """Send a campaign: ``message`` to every recipient, each at most once; return the report.
 
@@ -190,6 +175,15 @@ class AsyncSms(Resource):
         sent or unknown (``resend_unknown=True`` sends unknown ones again).
         ``on_result`` is called (or awaited) with each result as it finishes.
         The report keeps at most ``keep_unsent`` non-sent results (None: all).
+
+        With the client's `SendingPolicy` (docs, "Sending policy"): suppressed
+        recipients are ``skipped`` (``report.suppressed``), and for
+        ``category="marketing"`` (the default) so are those over its frequency
+        cap (``report.capped``); a recipient outside its send window waits for
+        it (``wait_for_window=False``: ``not_attempted``, ``report.deferred``).
+        ``max_credits`` caps this campaign's credits (and the policy's
+        ``max_credits_per_day`` the last 24 hours'): each request's credits are
+        reserved first; at the cap the campaign stops, the rest ``not_attempted``.
         The keywords are checked into a `CampaignOptions`: see `send_campaign`.
         """
         options = _bulk.CampaignOptions.from_keywords(locals())
@@ -214,6 +208,9 @@ class AsyncSms(Resource):
         allow_blank_fields: bool = False,
         stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
         smart_encoding: bool = False,
+        category: Category = "marketing",
+        max_credits: int | None = None,
+        wait_for_window: bool = True,
     ) -> AsyncIterator[BulkResult]:
         """Send a campaign like `send_bulk`, yielding each `BulkResult` as it finishes.
 
@@ -260,6 +257,7 @@ class AsyncSms(Resource):
             on_result,
             telemetry=self._requester.telemetry,
             stop=stop,
+            **campaign_ports(self._requester.options.policy, options),
         )
 
     async def stream_campaign(
@@ -283,6 +281,7 @@ class AsyncSms(Resource):
             on_result,
             telemetry=self._requester.telemetry,
             stop=stop,
+            **campaign_ports(self._requester.options.policy, options),
         )
         async with contextlib.aclosing(stream):  # closing this one closes it, and its journal
             async for result in stream:
@@ -317,6 +316,7 @@ class AsyncSms(Resource):
             recipients,
             on_result,
             telemetry=self._requester.telemetry,
+            **campaign_ports(self._requester.options.policy, options),
         )
 
     def _resolve(self, options: _bulk.CampaignOptions) -> _bulk.CampaignOptions:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .._exceptions import InvalidInputError
-from .._policy import Suppression, SuppressionList
+from .._policy.records import Suppression
 from ._base import Resource
+
+if TYPE_CHECKING:
+    from .._policy.suppressions import SuppressionList
 
 
 class AsyncSuppressions(Resource):
@@ -25,6 +29,8 @@ class AsyncSuppressions(Resource):
                 "client.suppressions needs a sending policy: "
                 "AsyncVelstack(policy=SendingPolicy('policy.db'))"
             )
+        from .._policy.suppressions import SuppressionList
+
         return SuppressionList(policy, self._region)
 
     async def add(self, numbers: str | Iterable[str], *, reason: str | None = None) -> int:

@@ -11,7 +11,7 @@ from .._client import AsyncVelstack
 from .._http.adapter import Adapter
 from .._options import DEFAULT_MAX_RETRIES, ClientOptions, Verify
 from .._phone import DEFAULT_REGION
-from .._policy import SendingPolicy
+from .._policy.policy import SendingPolicy
 from .._portal import Portal
 from .._telemetry import MeterProviderLike, TracerProviderLike
 from .contacts import Contacts

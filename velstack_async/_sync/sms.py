@@ -9,7 +9,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from .. import _bulk
 from .._bulk import BulkMessage, BulkReport, BulkResult, CampaignStop, Estimate, JournalOpener
 from .._models import SmsSummary
-from .._policy import Category
+from .._policy.limits import Category
 from .._portal import SyncResource
 from .._resources.sms import AsyncSms
 
@@ -101,6 +101,9 @@ class Sms(SyncResource[AsyncSms]):
         allow_blank_fields: bool = False,
         stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
         smart_encoding: bool = False,
+        category: Category = "marketing",
+        max_credits: int | None = None,
+        wait_for_window: bool = True,
     ) -> BulkReport:
         """Send a campaign: ``message`` to every recipient, each at most once; return the report.
 
@@ -143,6 +146,15 @@ class Sms(SyncResource[AsyncSms]):
         sent or unknown (``resend_unknown=True`` sends unknown ones again).
         ``on_result`` is called (or awaited) with each result as it finishes.
         The report keeps at most ``keep_unsent`` non-sent results (None: all).
+
+        With the client's `SendingPolicy` (docs, "Sending policy"): suppressed
+        recipients are ``skipped`` (``report.suppressed``), and for
+        ``category="marketing"`` (the default) so are those over its frequency
+        cap (``report.capped``); a recipient outside its send window waits for
+        it (``wait_for_window=False``: ``not_attempted``, ``report.deferred``).
+        ``max_credits`` caps this campaign's credits (and the policy's
+        ``max_credits_per_day`` the last 24 hours'): each request's credits are
+        reserved first; at the cap the campaign stops, the rest ``not_attempted``.
         The keywords are checked into a `CampaignOptions`: see `send_campaign`.
         """
         return self._portal.call(
@@ -164,6 +176,9 @@ class Sms(SyncResource[AsyncSms]):
             allow_blank_fields=allow_blank_fields,
             stall_timeout=stall_timeout,
             smart_encoding=smart_encoding,
+            category=category,
+            max_credits=max_credits,
+            wait_for_window=wait_for_window,
         )
 
     def stream_bulk(
@@ -185,6 +200,9 @@ class Sms(SyncResource[AsyncSms]):
         allow_blank_fields: bool = False,
         stall_timeout: float = _bulk.DEFAULT_STALL_TIMEOUT,
         smart_encoding: bool = False,
+        category: Category = "marketing",
+        max_credits: int | None = None,
+        wait_for_window: bool = True,
     ) -> Iterator[BulkResult]:
         """Send a campaign like `send_bulk`, yielding each `BulkResult` as it finishes.
 
@@ -213,6 +231,9 @@ class Sms(SyncResource[AsyncSms]):
             allow_blank_fields=allow_blank_fields,
             stall_timeout=stall_timeout,
             smart_encoding=smart_encoding,
+            category=category,
+            max_credits=max_credits,
+            wait_for_window=wait_for_window,
         )
 
     def send_campaign(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .._policy import Suppression
+from .._policy.records import Suppression
 from .._portal import SyncResource
 from .._resources.suppressions import AsyncSuppressions
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .._policy import SendingPolicy
+from .._policy.policy import SendingPolicy
 from .journals import journal_dir
 
 __all__ = ["POLICY_STORE_ENV", "default_policy_store", "open_policy", "policy_store_option"]

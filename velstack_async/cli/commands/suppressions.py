@@ -9,7 +9,7 @@ import anyio
 import click
 
 from ..._phone import DEFAULT_REGION
-from ..._policy import SuppressionList
+from ..._policy.suppressions import SuppressionList
 from ..output import rows_table
 from ..policystore import open_policy, policy_store_option
 from ..session import Session

@@ -1,0 +1,141 @@
+"""A campaign under a `SendingPolicy`: the engine's `Admission` and `Budget` ports.
+
+`PolicyAdmission` gives each recipient its verdict before any request: skipped
+when suppressed or over the frequency cap (marketing), deferred until its send
+window opens (marketing). `CampaignBudget` reserves each request's credits from
+``max_credits`` (this campaign) and the policy's ``max_credits_per_day`` (the
+store's last 24 hours, every process) before it is made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
+
+from .._bulk.options import CampaignOptions
+from .._bulk.ports import Admission, AdmissionVerdict, Admit, Budget, Job
+from .._phone import DEFAULT_REGION
+from . import reasons
+from .limits import Category
+from .records import Admission as StoreAdmission
+
+if TYPE_CHECKING:
+    from .policy import SendingPolicy
+
+__all__ = ["CampaignBudget", "CampaignPorts", "PolicyAdmission", "campaign_ports"]
+
+_SEND = AdmissionVerdict(Admit.SEND)
+_SUPPRESSED = AdmissionVerdict(Admit.SKIP, reasons.SUPPRESSED)
+
+
+class PolicyAdmission:
+    """The policy's verdict on each recipient of a campaign (`_bulk.ports.Admission`)."""
+
+    def __init__(self, policy: SendingPolicy, category: Category, region: str) -> None:
+        self.policy = policy
+        self.marketing = category == "marketing"
+        self.region = region
+        cap = policy.frequency_cap if self.marketing else None
+        self._frequency = None if cap is None else (cap.messages, cap.per.total_seconds())
+        self._capped = None if cap is None else AdmissionVerdict(
+            Admit.SKIP, reasons.frequency_capped(cap)
+        )  # fmt: skip
+
+    def now(self) -> datetime:
+        return self.policy.now()
+
+    async def admit(self, jobs: list[Job]) -> list[AdmissionVerdict]:
+        now = self.policy.now()
+        verdicts: list[AdmissionVerdict | None] = [None] * len(jobs)
+        window = self.policy.send_window if self.marketing else None
+        if window is not None:
+            from .window import zones_of
+
+            for i, job in enumerate(jobs):
+                opens = window.opens_at(now, zones_of("+" + str(job.key), self.region))
+                if opens is not None:
+                    verdicts[i] = AdmissionVerdict(
+                        Admit.DEFER, reasons.outside_window(opens), opens
+                    )
+        screened = [i for i, v in enumerate(verdicts) if v is None]
+        numbers = ["+" + str(jobs[i].key) for i in screened]
+        found = await self.policy.run(
+            self.policy.store.screen, numbers, uuid.uuid4().hex, now.timestamp(), self._frequency
+        )
+        for i, verdict in zip(screened, found, strict=True):
+            if verdict == "suppressed":
+                verdicts[i] = _SUPPRESSED
+            elif verdict == "capped":
+                assert self._capped is not None
+                verdicts[i] = self._capped
+            else:
+                verdicts[i] = _SEND
+        return [v if v is not None else _SEND for v in verdicts]
+
+
+class CampaignBudget:
+    """Credits reserved before each request (`_bulk.ports.Budget`): all of a request's or none.
+
+    ``max_credits`` caps this campaign; the policy's ``max_credits_per_day`` (if any)
+    caps the store's last 24 hours, reserved there (shared by every process).
+    """
+
+    def __init__(self, max_credits: int | None, policy: SendingPolicy | None) -> None:
+        self.max_credits = max_credits
+        self.reserved = 0.0
+        self._policy = policy if policy is not None and policy.max_credits_per_day else None
+        #: Store reservations not yet settled, by their credits.
+        self._tokens: defaultdict[float, list[str]] = defaultdict(list)
+
+    def reserve(self, count: int, credits_each: int) -> int:
+        fits = count
+        if self.max_credits is not None and credits_each > 0:
+            left = self.max_credits - self.reserved
+            fits = min(count, max(int(left // credits_each), 0))
+        if fits == count and self._policy is not None and count:
+            fits = self._reserve_daily(count, credits_each)
+        if fits == count:
+            self.reserved += count * credits_each
+        return fits
+
+    def _reserve_daily(self, count: int, credits_each: int) -> int:
+        """The day's cap in the store (a short blocking call: `Budget.reserve` is sync)."""
+        policy = self._policy
+        assert policy is not None
+        assert policy.max_credits_per_day is not None
+        token, credits = uuid.uuid4().hex, float(count * credits_each)
+        now = policy.now().timestamp()
+        verdict = policy.store.admit(
+            StoreAdmission(token, (), credits, now, float(policy.max_credits_per_day), None)
+        )
+        if verdict.admitted:
+            self._tokens[credits].append(token)
+            return count
+        left = policy.max_credits_per_day - verdict.spent
+        return min(count - 1, max(int(left // credits_each), 0)) if credits_each else count
+
+    def settle(self, reserved: int, used: Decimal | int) -> None:
+        self.reserved += float(used) - reserved
+        tokens = self._tokens.get(float(reserved))
+        if self._policy is not None and tokens:
+            token = tokens.pop()
+            self._policy.store.settle(token, (), float(used) if used else None)
+
+
+class CampaignPorts(TypedDict):
+    admission: Admission | None
+    budget: Budget | None
+
+
+def campaign_ports(policy: SendingPolicy | None, options: CampaignOptions) -> CampaignPorts:
+    """The ``admission`` and ``budget`` keywords of a campaign (none without a policy or cap)."""
+    admission: PolicyAdmission | None = None
+    if policy is not None:
+        admission = PolicyAdmission(policy, options.category, options.region or DEFAULT_REGION)
+    daily = policy is not None and policy.max_credits_per_day is not None
+    capped = options.max_credits is not None or daily
+    budget = CampaignBudget(options.max_credits, policy) if capped else None
+    return {"admission": admission, "budget": budget}
