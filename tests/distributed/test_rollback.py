@@ -12,13 +12,18 @@ fake processed.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
-from velstack_async import BulkReport, BulkStatus
+from velstack_async import AsyncVelstack, BulkReport, BulkStatus
+from velstack_async.distributed import CampaignRolledBackError, RedisCampaign
 
 from ..reliability.server_process import FakeProcess, delivered
+from .conftest import API_KEY
 from .helpers import check_exact
 from .redis_server import RedisServer
 from .scenario import Scenario, wait_until
@@ -121,3 +126,47 @@ async def test_a_worker_started_after_the_rollback_detects_it_from_the_claim_log
         await finish_after_resume(run, unknown, fake)
     finally:
         await run.close()
+
+
+_OTHER_MACHINE = """
+import sys, anyio
+from velstack_async import AsyncVelstack
+from velstack_async.distributed import RedisCampaign
+
+async def main():
+    async with await RedisCampaign.open(sys.argv[1], sys.argv[2]) as campaign:
+        async with AsyncVelstack(api_key=sys.argv[3], base_url=sys.argv[4]) as client:
+            for index in (1, 2, 3, 4):
+                assert await campaign.run_chunk(client, index)
+
+anyio.run(main)
+"""
+
+
+async def test_workers_that_never_saw_the_lost_writes_cannot_hide_the_rollback(
+    redis_server: RedisServer, fake: FakeProcess, tmp_path: Path
+) -> None:
+    """A worker on another machine, started after the restore, writes far past the epoch
+    this worker saw before it (the epoch alone would then look fine): this worker's next
+    call still finds the rollback, because Redis's life changed below what it saw."""
+    older = tmp_path / "older.rdb"
+    campaign = await RedisCampaign.create(
+        redis_server.url, "race", message="Hi", sender="SHOP", batch_size=5, chunk_size=10
+    )
+    async with campaign, AsyncVelstack(api_key=API_KEY, base_url=fake.base_url) as client:
+        await campaign.load(f"020{i:07d}" for i in range(50))
+        redis_server.snapshot(older)
+        assert await campaign.run_chunk(client, 0)  # sent; Redis will forget it
+        redis_server.restore(older)
+        env = {**os.environ, "VELSTACK_CLAIMS_DIR": str(tmp_path / "other-machine")}
+        command = [sys.executable, "-c", _OTHER_MACHINE, redis_server.url, "race"]
+        with anyio.fail_after(60):
+            await anyio.run_process([*command, API_KEY, fake.base_url], env=env)
+        with pytest.raises(CampaignRolledBackError):
+            await campaign.run_chunk(client, 0)
+        report = await campaign.report(keep_unsent=None)
+    assert set(delivered(fake.log).values()) == {1}
+    assert report.stopped_reason is not None
+    assert report.stopped_reason.startswith("Redis rolled back")
+    assert unknown_of(report) == {f"020{i:07d}" for i in range(10)}  # chunk 0: filed
+    assert (report.sent, report.unknown, report.not_attempted) == (40, 10, 0)

@@ -1,16 +1,17 @@
 """A worker machine's durable record of what it claimed, outside Redis (the claim log).
 
 Before a worker sends a batch it has claimed, it appends the batch's recipients and
-the campaign epoch of the claim to its own file in the claims directory and
-``fsync`` s it. The files survive the worker (and Redis): after Redis rolled back,
-every worker that learns of it files every claim in the directory's logs of that
-campaign with Redis (`_lua.RESTORE`: unknown, unless Redis has a result), and a
-worker starting on the same machine begins at the highest epoch the logs hold, so it
-detects a rollback that happened while no worker was alive.
+the campaign epoch (and Redis life, see `_lua_head`) of the claim to its own file in
+the claims directory and ``fsync`` s it. The files survive the worker (and Redis):
+after Redis rolled back, every worker that learns of it files every claim in the
+directory's logs of that campaign with Redis (`_lua.RESTORE`: unknown, unless Redis has
+a result) and renames the logs it filed to ``*.filed``; a worker starting on the same
+machine begins at the highest epoch the logs hold, so it detects a rollback that
+happened while no worker was alive.
 
 One file per worker process and campaign (a campaign created again under the same id is
 another one): ``<campaign>-<hash of id and fence>.<host>.<pid>.<random>.claims``,
-lines ``<epoch> <key> <chunk entry JSON>``. Delete a campaign's files once its report
+lines ``<epoch> <life> <key> <chunk entry JSON>``. Delete a campaign's files once its report
 is final.
 """
 
@@ -56,13 +57,14 @@ class ClaimLog:
         self.path = directory / name
         self._fd: int | None = None
 
-    def append(self, epoch: int, pairs: list[tuple[str, str]]) -> None:
-        """Record ``(key, entry JSON)`` claims made at ``epoch``; durable when it returns."""
+    def append(self, epoch: int, life: str, pairs: list[tuple[str, str]]) -> None:
+        """Record ``(key, entry JSON)`` claims made at ``epoch`` in ``life``; durable when
+        it returns."""
         if not pairs:
             return
         if self._fd is None:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        data = "".join(f"{epoch} {key} {entry}\n" for key, entry in pairs).encode()
+        data = "".join(f"{epoch} {life} {key} {entry}\n" for key, entry in pairs).encode()
         os.write(self._fd, data)
         os.fsync(self._fd)
 
@@ -71,19 +73,35 @@ class ClaimLog:
         if fd is not None:
             os.close(fd)
 
-    def _lines(self) -> Iterator[tuple[int, str, str]]:
-        for path in sorted(self.directory.glob(f"{self._stem}.*.claims")):
+    def _paths(self) -> list[Path]:
+        return sorted(self.directory.glob(f"{self._stem}.*.claims"))
+
+    def _lines(self, paths: list[Path]) -> Iterator[tuple[int, str, str, str]]:
+        for path in paths:
             with path.open(encoding="utf-8") as file:
                 for line in file:
-                    parts = line.rstrip("\n").split(" ", 2)
-                    if len(parts) == 3 and parts[0].isdigit() and parts[2].endswith("]"):
+                    parts = line.rstrip("\n").split(" ", 3)
+                    if len(parts) == 4 and parts[0].isdigit() and parts[3].endswith("]"):
                         # (a torn last line, never sent, is skipped)
-                        yield int(parts[0]), parts[1], parts[2]
+                        yield int(parts[0]), parts[1], parts[2], parts[3]
 
-    def highest_epoch(self) -> int:
-        """The highest epoch any log of this campaign on this machine recorded (0: none)."""
-        return max((epoch for epoch, _, _ in self._lines()), default=0)
+    def highest(self) -> tuple[int, str]:
+        """The highest epoch any log of this campaign on this machine recorded, and the
+        Redis life it was seen in ((0, "-"): none)."""
+        return max(((e, life) for e, life, _, _ in self._lines(self._paths())), default=(0, "-"))
 
-    def claims(self) -> dict[str, str]:
-        """Every recipient any log of this campaign here claimed: key -> entry JSON."""
-        return {key: entry for _, key, entry in self._lines()}
+    def claims(self) -> tuple[dict[str, str], list[Path]]:
+        """Every recipient the logs of this campaign here claimed (key -> entry JSON),
+        and the logs read."""
+        paths = self._paths()
+        return {key: entry for _, _, key, entry in self._lines(paths)}, paths
+
+    def filed(self, paths: list[Path]) -> None:
+        """The claims of ``paths`` are filed with Redis: set them aside (``*.filed``), so
+        they no longer count; this process's next claim starts a new log."""
+        self.close()
+        for path in paths:
+            if path.exists():
+                path.rename(path.with_suffix(".filed"))
+        name = self.path.name.rsplit(".", 2)[0]
+        self.path = self.directory / f"{name}.{secrets.token_hex(4)}.claims"

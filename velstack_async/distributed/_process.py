@@ -1,7 +1,8 @@
 """What every call of one campaign in this worker process shares (thread-safe).
 
-* ``seen``: the highest campaign epoch this process saw (sent with every script call:
-  a Redis behind it rolled back, see `_lua`);
+* ``seen`` and ``life``: the highest campaign epoch this process saw and the Redis life
+  it saw it in (sent with every script call: a Redis behind it rolled back, see
+  `_lua_head`);
 * the claim budget: recipients claimed and not yet resolved by this process, at most
   ``concurrency x batch_size`` across all its chunks and tasks (what one killed
   process can leave unknown);
@@ -44,6 +45,7 @@ class Local:
         self.campaign_id = campaign_id
         self.fence = fence
         self.seen = 0
+        self.life = "-"
         #: Recipients claimed (or being claimed) and unresolved: key -> claim token.
         self.claimed: dict[str, str] = {}
         #: Most recipients in `claimed` (0: not set, no limit).
@@ -56,9 +58,15 @@ class Local:
         self.filed: int | None = None
         self._lock = threading.Lock()
 
-    def see(self, epoch: int) -> None:
+    def see(self, epoch: int, life: str) -> None:
         with self._lock:
-            self.seen = max(self.seen, epoch)
+            if epoch >= self.seen:
+                self.seen, self.life = epoch, life
+
+    def adopt(self, epoch: int, life: str) -> None:
+        """After filing a rollback's claims: carry on from where Redis is now."""
+        with self._lock:
+            self.seen, self.life = epoch, life
 
     def attach(self, directory: Path | None, limit: int) -> ClaimLog:
         """Open the claim log (once; its epochs raise `seen`) and raise the claim budget."""
@@ -66,7 +74,9 @@ class Local:
             self.limit = max(self.limit, limit)
             if self.log is None:
                 self.log = ClaimLog(directory or default_dir(), self.campaign_id, self.fence)
-                self.seen = max(self.seen, self.log.highest_epoch())
+                epoch, life = self.log.highest()
+                if epoch > self.seen:
+                    self.seen, self.life = epoch, life
             return self.log
 
     async def reserve(self, keys: list[str], token: str) -> list[str]:

@@ -121,13 +121,14 @@ class Store:
             reply = await send(name, args)
         except CampaignRolledBackError as exc:
             local.release(reserved)
-            await self.file_claims(exc.epoch)
+            await self.file_claims(exc)
             raise
         except BaseException:
             local.release(reserved)
             raise
-        epoch, result = int(reply[0]), (reply[1] if len(reply) > 1 else None)
-        local.see(epoch)
+        epoch, life = int(reply[0]), str(reply[1])
+        result = reply[2] if len(reply) > 2 else None
+        local.see(epoch, life)
         if claims is not None:
             granted = _granted(name, result)
             if granted is None:
@@ -135,7 +136,7 @@ class Store:
             else:
                 entries = [str(entry) for entry in args[claims[0] + 1 :: 2]]
                 mine = [(keys[i - 1], entries[i - 1]) for i in granted]
-                await anyio.to_thread.run_sync(self.claim_log().append, epoch, mine)
+                await anyio.to_thread.run_sync(self.claim_log().append, epoch, life, mine)
                 local.release(sorted(set(keys) - {key for key, _ in mine}))
         elif name == "OUTCOME":
             local.release([str(key) for key in args[5::3]])
@@ -146,25 +147,27 @@ class Store:
         local = self.local
         return local.log if local.log is not None else local.attach(None, 0)
 
-    async def file_claims(self, epoch: int) -> int:
-        """After a rollback to ``epoch``: every claim in this machine's logs of the campaign
-        that Redis has no result for becomes unknown (once per process). Returns how many."""
+    async def file_claims(self, rollback: CampaignRolledBackError) -> int:
+        """After a rollback: every claim in this machine's logs of the campaign that Redis
+        has no result for becomes unknown (once per process and rollback); then this
+        process carries on from where Redis is. Returns how many became unknown."""
         local = self.local
-        if not local.first_to_file(epoch):
+        if not local.first_to_file(rollback.epoch):
             return 0
-        pairs = list((await anyio.to_thread.run_sync(self.claim_log().claims)).items())
+        log = self.claim_log()
+        claims, paths = await anyio.to_thread.run_sync(log.claims)
+        pairs = list(claims.items())
         filed = 0
         for start in range(0, len(pairs), _RESTORE_GROUP):
             flat = [item for pair in pairs[start : start + _RESTORE_GROUP] for item in pair]
             filed += int(await self.run("RESTORE", *flat))
+        await anyio.to_thread.run_sync(log.filed, paths)
         logger.error(
-            "campaign %r: Redis rolled back (to epoch %d, this process had seen %d); %d "
-            "claims it lost are now unknown",
-            self.campaign_id,
-            epoch,
-            local.seen,
-            filed,
+            "campaign %r: Redis rolled back (it is at epoch %d, this process had seen %d); "
+            "%d claims it lost are now unknown",
+            *(self.campaign_id, rollback.epoch, local.seen, filed),
         )
+        local.adopt(rollback.epoch, rollback.life)
         return filed
 
     async def _run(self, name: str, args: list[Any]) -> Any:
@@ -173,7 +176,8 @@ class Store:
         return await self.retry(lambda: script(keys=self.keys, args=argv))
 
     def _fence_arg(self) -> str:
-        return f"{self.fence} {self.local.seen}"
+        local = self.local
+        return f"{self.fence} {local.seen} {local.life}"
 
     async def _grouped(self, name: str, args: list[Any]) -> Any:
         call = _Call(name, [self._fence_arg(), self.prefix, *args])
@@ -272,11 +276,13 @@ class Store:
                 "written at create time is gone); stopping instead of resending"
             )
         if "VSROLLBACK" in text:
-            epoch = int(text.split("VSROLLBACK epoch ", 1)[1].split(" ", 1)[0])
+            words = text.split("VSROLLBACK ", 1)[1].split()  # epoch E life L seen S
             return CampaignRolledBackError(
-                f"campaign {self.campaign_id!r}: {_lua.ROLLED_BACK} ({text.split(' ', 1)[1]}); "
-                "stopped: check the unknown ones, then resume(resend_unknown=...)",
-                epoch=epoch,
+                f"campaign {self.campaign_id!r}: {_lua.ROLLED_BACK} (Redis at epoch "
+                f"{words[1]}, a worker had seen {words[5]}); stopped: check the unknown "
+                "ones, then resume(resend_unknown=...)",
+                epoch=int(words[1]),
+                life=words[3],
             )
         return None
 

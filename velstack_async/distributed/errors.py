@@ -24,10 +24,12 @@ class CampaignRolledBackError(CampaignError):
     a promoted replica that missed writes): the campaign stops.
 
     Every recipient a worker's claim log says was claimed and Redis has no result for is
-    reported unknown; nothing Redis forgot is sent again. ``epoch`` is the epoch Redis
-    rolled back to. Resend the unknown ones only with ``resume(resend_unknown=True)``.
+    reported unknown; nothing Redis forgot is sent again. ``epoch`` and ``life`` are
+    where Redis is now (its epoch and ``run_id``). Resend the unknown ones only with
+    ``resume(resend_unknown=True)``.
     """
 
-    def __init__(self, message: str, *, epoch: int) -> None:
+    def __init__(self, message: str, *, epoch: int, life: str) -> None:
         super().__init__(message)
         self.epoch = epoch
+        self.life = life
