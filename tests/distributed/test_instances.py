@@ -1,6 +1,7 @@
 """Whole taskiq worker instances (main process and children) killed mid-campaign.
 
-The tasks are enqueued before any worker starts; two setups: as the docs advise
+Plain `run_worker` processes too (one is killed). The tasks are enqueued before any
+worker starts; two taskiq setups: as the docs advise
 (``RedisStreamBroker(xread_count=1)``, ``taskiq worker --max-async-tasks 1``) and taskiq's
 defaults (100 messages per read, 100 tasks per process, the second instance started
 after the first read every task). Taskiq never redelivers what the killed instance had
@@ -43,14 +44,14 @@ async def owners(url: str, campaign_id: str) -> dict[str, str]:
     return {chunk: str(token) for chunk, token in zip(leased, tokens, strict=True) if token}
 
 
-@pytest.mark.parametrize("setup", ["advised", "taskiq-defaults"])
+@pytest.mark.parametrize("setup", ["advised", "taskiq-defaults", "plain"])
 async def test_a_killed_instance_holding_chunks_is_taken_over_within_the_lease(
     setup: str, redis_server: RedisServer, fake: FakeProcess, tmp_path: Path
 ) -> None:
-    defaults = setup == "taskiq-defaults"
+    defaults, plain = setup == "taskiq-defaults", setup == "plain"
     fake.set_faults(latency=0.02)
     run = Scenario(
-        "taskiq",
+        "plain" if plain else "taskiq",
         redis_server,
         fake,
         tmp_path,
@@ -62,7 +63,7 @@ async def test_a_killed_instance_holding_chunks_is_taken_over_within_the_lease(
         rate_limit=500.0,
         lease=LEASE,
         max_tasks=100 if defaults else 1,
-        processes=2,
+        processes=1 if plain else 2,
     )
     run.pool.env["VS_TEST_XREAD_COUNT"] = "100" if defaults else "1"
     try:
