@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,22 +57,25 @@ class ClaimLog:
         name = f"{self._stem}.{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}.claims"
         self.path = directory / name
         self._fd: int | None = None
+        self._lock = threading.Lock()  # appends run in worker threads
 
     def append(self, epoch: int, life: str, pairs: list[tuple[str, str]]) -> None:
         """Record ``(key, entry JSON)`` claims made at ``epoch`` in ``life``; durable when
         it returns."""
         if not pairs:
             return
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         data = "".join(f"{epoch} {life} {key} {entry}\n" for key, entry in pairs).encode()
-        os.write(self._fd, data)
-        os.fsync(self._fd)
+        with self._lock:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(self._fd, data)
+            os.fsync(self._fd)
 
     def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
 
     def _paths(self) -> list[Path]:
         return sorted(self.directory.glob(f"{self._stem}.*.claims"))
@@ -99,9 +103,12 @@ class ClaimLog:
     def filed(self, paths: list[Path]) -> None:
         """The claims of ``paths`` are filed with Redis: set them aside (``*.filed``), so
         they no longer count; this process's next claim starts a new log."""
-        self.close()
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
+            name = self.path.name.rsplit(".", 2)[0]
+            self.path = self.directory / f"{name}.{secrets.token_hex(4)}.claims"
         for path in paths:
             if path.exists():
                 path.rename(path.with_suffix(".filed"))
-        name = self.path.name.rsplit(".", 2)[0]
-        self.path = self.directory / f"{name}.{secrets.token_hex(4)}.claims"
