@@ -231,3 +231,26 @@ async def test_an_aiohttp_transport_inside_an_httpx_client_says_what_to_pass() -
     async with AsyncVelstack(api_key="vs_key", http_client=http_client) as client:
         with pytest.raises(TypeError, match=wanted):
             await client.groups.list()
+
+
+@pytest.mark.anyio
+@on_asyncio
+async def test_an_aiohttp_outside_the_supported_versions_is_not_the_default(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp 4 installed for something else: the SDK keeps to httpx (and says why) rather
+    than running an adapter never tested on it; asked for aiohttp, it refuses up front."""
+    from velstack_async._http import aiohttp_adapter
+
+    assert aiohttp_adapter._unsupported("3.10.0") is None
+    assert aiohttp_adapter._unsupported("3.14.5") is None
+    reason = aiohttp_adapter._unsupported("4.0.0a1")
+    assert reason == "aiohttp 4.0.0a1 is installed and the SDK supports 3.10 to 3.x"
+    monkeypatch.setattr(aiohttp_adapter, "UNSUPPORTED", reason)
+    with caplog.at_level(logging.DEBUG, logger="velstack_async"):
+        async with AsyncVelstack(api_key="vs_key") as client:
+            assert client.http_adapter == "httpx"
+    assert f"HTTP adapter: httpx ({reason})" in caplog.text
+    monkeypatch.setenv("VELSTACK_HTTP_TRANSPORT", "aiohttp")
+    with pytest.raises(InvalidInputError, match=r"aiohttp 4\.0\.0a1 is installed"):
+        AsyncVelstack(api_key="vs_key")

@@ -101,26 +101,20 @@ async def read_limited(
     chunks: AsyncIterator[bytes],
     length: int | None,
     max_bytes: int,
-    progress: Callable[[], None] | None = None,
     whole: Callable[[], Awaitable[bytes]] | None = None,
 ) -> bytes:
     """The whole body from ``chunks``, refused past ``max_bytes``: the one size-limited reader.
 
     ``length`` is the announced Content-Length, if any (refused at once when too
-    large); ``progress()`` runs before each read (a per-read deadline). ``whole``
-    reads a body of known length up to 64 KiB in one step instead.
+    large). ``whole`` reads a body of known length up to 64 KiB in one step instead.
     """
     if length is not None and length > max_bytes:
         raise too_large(length, max_bytes)
-    if progress is not None:
-        progress()
     if whole is not None and length is not None and length <= ONE_READ:
         return await whole()
     parts: list[bytes] = []
     size = 0
     async for chunk in chunks:
-        if progress is not None:
-            progress()
         size += len(chunk)
         if size > max_bytes:
             raise too_large(size, max_bytes)

@@ -1,28 +1,23 @@
 """The aiohttp adapter (the ``fast`` extra): the default on asyncio.
 
-httpx's own pool (httpcore) spends most of a busy client's CPU managing
-connections; aiohttp's pool does the same job several times cheaper. Requests
-go through `aiohttp.ClientSession.request`, aiohttp's documented API (supported:
-aiohttp 3.10 up to, not including, 4), so a ``TraceConfig`` added to every
-session (OpenTelemetry's aiohttp instrumentation) sees each request, as a
-child of the SDK's own span.
+aiohttp's pool costs a busy client several times less CPU than httpx's
+(httpcore). Requests go through `aiohttp.ClientSession.request` only (aiohttp
+3.10 to 3.x), so a ``TraceConfig`` on every session (OpenTelemetry's aiohttp
+instrumentation) sees each request, as a child of the SDK's span.
 
 - ``limits.max_connections`` bounds the requests in flight, with the pool
-  timeout; ``limits.keepalive_expiry`` (default 3 s) is how long an idle pooled
-  connection is trusted, lowered by a server's ``Keep-Alive: timeout=N``.
-- ``verify`` and ``proxy`` as for `AsyncVelstack` (http:// and https:// proxies,
-  HTTPS through CONNECT). A transport you pass reads no proxy variables.
-- No cookies are kept; no redirect is followed.
-- The read timeout is aiohttp's ``sock_read``: from the request written to the
-  first byte of the answer, then for each read of the body.
-- aiohttp runs on asyncio only: on trio the SDK picks the httpx adapter.
+  timeout; an idle pooled connection is trusted ``limits.keepalive_expiry``
+  (default 3 s), less when a server announces a shorter ``Keep-Alive: timeout=N``.
+- ``verify`` and ``proxy`` as for `AsyncVelstack`; a transport you pass reads no
+  proxy variables. No cookies, no redirects. The read timeout is aiohttp's
+  ``sock_read`` (to the first byte of the answer, then per read of the body).
 
-Stale connections. aiohttp's trace hooks say whether a request got a reused
-connection and whether its body was handed to the connection. On a reused
-connection that failed before any answer, a request that was still being
-written (broken pipe, "Can not write request body": the server had closed the
-idle connection and never read it) is sent again, once, on a new connection;
-one that was fully written is `Failure.STALE_CONNECTION`.
+Stale connections: aiohttp's trace hooks say whether a request got a reused
+connection and whether its body reached the writer. A request on a reused
+connection that failed before any answer while still being written (a broken
+pipe, "Can not write request body": the server closed the idle connection and
+never read it) is sent again, once, on a new connection; one written whole is
+`Failure.STALE_CONNECTION`.
 """
 
 from __future__ import annotations
@@ -55,9 +50,23 @@ from .adapter import (
 )
 from .network import ssl_context
 
-__all__ = ["DEFAULT_LIMITS", "AiohttpTransport"]
+__all__ = ["DEFAULT_LIMITS", "UNSUPPORTED", "AiohttpTransport"]
 
 logger = logging.getLogger("velstack_async")
+
+
+def _unsupported(version: str) -> str | None:
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        major, minor = 0, 0
+    if (3, 10) <= (major, minor) < (4, 0):
+        return None
+    return f"aiohttp {version} is installed and the SDK supports 3.10 to 3.x"
+
+
+#: Why the installed aiohttp is not chosen by default (None: it is supported).
+UNSUPPORTED = _unsupported(aiohttp.__version__)
 
 _CHUNK = 64 * 1024
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)

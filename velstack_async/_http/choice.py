@@ -10,7 +10,7 @@ In order, the first that applies:
 | ``$VELSTACK_HTTP_TRANSPORT`` is ``httpx``/``aiohttp`` | that one |
 | respx or pytest-httpx is mocking httpx               | httpx (so the mock sees requests) |
 | the event loop is not asyncio (trio)                 | httpx |
-| aiohttp is not installed (the ``fast`` extra)        | httpx |
+| aiohttp is not installed (the ``fast`` extra), or 4+ | httpx |
 | otherwise                                            | aiohttp |
 
 Proxies, ``verify`` and tracing never change the choice: both adapters honour
@@ -68,9 +68,10 @@ def _choose(options: ClientOptions) -> Choice:
         return Choice(_sdk_httpx(options), "VELSTACK_HTTP_TRANSPORT=httpx")
     if wanted == "aiohttp":
         adapter = _sdk_aiohttp(options)
-        if adapter is None:
+        if isinstance(adapter, str):
             raise InvalidInputError(
-                "VELSTACK_HTTP_TRANSPORT=aiohttp needs aiohttp: pip install 'velstack-async[fast]'"
+                f"VELSTACK_HTTP_TRANSPORT=aiohttp, but {adapter}: "
+                "pip install 'velstack-async[fast]'"
             )
         return Choice(adapter, "VELSTACK_HTTP_TRANSPORT=aiohttp")
     if _httpx_mocked():
@@ -79,8 +80,8 @@ def _choose(options: ClientOptions) -> Choice:
     if library not in (None, "asyncio"):
         return Choice(_sdk_httpx(options), f"running on {library} (aiohttp needs asyncio)")
     adapter = _sdk_aiohttp(options)
-    if adapter is None:
-        return Choice(_sdk_httpx(options), "aiohttp is not installed (the 'fast' extra)")
+    if isinstance(adapter, str):
+        return Choice(_sdk_httpx(options), adapter)
     return Choice(adapter, "the default on asyncio")
 
 
@@ -95,11 +96,14 @@ def _sdk_httpx(options: ClientOptions) -> HttpxAdapter:
     return HttpxAdapter(client, owns_client=True)
 
 
-def _sdk_aiohttp(options: ClientOptions) -> Adapter | None:
+def _sdk_aiohttp(options: ClientOptions) -> Adapter | str:
+    """The SDK's aiohttp adapter, or why there is none."""
     try:
-        from .aiohttp_adapter import AiohttpTransport  # the optional `fast` extra
+        from .aiohttp_adapter import UNSUPPORTED, AiohttpTransport  # the `fast` extra
     except ImportError:
-        return None
+        return "aiohttp is not installed (the 'fast' extra)"
+    if UNSUPPORTED is not None:
+        return UNSUPPORTED
     return AiohttpTransport(
         verify=options.verify,
         proxy=proxy_for(options.base_url, options.proxy, options.is_loopback),
