@@ -250,6 +250,9 @@ class Requester:
                 data = decode(status, found, raw, once)
             except Retryable as exc:
                 error = exc.error
+            except VelstackError as exc:  # final at once (a 401, a send that may have gone out)
+                logger.debug("%s %s -> %s (retries: %d)", method, path, _label(exc), retry)
+                raise
             else:
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
