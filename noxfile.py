@@ -6,14 +6,20 @@ import nox
 
 nox.options.sessions = ["tests", "stress", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
+# uv makes the environments when it is installed (seconds each), virtualenv otherwise.
+nox.options.default_venv_backend = "uv|virtualenv"
+# A Python this machine lacks is skipped (and named by nox), as in .ci/run.
+nox.options.error_on_missing_interpreters = False
 
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: Every Python velstack-async supports (pyproject's classifiers).
+PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
+    """The fast suite, warnings as errors (-W error and pyproject's filterwarnings)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("python", "-W", "error", "-m", "pytest", *session.posargs)
 
 
 @nox.session
