@@ -95,6 +95,9 @@ BULK_FIELDS = {
     "resend_unknown": "resend_unknown",
     "allow_blank_fields": "allow_blank_fields",
     "smart_encoding": "smart_encoding",
+    "max_credits": "max_credits",
+    "wait_for_window": "wait_for_window",
+    "category": "category",
 }
 #: Campaign settings the command sets itself or leaves at the SDK's default, on purpose.
 NOT_OPTIONS = {

@@ -75,6 +75,9 @@ def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
         "unknown_stale": report.unknown_stale,
         "skipped": report.skipped,
         "not_attempted": report.not_attempted,
+        "suppressed": report.suppressed,
+        "capped": report.capped,
+        "deferred": report.deferred,
         "credit_used": report.credit_used,
         "credit_left": report.credit_left,
         "elapsed": round(report.elapsed, 3),
@@ -97,6 +100,11 @@ def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
 def _count(value: int, style: str) -> Text:
     """A count, coloured when it matters and dim when it is zero."""
     return Text(f"{value:,}", style=style if value else "dim")
+
+
+def _of_which(*counts: tuple[str, int]) -> list[tuple[str, object]]:
+    """``  of which ...`` lines for the non-zero ``counts``."""
+    return [(f"  of which {name}", _count(value, "yellow")) for name, value in counts if value]
 
 
 def _balance(credit_left: Decimal | None) -> object:
@@ -124,7 +132,11 @@ def _tables(session: Session, outcome: Outcome) -> None:
             else []
         ),
         ("Skipped", _count(report.skipped, "yellow")),
+        *_of_which(
+            ("suppressed (opted out)", report.suppressed), ("over the frequency cap", report.capped)
+        ),
         ("Not attempted", _count(report.not_attempted, "yellow")),
+        *_of_which(("outside the send window", report.deferred)),
         ("Credits used", report.credit_used),
         ("Credit left (balance)", _balance(report.credit_left)),
         ("Time", f"{report.elapsed:.1f} s ({report.messages_per_second:,.0f} messages/s)"),

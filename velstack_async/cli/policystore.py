@@ -9,10 +9,19 @@ from typing import Any, TypeVar
 
 import click
 
+from .._exceptions import InvalidInputError
 from .._policy.policy import SendingPolicy
+from .._policy.window import SendWindow
 from .journals import journal_dir
 
-__all__ = ["POLICY_STORE_ENV", "default_policy_store", "open_policy", "policy_store_option"]
+__all__ = [
+    "POLICY_STORE_ENV",
+    "campaign_policy",
+    "default_policy_store",
+    "open_policy",
+    "parse_window",
+    "policy_store_option",
+]
 
 POLICY_STORE_ENV = "VELSTACK_POLICY_STORE"
 #: The default store's file name, in the journals' folder (not a ``.journal``: never listed).
@@ -33,6 +42,29 @@ def policy_store_option(command: _F) -> _F:
         help="The sending-policy store (suppressions, caps): a SQLite file or a redis:// URL "
         f"[env: {POLICY_STORE_ENV}; default: {POLICY_FILE} in the journal folder].",
     )(command)
+
+
+def parse_window(value: str | None) -> SendWindow | None:
+    """``--send-window 08:00-20:00``."""
+    if value is None:
+        return None
+    start, dash, end = value.partition("-")
+    if not dash:
+        raise click.BadParameter(
+            "expected HH:MM-HH:MM, e.g. 08:00-20:00", param_hint="--send-window"
+        )
+    try:
+        return SendWindow(start.strip(), end.strip())
+    except InvalidInputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--send-window") from None
+
+
+def campaign_policy(store: str | None, window: SendWindow | None) -> SendingPolicy | None:
+    """The policy of a ``velstack bulk`` run: the named store, or the default one if it
+    exists (no suppression was ever added otherwise: nothing is created for nothing)."""
+    if store is None and window is None and not os.path.exists(default_policy_store()):
+        return None
+    return open_policy(store, send_window=window)
 
 
 def open_policy(store: str | None, **settings: Any) -> SendingPolicy:

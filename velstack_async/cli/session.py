@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 
 from .._client import AsyncVelstack
+from .._policy.policy import SendingPolicy
 from .errors import CliError, ExitCode
 from .output import emit_json, jsonable, key_value_table, make_console
 
@@ -53,6 +54,8 @@ class Session:
     sandbox_used: bool = False
     #: How the sandbox was asked for, for the notice.
     sandbox_why: str = "--sandbox"
+    #: The sending policy clients get (``velstack bulk`` opens the CLI's store).
+    policy: SendingPolicy | None = None
 
     @classmethod
     def current(cls) -> Session:
@@ -121,7 +124,9 @@ class Session:
         """The configured client, or the sandbox's (saying so on stderr)."""
         if not self.uses_sandbox:
             api_key = self.require_key()
-            async with AsyncVelstack(api_key=api_key, base_url=self.base_url) as client:
+            async with AsyncVelstack(
+                api_key=api_key, base_url=self.base_url, policy=self.policy
+            ) as client:
                 yield client
             return
         async with _sandbox_client(self) as client:
@@ -144,7 +149,10 @@ async def _sandbox_client(session: Session) -> AsyncIterator[AsyncVelstack]:
     fake.faults.latency = latency / 2
     fake.faults.latency_jitter = latency
     async with AsyncVelstack(
-        api_key=fake.api_key, base_url=DEFAULT_BASE_URL, transport=fake.async_transport()
+        api_key=fake.api_key,
+        base_url=DEFAULT_BASE_URL,
+        transport=fake.async_transport(),
+        policy=session.policy,
     ) as client:
         yield client
 

@@ -11,6 +11,7 @@ import click
 
 from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
 from ..._exceptions import AuthenticationError
+from ..._policy.limits import Category
 from .. import dryrun
 from ..bulkplan import BulkOptions, make_plan
 from ..bulkreport import finish
@@ -26,6 +27,7 @@ from ..journals import (
     remove_journal,
 )
 from ..output import key_value_table
+from ..policystore import campaign_policy, parse_window, policy_store_option
 from ..session import SANDBOX_SENDER, Session
 from .options import concurrency_option, sender_option, title_option
 
@@ -100,6 +102,34 @@ __all__ = ["bulk"]
     help="Send curly quotes, dashes, ellipses and other look-alikes as GSM-7 characters "
     "when that keeps a message GSM-7 (160 characters a segment instead of 70).",
 )
+@click.option(
+    "--max-credits",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Spend at most N credits on this campaign (reserved before each request; then "
+    "it stops, the rest not attempted) [default: no cap].",
+)
+@click.option(
+    "--send-window",
+    metavar="HH:MM-HH:MM",
+    help="Send marketing messages only between these times, in each recipient's local "
+    "time (zone from the number), e.g. 08:00-20:00 [default: any time].",
+)
+@click.option(
+    "--wait-for-window/--no-wait-for-window",
+    default=True,
+    show_default=True,
+    help="Hold a recipient outside its send window until it opens (or leave it not "
+    "attempted, for a later rerun).",
+)
+@click.option(
+    "--category",
+    type=click.Choice(["marketing", "transactional"]),
+    default="marketing",
+    show_default=True,
+    help="Send windows and frequency caps apply to marketing only.",
+)
+@policy_store_option
 @click.option("--dry-run", is_flag=True, help="Print the credit estimate; send nothing.")
 @click.option(
     "--failed-out",
@@ -121,6 +151,11 @@ def bulk(
     resend_unknown: bool,
     allow_blank_fields: bool,
     smart_encoding: bool,
+    max_credits: int | None,
+    send_window: str | None,
+    wait_for_window: bool,
+    category: Category,  # click.Choice checked it
+    policy_store: str | None,
     dry_run: bool,
     failed_out: str | None,
 ) -> None:
@@ -156,7 +191,11 @@ def bulk(
         allow_blank_fields=allow_blank_fields,
         smart_encoding=smart_encoding,
         keep_unsent=0,
+        category=category,
+        max_credits=max_credits,
+        wait_for_window=wait_for_window,
     )
+    window = parse_window(send_window)
     plan = make_plan(file, campaign)
     if dry_run:
         dryrun.show_dry_run(session, dryrun.dry_run(plan, file, campaign))
@@ -176,7 +215,12 @@ def bulk(
     info, done = _earlier_run(session, options)
     if done:
         return  # already completed: said so, nothing sent
-    outcome = run_bulk(session, options, plan)
+    session.policy = campaign_policy(policy_store, window)  # the suppression list, caps
+    try:
+        outcome = run_bulk(session, options, plan)
+    finally:
+        if session.policy is not None:
+            session.policy.close()
     _refuse_rejected_key(outcome, journal_was_new=info is None)
     code = finish(session, outcome)
     if code:
