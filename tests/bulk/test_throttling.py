@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from velstack_async import AsyncVelstack
-from velstack_async._bulk.pacer import DECREASE, MIN_RATE, RELEASE, STEP, WINDOW, Pacer
+from velstack_async._bulk.pacer import DECREASE, MIN_RATE, RELEASE, ROUND, STEP, Pacer
 from velstack_async._retry import MAX_RETRY_AFTER
 from velstack_async.testing import FakeVelstack
 
@@ -51,6 +51,15 @@ class Limiter:
         return True
 
 
+async def next_round(pacer: Pacer, clock: Clock) -> None:
+    """`ROUND` seconds of slots, each taken once free (pacing does not bind: no growth)."""
+    rate = pacer.rate
+    assert rate is not None
+    for _ in range(int(rate * ROUND) + 1):
+        clock.now += 1.01 / rate
+        await pacer.acquire()
+
+
 async def paced(rate: float) -> tuple[Pacer, float, Clock]:
     """A pacer on a fake clock, paced at about ``rate`` (returned exactly) after its slow
     start ended."""
@@ -58,6 +67,7 @@ async def paced(rate: float) -> tuple[Pacer, float, Clock]:
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     per_minute = httpx.Headers({"X-RateLimit-Limit": str(rate / DECREASE * 60)})
     pacer.throttle(pacer.ticket() or 0, per_minute)  # seeded at rate / DECREASE
+    await next_round(pacer, clock)
     pacer.throttle(await pacer.acquire(), None)  # the first decrease: slow start ends
     paced_at = pacer.rate
     assert paced_at is not None
@@ -66,7 +76,8 @@ async def paced(rate: float) -> tuple[Pacer, float, Clock]:
 
 
 async def test_a_429_decreases_the_rate_once_per_round() -> None:
-    pacer, _r, _clock = await paced(100.0)
+    pacer, _r, clock = await paced(100.0)
+    await next_round(pacer, clock)
     old = [await pacer.acquire() for _ in range(5)]
     before = pacer.rate
     assert before is not None
@@ -76,25 +87,31 @@ async def test_a_429_decreases_the_rate_once_per_round() -> None:
     for ticket in old[1:]:
         pacer.throttle(ticket, None)
     assert pacer.rate == pytest.approx(before * DECREASE)
+    # Nor within `ROUND` of it (a fixed-window limiter refuses the rest of its window).
+    ticket = await pacer.acquire()
+    unchanged = pacer.rate
+    pacer.throttle(ticket, None)
+    assert pacer.rate == unchanged
+    await next_round(pacer, clock)
     ticket = await pacer.acquire()
     before = pacer.rate
     assert before is not None
     pacer.throttle(ticket, None)
     assert pacer.rate == pytest.approx(before * DECREASE)
-    assert pacer.throttled == 2 + 6
+    assert pacer.throttled == 2 + 7
 
 
 async def test_once_paced_a_503_decreases_the_rate_as_a_429_does() -> None:
     pacer, _r, _clock = await paced(100.0)
     for _ in range(2):
-        for _ in range(WINDOW):  # answered, no 503 among them
+        for _ in range(120):  # a second of answers at the rate, no 503 among them
             await pacer.acquire()
             pacer.accepted()
         ticket = await pacer.acquire()
         before = pacer.rate
         assert before is not None
         assert pacer.unavailable(ticket, None) is True  # no other wait is due
-        assert pacer.rate == pytest.approx(before * DECREASE)
+        assert pacer.rate == pytest.approx(before * DECREASE, rel=0.02)
     # A 503 right after another, not one of a run: a flaky backend's, or of the same
     # round: the caller backs off, the rate stays.
     ticket = await pacer.acquire()
@@ -106,6 +123,7 @@ async def test_once_paced_a_503_decreases_the_rate_as_a_429_does() -> None:
 
 async def test_requests_are_spaced_by_the_rate_and_it_grows_back_additively() -> None:
     pacer, _r, clock = await paced(100.0)
+    await next_round(pacer, clock)
     pacer.throttle(await pacer.acquire(), None)  # a decrease: the step's unit
     base = pacer.rate
     assert base is not None
@@ -131,6 +149,7 @@ async def test_no_growth_while_requests_do_not_use_the_rate() -> None:
 
 async def test_retry_after_holds_every_slot_until_it() -> None:
     pacer, _r, clock = await paced(100.0)
+    await next_round(pacer, clock)
     throttled_at = clock.now
     headers = httpx.Headers({"Retry-After": "3"})
     ticket = await pacer.acquire()

@@ -10,11 +10,12 @@ workers, spaced, and the rate moves by throttle answers:
   burst is no rate) and ``X-RateLimit-Limit`` per minute when it is sent
   (Laravel's throttle counts per minute); then the rate doubles every second
   (slow start) until the first decrease;
-- decrease: a throttle answer (429, or a 503 of a run or once paced) to a request
-  started after the last decrease multiplies the rate by `DECREASE`; the first
-  one after slow start takes `DECREASE` of the accepted rate instead when that
-  is lower (slow start overshoots). Answers to requests started before the
-  decrease were asked at the old rate: they do not decrease again;
+- decrease: a throttle answer (429, or a 503 of a run or once paced) sets the
+  rate to `DECREASE` of itself, or of the rate accepted over the last second
+  when that is lower (slow start overshoots, limits change). Once per round:
+  answers to requests started before the decrease were asked at the old rate,
+  and a fixed-window limiter refuses the rest of its window at any rate, so
+  neither they nor the next `ROUND` seconds of slots decrease again;
 - increase: `STEP` of the rate set at the last decrease, per second, while
   pacing binds (requests wait for their slot) and requests keep up (at most
   `CEILING` times the accepted rate). So the rate probes just past the limit
@@ -45,6 +46,8 @@ __all__ = ["Pacer"]
 MIN_RATE = 0.2
 #: A decrease keeps this share of the rate.
 DECREASE = 0.95
+#: Seconds of slots after a decrease whose throttle answers do not decrease again.
+ROUND = 0.5
 #: The additive increase per second, as a share of the rate set at the last decrease.
 STEP = 0.02
 #: The growth per second from the seed until the first decrease.
@@ -178,14 +181,13 @@ class Pacer:
         """A request with ``ticket`` was throttled (429): slow down, once per round."""
         self.throttled += 1
         now = self._last_throttle = self._clock()
-        if ticket > self._floor:  # else started before the last decrease: asked at the old rate
+        if ticket > self._floor:
             self._decrease(now, headers)
         pause = parse_retry_after(headers.get("retry-after")) if headers else None
         if pause:  # no slot (nor growth) before it
             self._next = self._updated = max(self._next, now + min(pause, MAX_RETRY_AFTER))
 
     def _decrease(self, now: float, headers: Mapping[str, str] | None) -> None:
-        self._floor = self._tickets
         measured = self._accepted_rate(now)
         if self._rate is None:
             # At least half the rate requests started at (a limiter's first burst is no rate).
@@ -194,12 +196,13 @@ class Pacer:
             if limit is not None:
                 rate = max(rate, limit / 60)
             self._slow_start, self._paced_since = True, now
-        elif self._slow_start:
+        else:  # not above what was accepted: slow start overshoots, limits change
             rate = DECREASE * min(self._rate, measured or self._rate)
             self._slow_start = False
-        else:
-            rate = DECREASE * self._rate
         self._rate = self._base = max(MIN_RATE, rate)
+        # Once per round: requests started before this were asked at the old rate, and
+        # a fixed-window limiter refuses the rest of its window at any rate.
+        self._floor = self._tickets + int(self._rate * ROUND)
         self._updated = now
         self._next = max(self._next, now + 1.0 / self._rate)
 
