@@ -101,8 +101,8 @@ class BulkReport:
     ``requests`` counts the send requests made, retries and splits included
     (about ``sent / batch_size`` on a healthy service). ``throttled`` counts
     the 429 and 503 answers met; ``settled_rate`` is the request rate
-    (requests per second, over all workers) the campaign slowed to after
-    them, None if it was never throttled.
+    (requests per second, over all workers) the campaign sustained while
+    paced (accepted over its last 5 s of pacing), None if it was never paced.
 
     ``unknown_stale`` counts the ``unknown`` results (included in ``unknown``)
     whose request met a `StaleConnectionError`: the server closed a reused
