@@ -59,7 +59,7 @@ async def run_chunk_task(
     already runs it, go back to the queue. True if the campaign finished."""
     campaign = await RedisCampaign.open(redis_url, campaign_id)
     async with campaign:
-        local = campaign.local
+        local = campaign._local
         if not local.start_loop():
             if hops:
                 await anyio.sleep(min(campaign.settings.lease / 2, _MAX_HOP_WAIT))

@@ -157,7 +157,7 @@ class RedisCampaign:
         return await work(self._store, self.settings.lease, run, first)
 
     @property
-    def local(self) -> Local:
+    def _local(self) -> Local:
         """What this process's calls of the campaign share (claim budget, chunk slots)."""
         return self._store.local
 
