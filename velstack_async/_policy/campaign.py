@@ -62,9 +62,13 @@ class PolicyAdmission:
                     )
         screened = [i for i, v in enumerate(verdicts) if v is None]
         numbers = ["+" + str(jobs[i].key) for i in screened]
-        found = await self.policy.run(
-            self.policy.store.screen, numbers, uuid.uuid4().hex, now.timestamp(), self._frequency
-        )
+        store, token = self.policy.store, uuid.uuid4().hex
+        if self._frequency is None and store.local_reads:  # a read: no thread hop
+            found = store.screen(numbers, token, now.timestamp(), None)
+        else:
+            found = await self.policy.run(
+                store.screen, numbers, token, now.timestamp(), self._frequency
+            )
         for i, verdict in zip(screened, found, strict=True):
             if verdict == "suppressed":
                 verdicts[i] = _SUPPRESSED

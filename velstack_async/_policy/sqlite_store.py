@@ -37,18 +37,30 @@ CREATE INDEX IF NOT EXISTS frequency_token ON frequency (token);
 
 
 class SQLiteStore(PolicyStore):
+    #: A read (the suppression check of a campaign without a frequency cap) takes well under
+    #: a millisecond and never waits for a writer (WAL): it may run in the event loop.
+    local_reads = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.location = str(path)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        #: Reads have their own connection: in WAL mode they never wait for a writer.
+        self._read_lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._reader_pid = 0
         self._connect()
 
     def _connect(self) -> sqlite3.Connection:
         """The connection of this process (a forked child opens its own)."""
         if self._db is not None and self._pid == os.getpid():
             return self._db
+        self._db, self._pid = self._open(), os.getpid()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
         try:
             private_directory(self.path.parent)
             if not self.path.exists():
@@ -63,7 +75,6 @@ class SQLiteStore(PolicyStore):
             db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise PolicyStoreError(f"cannot open the policy store {self.path}: {exc}") from None
-        self._db, self._pid = db, os.getpid()
         return db
 
     @contextmanager
@@ -83,9 +94,11 @@ class SQLiteStore(PolicyStore):
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._read_lock:
+            if self._reader is None or self._reader_pid != os.getpid():
+                self._reader, self._reader_pid = self._open(), os.getpid()
             try:
-                yield self._connect()
+                yield self._reader
             except sqlite3.Error as exc:
                 raise PolicyStoreError(f"policy store {self.path}: {exc}") from None
 
@@ -177,6 +190,10 @@ class SQLiteStore(PolicyStore):
     def screen(
         self, numbers: Sequence[str], token: str, now: float, frequency: tuple[int, float] | None
     ) -> list[str | None]:
+        if frequency is None:  # nothing to count: a read, without the write lock
+            with self._read() as db:
+                found = _suppressed(db, numbers)
+            return ["suppressed" if n in found else None for n in numbers]
         with self._write() as db:
             suppressed = _suppressed(db, numbers)
             verdicts: list[str | None] = []
@@ -220,6 +237,10 @@ class SQLiteStore(PolicyStore):
             if self._db is not None and self._pid == os.getpid():
                 self._db.close()
             self._db = None
+        with self._read_lock:
+            if self._reader is not None and self._reader_pid == os.getpid():
+                self._reader.close()
+            self._reader = None
 
 
 def _suppressed(db: sqlite3.Connection, numbers: Sequence[str]) -> set[str]:

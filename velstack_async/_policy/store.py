@@ -22,6 +22,9 @@ class PolicyStore(abc.ABC):
 
     #: Where it is, for messages (a path, or a URL without password).
     location: str
+    #: `screen` without a frequency cap is quick and never waits: callers may skip the
+    #: worker thread (a local file; not a network store).
+    local_reads = False
 
     @abc.abstractmethod
     def add_suppressions(self, entries: Sequence[Suppression]) -> int:
