@@ -1,16 +1,17 @@
-"""Running one leased chunk on the campaign engine: Redis as its work source, gate and ledger.
+"""Running one leased chunk on the campaign engine, with Redis as its ports.
 
-The chunk's recipients are the engine's `WorkSource` (`ChunkSource`); the same
-`Engine` and `Delivery` as ``send_bulk`` batch, send and carry out
-`velstack_async._bulk.outcome`'s decisions, so a chunk's recipients end with the
-same status and reason as in a local campaign. Only the ports differ:
+A `ChunkRun` is the `WorkSource`, `Gate` and `Ledger` (``_bulk.ports``) of the
+same `Engine` and `Delivery` that run ``send_bulk``, so a chunk's recipients
+end with the statuses and reasons `velstack_async._bulk.outcome` decides, as in
+a local campaign. Only the ports differ:
 
-- `RedisGate`: the pause gate, a rate slot booked on Redis time, then the claim
-  of every recipient (queued -> attempting with this run's token), in one script
+- gate: the pause gate, a rate slot booked on Redis time, then the claim of
+  every recipient (queued -> attempting with this run's token), in one script
   (``TAKE``) once the slot has come: a killed worker's unknowns are what was
   really in flight. A 429 pauses every worker of the campaign (``PAUSE``).
-- `ChunkLedger`: each outcome (``OUTCOME``) applies only where the claim is
-  still this token's; a request certainly not processed releases its claims.
+- ledger: each outcome (``OUTCOME``) applies only where the claim is still this
+  token's; a request certainly not processed keeps its claims until its next try
+  (as the local journal keeps them attempting) and counts as a request.
 
 A heartbeat extends the chunk's lease; when it finds the lease lost (another
 worker took the chunk after it lapsed) no new batch starts. A stop decided here
@@ -40,19 +41,14 @@ from ._loader import ChunkEntry
 from ._settings import Settings
 from ._store import Store
 
-__all__ = ["ChunkLedger", "ChunkRun", "ChunkSource", "RedisGate", "SmsClient"]
+__all__ = ["HALTED", "ChunkRun", "SmsClient"]
 
 logger = logging.getLogger("velstack_async.distributed")
 
 _MICRO = Decimal(1_000_000)
 #: The engine's stop reason when this run must stop but the campaign goes on.
 HALTED = "halted: the lease was lost or the campaign stopped"
-_STATES = {
-    BulkStatus.SENT: "s",
-    BulkStatus.FAILED: "f",
-    BulkStatus.UNKNOWN: "u",
-    BulkStatus.NOT_ATTEMPTED: "q",
-}
+_STATES = dict(zip((BulkStatus.SENT, BulkStatus.FAILED, BulkStatus.UNKNOWN), "sfu", strict=True))
 
 
 class _Sms(Protocol):
@@ -68,113 +64,11 @@ class SmsClient(Protocol):
     def sms(self) -> _Sms: ...
 
 
-class ChunkSource:
-    """The chunk's entries as the engine's `WorkSource`: all of them at once, then none."""
-
-    def __init__(self, entries: list[ChunkEntry], settings: Settings) -> None:
-        options, plain = settings.options, settings.plain
-        self.stop_reason: str | None = None
-        #: The stored entry of each job, by journal key (a claim names it).
-        self.entries = {int(e.key or 0): e for e in entries}
-        self._jobs: list[Job | BulkResult] = []
-        for e in entries:
-            text = e.text if e.text is not None else plain
-            assert text is not None  # stored when the message has placeholders
-            # E.164 ("+" and the key's digits): the client reads it the same in any region.
-            number = "+" + str(e.key)
-            sender = e.sender or options.sender
-            self._jobs.append(Job(e.index, e.recipient, int(e.key or 0), number, text, sender))
-
-    async def take(self) -> list[Job | BulkResult]:
-        jobs, self._jobs = self._jobs, []
-        return jobs
-
-
-class RedisGate:
-    """The campaign's pause gate, rate slots and claims in Redis (`Gate`)."""
-
-    skipped = 0.0
-
-    def __init__(self, run: ChunkRun) -> None:
-        self._run = run
-        options = run.settings.options
-        self._mi = 1000.0 / options.rate_limit if options.rate_limit else 0.0
-        self._ri = 1000.0 / options.request_rate_limit if options.request_rate_limit else 0.0
-
-    async def acquire(self, jobs: list[Job]) -> Ticket | None:
-        """Pause gate, rate slot, claim (one round trip when the slot is now); None when the
-        campaign stopped."""
-        run = self._run
-        await run.flush_stop()
-        store, token = run.store, run.token
-        pairs: list[str] = []
-        for job in jobs:
-            pairs += (str(job.key), run.source.entries[job.key].raw)
-        while True:
-            reply = await store.grouped("TAKE", len(jobs), self._mi, self._ri, token, *pairs)
-            kind, wait = reply[0], reply[1]
-            if kind < 0:
-                run.control.set(HALTED)
-                return None
-            if kind == 2:
-                return Ticket([jobs[i - 1] for i in reply[2:]])
-            await anyio.sleep(wait / 1000)
-            if kind == 0:
-                return Ticket([jobs[i - 1] for i in await store.run("CLAIM", token, *pairs)])
-
-    async def refused(self, ticket: Ticket, error: Exception) -> bool:
-        """A 429 pauses every worker of the campaign; a 503 backs off."""
-        if not isinstance(error, RateLimitError):
-            return False
-        await self._run.store.run("PAUSE", int((error.retry_after or 1.0) * 1000))
-        return True
-
-    def accepted(self, ticket: Ticket) -> None:
-        """Nothing to learn: Redis paces by its pause gate."""
-
-
-class ChunkLedger:
-    """Outcomes into the campaign's state in Redis (`Ledger`), where the claim is still ours."""
-
-    def __init__(self, run: ChunkRun) -> None:
-        self._run = run
-        self._outcomes = 0
-
-    async def attempting(self, jobs: list[Job]) -> None:
-        """Nothing: `RedisGate` claims each batch once its rate slot has come."""
-
-    async def settle(
-        self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
-    ) -> None:
-        run = self._run
-        items: list[str | int] = []
-        for job, result in results:
-            state = _STATES[result.status]
-            stored = ""
-            if state in "fu":
-                entry = run.source.entries[job.key].as_list()
-                stored = json.dumps({"s": str(result.status), "r": result.reason or "", "e": entry})
-            items += (str(job.key), state, stored)
-        if not items and not requests:
-            return
-        used = left = ""
-        if summary is not None:
-            used, left = (
-                str(int(summary.credit_used * _MICRO)),
-                str(int(summary.credit_left * _MICRO)),
-            )
-        self._outcomes += 1
-        outcome_id = f"{run.token}:{self._outcomes}"
-        await run.store.grouped("OUTCOME", run.token, outcome_id, requests, used or 0, left, *items)
-
-    async def release(self, jobs: list[Job]) -> None:
-        """Certainly not processed, sent again after the wait: the claims stay (as the local
-        journal keeps them attempting); the request is counted."""
-        await self.settle([], None, 1)
-
-
 class ChunkRun:
-    """One run of one chunk under one lease token."""
+    """One run of one chunk under one lease token: the engine's ports over Redis."""
+
+    #: `Gate.skipped`: Redis waits are real.
+    skipped = 0.0
 
     def __init__(
         self,
@@ -193,35 +87,42 @@ class ChunkRun:
         self.concurrency = concurrency
         #: Set when the lease was lost or the campaign stopped: no new batch starts.
         self.control = CampaignStop()
-        self.source = ChunkSource([], settings)
+        #: `WorkSource.stop_reason` (the engine sets it).
+        self.stop_reason: str | None = None
+        options = settings.options
+        self._mi = 1000.0 / options.rate_limit if options.rate_limit else 0.0
+        self._ri = 1000.0 / options.request_rate_limit if options.request_rate_limit else 0.0
+        #: The stored entry of each recipient, by journal key (a claim files it as is).
+        self._entries: dict[int, ChunkEntry] = {}
+        self._jobs: list[Job | BulkResult] = []
+        self._outcomes = 0
         self._stopping: str | None = None
         self._error: Exception | None = None
 
     async def run(self) -> bool:
         """Send every batch of the chunk; True if the chunk is finished (and removed)."""
-        store = self.store
-        key = store.chunk_key(self.chunk)
-        raw = await store.retry(lambda: store.redis.lrange(key, 0, -1))
-        self.source = ChunkSource([ChunkEntry.parse(item) for item in raw], self.settings)
-        options = attrs.evolve(self.settings.options, concurrency=self.concurrency)
+        store, settings = self.store, self.settings
+        raw = await store.retry(lambda: store.redis.lrange(store.chunk_key(self.chunk), 0, -1))
+        for entry in map(ChunkEntry.parse, raw):
+            # E.164 ("+" and the key's digits): the client reads it the same in any region.
+            key, text = int(entry.key or 0), entry.text or settings.plain
+            assert text is not None  # stored when the message has placeholders
+            sender = entry.sender or settings.options.sender
+            self._entries[key] = entry
+            self._jobs.append(Job(entry.index, entry.recipient, key, f"+{key}", text, sender))
+        options = attrs.evolve(settings.options, concurrency=self.concurrency)
         engine = Engine(
-            self._send_one(),
-            RetryPolicy(),
-            options,
-            self.source,
-            RedisGate(self),
-            ChunkLedger(self),
-            self.control,
+            self._send_one(), RetryPolicy(), options, self, self, self, self.control,
             on_stop=self._stop,
-        )
+        )  # fmt: skip
         # The chunk's span is current for its workers: their request spans are its children.
-        trace = _chunk_trace(self.client, self.settings, store.campaign_id, self.chunk)
+        trace = _chunk_trace(self.client, settings, store.campaign_id, self.chunk)
         with _telemetry.running(trace, lambda: engine.stop_reason):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._heartbeat)
-                await engine.run(_telemetry.counting(trace, _ignore))
+                await engine.run(_telemetry.counting(trace, _in_redis_already))
                 tg.cancel_scope.cancel()
-        await self.flush_stop()
+        await self._flush_stop()
         if self._error is not None:
             raise self._error
         if engine.stop_reason is not None:
@@ -230,12 +131,72 @@ class ChunkRun:
             return False
         return bool(await store.run("COMPLETE", self.chunk, self.token))
 
+    async def take(self) -> list[Job | BulkResult]:
+        """`WorkSource`: the whole chunk at once, then nothing."""
+        jobs, self._jobs = self._jobs, []
+        return jobs
+
+    async def acquire(self, jobs: list[Job]) -> Ticket | None:
+        """`Gate`: pause gate, rate slot, claim (one round trip when the slot is now); the
+        jobs claimed, None when the campaign stopped."""
+        await self._flush_stop()
+        store, token = self.store, self.token
+        pairs = [item for job in jobs for item in (str(job.key), self._entries[job.key].raw)]
+        while True:
+            reply = await store.grouped("TAKE", len(jobs), self._mi, self._ri, token, *pairs)
+            kind, wait = reply[0], reply[1]
+            if kind < 0:
+                self.control.set(HALTED)
+                return None
+            if kind == 2:
+                return Ticket([jobs[i - 1] for i in reply[2:]])
+            await anyio.sleep(wait / 1000)
+            if kind == 0:
+                return Ticket([jobs[i - 1] for i in await store.run("CLAIM", token, *pairs)])
+
+    async def refused(self, ticket: Ticket, error: Exception) -> bool:
+        """`Gate`: a 429 pauses every worker of the campaign; a 503 backs off."""
+        if not isinstance(error, RateLimitError):
+            return False
+        await self.store.run("PAUSE", int((error.retry_after or 1.0) * 1000))
+        return True
+
+    def accepted(self, ticket: Ticket) -> None:
+        """`Gate`: nothing to learn (Redis paces by its pause gate)."""
+
+    async def attempting(self, jobs: list[Job]) -> None:
+        """`Ledger`: nothing, `acquire` claims each batch once its rate slot has come."""
+
+    async def settle(
+        self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
+    ) -> None:
+        """`Ledger`: the outcomes, where the claims are still this token's (queued again:
+        not attempted)."""
+        items: list[str | int] = []
+        for job, result in results:
+            state, stored = _STATES.get(result.status, "q"), ""
+            if state in "fu":
+                entry = self._entries[job.key].as_list()
+                stored = json.dumps({"s": str(result.status), "r": result.reason or "", "e": entry})
+            items += (str(job.key), state, stored)
+        if not items and not requests:
+            return
+        used, left = 0, ""
+        if summary is not None:
+            used, left = int(summary.credit_used * _MICRO), str(int(summary.credit_left * _MICRO))
+        self._outcomes += 1
+        outcome_id = f"{self.token}:{self._outcomes}"
+        await self.store.grouped("OUTCOME", self.token, outcome_id, requests, used, left, *items)
+
+    async def release(self, jobs: list[Job]) -> None:
+        """`Ledger`: the claims stay until the next try; the request is counted."""
+        await self.settle([], None, 1)
+
     def _send_one(self) -> SendOne:
         # No retries inside the client: every 429 reaches the engine, which pauses every
         # worker of the campaign through Redis, and retries what certainly was not processed.
         derive = getattr(self.client, "with_options", None)
-        client: SmsClient = derive(max_retries=0) if derive is not None else self.client
-        sms = client.sms
+        sms = (derive(max_retries=0) if derive is not None else self.client).sms
 
         def send(numbers: str, text: str, sender: str, title: str | None) -> Awaitable[SmsSummary]:
             return sms.send(recipient=numbers, message=text, sender=sender, title=title)
@@ -246,15 +207,14 @@ class ChunkRun:
         if reason != HALTED:
             self._stopping = reason
 
-    async def flush_stop(self) -> None:
+    async def _flush_stop(self) -> None:
         """Stop the campaign in Redis for a stop this run decided (every worker sees it)."""
         reason, self._stopping = self._stopping, None
         if reason is not None:
             await self.store.run("STOP", reason)
 
     async def _heartbeat(self) -> None:
-        period = self.settings.lease / 3
-        ms = int(self.settings.lease * 1000)
+        period, ms = self.settings.lease / 3, int(self.settings.lease * 1000)
         try:
             while True:
                 await anyio.sleep(period)
@@ -267,8 +227,8 @@ class ChunkRun:
             self.control.set(HALTED)
 
 
-def _ignore(result: BulkResult) -> None:
-    """A chunk's results are in Redis already (`ChunkLedger`)."""
+def _in_redis_already(result: BulkResult) -> None:
+    """A chunk's results are recorded by `ChunkRun.settle`: the chunk span only counts them."""
 
 
 def _chunk_trace(
@@ -279,10 +239,8 @@ def _chunk_trace(
 
     if not isinstance(client, AsyncVelstack):
         return None
-    options = client.options
-    telemetry = _telemetry.for_client(
-        options.tracer_provider, options.meter_provider, client.base_url
-    )
+    o = client.options
+    telemetry = _telemetry.for_client(o.tracer_provider, o.meter_provider, client.base_url)
     trace = _telemetry.campaign_trace(telemetry, "campaign_chunk", settings.options)
     if trace is not None and trace.span is not None:
         trace.span.set_attributes(
