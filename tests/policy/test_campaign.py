@@ -171,3 +171,27 @@ async def test_without_a_policy_nothing_changes(make_client: MakeClient) -> None
     assert report.sent == len(NUMBERS)
     assert (report.suppressed, report.capped, report.deferred) == (0, 0, 0)
     assert report.count(BulkStatus.SENT) == len(NUMBERS)
+
+
+async def test_a_resumed_campaign_keeps_the_verdicts_of_its_journal(
+    store: str, make_client: MakeClient, fake: FakeVelstack, clock: Clock, tmp_path: Path
+) -> None:
+    cap = FrequencyCap(messages=1, per=timedelta(days=1))
+    client = make_client(SendingPolicy(store, frequency_cap=cap, clock=clock))
+    await client.sms.send(recipient=NUMBERS[0], message="a", sender="SHOP", category="marketing")
+    await client.suppressions.add(NUMBERS[1], reason="STOP")
+    options: dict[str, Any] = {"message": "Sale!", "sender": "SHOP"}
+    journal = tmp_path / "sale.journal"
+    first = await client.sms.send_bulk(NUMBERS[:4], journal=journal, **options)
+    assert (first.sent, first.capped, first.suppressed) == (2, 1, 1)
+    # Later the cap lapsed and the opt-out was withdrawn: a resumed run keeps the verdicts.
+    clock.advance(days=2)
+    await client.suppressions.remove(NUMBERS[1])
+    resumed = await client.sms.send_bulk(NUMBERS[:4], journal=journal, **options)
+    assert (resumed.sent, resumed.capped, resumed.suppressed) == (0, 1, 1)
+    reasons = sorted(r.reason or "" for r in resumed.unsent if r.index in (0, 1))
+    assert all("earlier run" in reason for reason in reasons)
+    assert fake.message_count == 1 + 2
+    # A new campaign (another journal) checks again.
+    fresh = await client.sms.send_bulk(NUMBERS[:2], journal=tmp_path / "new.journal", **options)
+    assert fresh.sent == 2

@@ -57,6 +57,10 @@ class Row(enum.IntEnum):
     SENT = 2
     FAILED = 3
     UNKNOWN = 4
+    #: Skipped by the sending policy (suppressed, over the frequency cap): a resumed
+    #: campaign keeps the verdict instead of checking again.
+    SUPPRESSED = 5
+    CAPPED = 6
 
 
 class Verdict(enum.IntEnum):
@@ -66,6 +70,8 @@ class Verdict(enum.IntEnum):
     DUPLICATE = 1
     ALREADY_SENT = 2
     ALREADY_UNKNOWN = 3
+    ALREADY_SUPPRESSED = 4
+    ALREADY_CAPPED = 5
 
 
 def campaign_id(message: str | None, sender: str) -> str:
@@ -122,6 +128,9 @@ _UPDATE = "UPDATE recipients SET state = ?, message_id = ? WHERE number = ?"
 #: ``INSERT ... RETURNING`` exists from SQLite 3.35 (2021); older ones insert row by row.
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 
+
+#: A sending-policy verdict recorded in an earlier run, kept by a resumed one.
+_POLICY_VERDICTS = {Row.SUPPRESSED: Verdict.ALREADY_SUPPRESSED, Row.CAPPED: Verdict.ALREADY_CAPPED}
 
 #: Keys per statement (SQLite allows 999 parameters before 3.32).
 _MOST_KEYS = 500
@@ -225,6 +234,8 @@ class Journal:
             verdict = Verdict.ALREADY_SENT
         elif state == Row.UNKNOWN and not self._resend_unknown:
             verdict = Verdict.ALREADY_UNKNOWN
+        elif state in _POLICY_VERDICTS:
+            verdict = _POLICY_VERDICTS[state]
         else:
             state = Row.QUEUED
         conn.execute(

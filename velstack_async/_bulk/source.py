@@ -19,7 +19,8 @@ from .. import _validation as check
 from .._encoding import smart_encode
 from .._exceptions import InvalidInputError
 from .._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
-from .journal import JournalStore, Verdict
+from .._policy.reasons import FREQUENCY_CAP, SUPPRESSED, verdict_of
+from .journal import JournalStore, Row, Verdict
 from .models import BulkMessage, BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import not_attempted
@@ -34,6 +35,8 @@ Recipients = Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage]
 BATCH = 64
 #: Seconds an async input is read for before what came is handed on.
 READ_WAIT = 0.05
+#: The journal rows of the sending policy's skips (`_policy.reasons.verdict_of`).
+_POLICY_ROWS = {"suppressed": Row.SUPPRESSED, "capped": Row.CAPPED}
 #: At most this many seconds between looks at the clock while waiting for a send window.
 WINDOW_POLL = 1.0
 _NO_FIELDS: Mapping[str, Any] = {}
@@ -141,6 +144,7 @@ class Source:
         jobs = [item for item in ready if type(item) is Job]
         verdicts = iter(await self._admission.admit(jobs) if jobs else ())
         admitted: list[Job | BulkResult] = []
+        kept: list[tuple[int, str | None, int]] = []
         for item in ready:
             verdict = next(verdicts) if type(item) is Job else None
             if verdict is None or verdict.verdict is Admit.SEND:
@@ -155,7 +159,14 @@ class Source:
                 BulkStatus.SKIPPED if verdict.verdict is Admit.SKIP else BulkStatus.NOT_ATTEMPTED
             )
             reason = verdict.reason or str(verdict.verdict.value)
+            row = (
+                _POLICY_ROWS.get(verdict_of(reason) or "") if status is BulkStatus.SKIPPED else None
+            )
+            if row is not None and self._journal.durable:
+                kept.append((row, None, item.key))
             admitted.append(BulkResult(item.recipient, status, reason=reason, index=item.index))
+        if kept:  # the verdicts a resumed campaign keeps: durable before they are reported
+            await self._journal.record_many(kept)
         return admitted
 
     def _waits(self, verdict: AdmissionVerdict) -> bool:
@@ -269,6 +280,10 @@ def _seen(job: Job, verdict: Verdict) -> BulkResult:
         status, reason = BulkStatus.SKIPPED, "duplicate"
     elif verdict is Verdict.ALREADY_SENT:
         status, reason = BulkStatus.SKIPPED, "already sent (journal of an earlier run)"
+    elif verdict is Verdict.ALREADY_SUPPRESSED:
+        status, reason = BulkStatus.SKIPPED, f"{SUPPRESSED} (journal of an earlier run)"
+    elif verdict is Verdict.ALREADY_CAPPED:
+        status, reason = BulkStatus.SKIPPED, f"{FREQUENCY_CAP}: in an earlier run (journal)"
     else:
         status = BulkStatus.UNKNOWN
         reason = (

@@ -31,6 +31,8 @@ STATE_NAMES = {
     Row.SENT: "sent",
     Row.FAILED: "failed",
     Row.UNKNOWN: "unknown",
+    Row.SUPPRESSED: "skipped",
+    Row.CAPPED: "skipped",
 }
 
 
@@ -43,7 +45,8 @@ class JournalInfo:
     campaign: str
     #: Runs so far (each ``velstack bulk`` on it is one).
     runs: int
-    #: Recipients by state over every run: sent, failed, unknown, queued.
+    #: Recipients by state over every run: sent, failed, unknown, queued, skipped (by the
+    #: sending policy).
     counts: dict[str, int]
     completed: Completion | None
     modified: datetime
@@ -88,7 +91,7 @@ def read_info(path: str) -> JournalInfo | None:
         if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             return None  # an empty file: the engine makes it a new journal
         meta = _meta(conn, path)
-        counts = dict.fromkeys(("sent", "failed", "unknown", "queued"), 0)
+        counts = dict.fromkeys(("sent", "failed", "unknown", "queued", "skipped"), 0)
         for state, count in conn.execute("SELECT state, count(*) FROM recipients GROUP BY state"):
             counts[STATE_NAMES.get(Row(state), "unknown")] += count
     return JournalInfo(
