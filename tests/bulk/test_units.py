@@ -129,11 +129,11 @@ def test_size_refusals_are_told_apart(
     status: int, errors: dict[str, list[str]], size: bool
 ) -> None:
     from velstack_async import APIStatusError, ValidationError
-    from velstack_async._bulk.outcome import Action, decide
+    from velstack_async._bulk.outcome import decide
 
     error: APIStatusError
     if status == 422:
         error = ValidationError("refused", status_code=422, errors=errors)
     else:
         error = APIStatusError("too large", status_code=413)
-    assert (decide(error, 2).action is Action.SHRINK) is size
+    assert (decide(error, 2).shrink == 1) is size

@@ -32,14 +32,6 @@ class Batch:
     text: str
     sender: str
 
-    def split(self) -> tuple[Batch, Batch]:
-        """Two halves (the first the larger)."""
-        half = (len(self.jobs) + 1) // 2
-        return (
-            Batch(self.jobs[:half], self.text, self.sender),
-            Batch(self.jobs[half:], self.text, self.sender),
-        )
-
 
 class _Group:
     __slots__ = ("born", "jobs")

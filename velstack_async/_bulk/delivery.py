@@ -219,11 +219,11 @@ class Delivery:
                             await anyio.lowlevel.checkpoint()
                         continue
                     self._refund(jobs, part.text)
-                    if action is Action.SHRINK:
-                        self._batcher.shrink(decision.size)
-                    if action is not Action.END:
+                    if action is Action.SPLIT:
+                        if decision.shrink:
+                            self._batcher.shrink(decision.shrink)
                         await self._record([], None, 1, results)
-                        return list(Batch(jobs, part.text, part.sender).split())
+                        return _parts(part, jobs, decision.size)
                     if decision.stop is not None:
                         self._stop(decision.stop)
                     assert decision.status is not None
@@ -274,9 +274,7 @@ class Delivery:
     ) -> list[Batch] | None:
         """The budget holds credits for ``fits`` of ``jobs``: those go first, the rest after."""
         if fits > 0:
-            first = outcome.split(len(jobs), fits)
-            text, sender = part.text, part.sender
-            return [Batch(jobs[:first], text, sender), Batch(jobs[first:], text, sender)]
+            return _parts(part, jobs, outcome.split(len(jobs), fits))
         self._stop("spend cap reached: max_credits would be exceeded")
         reason = self._stop_reason() or "spend cap reached"
         results.extend(await self._abandon(jobs, None, reason))
@@ -310,3 +308,11 @@ class Delivery:
 def _chunks(batch: Batch, size: int) -> list[Batch]:
     jobs = batch.jobs
     return [Batch(jobs[i : i + size], batch.text, batch.sender) for i in range(0, len(jobs), size)]
+
+
+def _parts(part: Batch, jobs: list[Job], first: int) -> list[Batch]:
+    """``jobs`` (of ``part``) in two batches, the first of ``first``."""
+    return [
+        Batch(jobs[:first], part.text, part.sender),
+        Batch(jobs[first:], part.text, part.sender),
+    ]

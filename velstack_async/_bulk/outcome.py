@@ -12,8 +12,9 @@ reason text and limit is written here once.
   and are never a failure; a connection error waits the retry policy's backoff.
   The campaign gives up only when Velstack accepted nothing for
   ``stall_timeout`` seconds (`stalled`).
-- **a 413, or a 422 about the size of the list** (`Action.SHRINK`): the
-  campaign's batch size is halved for good and the batch goes again in halves.
+- **a 413, or a 422 about the size of the list** (`Action.SPLIT` with
+  `Decision.shrink`): the campaign's batch size is halved for good and the batch
+  goes again in halves.
 - **another 422 about the numbers (or naming no field), insufficient balance**
   (`Action.SPLIT`): halves, until the offending numbers fail alone or the
   balance is used up; a spend cap (`Budget`) cuts the same way, the part that
@@ -88,9 +89,8 @@ class Action(enum.Enum):
     PACE = "pace"
     #: Send them again after a backoff (no connection).
     RETRY = "retry"
-    #: Lower the batch size to `Decision.size` for good; send them again in parts.
-    SHRINK = "shrink"
-    #: Send them again in two parts, the first of `Decision.size`.
+    #: Send them again in two requests, the first of `Decision.size` (after lowering the
+    #: batch size to `Decision.shrink` for good, when that is set).
     SPLIT = "split"
     #: Done: each gets `Decision.status` with `Decision.reason`.
     END = "end"
@@ -103,7 +103,10 @@ class Decision:
     reason: str | None = None
     #: The campaign stops with this reason.
     stop: str | None = None
+    #: `Action.SPLIT`: the size of the first part.
     size: int = 0
+    #: `Action.SPLIT`: the campaign's batch size from now on (0: unchanged).
+    shrink: int = 0
 
 
 def decide(error: VelstackError, count: int) -> Decision:
@@ -116,7 +119,7 @@ def decide(error: VelstackError, count: int) -> Decision:
     if isinstance(error, APIConnectionError):  # refused, reset: certainly not sent
         return Decision(Action.RETRY)
     if count > 1 and isinstance(error, APIStatusError) and _is_size_refusal(error):
-        return Decision(Action.SHRINK, size=count // 2)
+        return Decision(Action.SPLIT, size=split(count), shrink=count // 2)
     if count > 1 and _may_be_some_numbers(error):
         return Decision(Action.SPLIT, size=split(count))
     stop = None
