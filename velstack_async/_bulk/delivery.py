@@ -20,6 +20,7 @@ import anyio.lowlevel
 
 from .._exceptions import RateLimitError, VelstackError
 from .._models import SmsSummary
+from .._phone import DEFAULT_REGION
 from .._retry import RetryPolicy, is_testing
 from . import outcome
 from .batcher import Batch, Batcher
@@ -128,7 +129,7 @@ class Delivery:
         self._stop = stop
         self._stop_reason = stop_reason
         self._budget = budget
-        self._region = campaign.region or "GH"
+        self._region = campaign.region or DEFAULT_REGION
         #: Requests made (retries and splits included).
         self.requests = 0
         self.last_accepted = time.monotonic()
