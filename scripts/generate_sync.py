@@ -56,9 +56,10 @@ class VelstackBase:
 {annotations}
 
     def __init__({init}) -> None:
-        """Check the options (`ClientOptions.create`), start the loop thread, connect."""
+        """Check the options (`ClientOptions.create`); the loop thread starts at the first call."""
         options = ClientOptions.create({create})
-        self._setup(*Portal.open(lambda: AsyncVelstack._from_options(options)))
+        portal = Portal.open(lambda: AsyncVelstack._from_options(options), options.timeout)
+        self._setup(options, portal)
 
     def with_options({evolve}) -> _Client:
         """A client with other settings (`ClientOptions.evolve`; None: unchanged).
@@ -66,13 +67,20 @@ class VelstackBase:
         It shares the loop thread and the connection pool; closing it leaves
         them open (close the original).
         """
+        options = self._options.evolve({evolved})
         derived = type(self).__new__(type(self))
-        derived._setup(self._portal.child(), self._client.with_options({evolved}))
+        portal = self._portal.child(lambda c: c.with_options({evolved}), options.timeout)
+        derived._setup(options, portal)
         return derived
 
-    def _setup(self, portal: Portal, client: AsyncVelstack) -> None:
+    @property
+    def _client(self) -> AsyncVelstack:
+        """This process's `AsyncVelstack` (made, in a new loop thread, at the first use)."""
+        return self._portal.resource
+
+    def _setup(self, options: ClientOptions, portal: Portal[AsyncVelstack]) -> None:
+        self._options = options
         self._portal = portal
-        self._client = client
 {services}
 '''
 
@@ -216,9 +224,7 @@ def render_client(package: Path, resources: dict[str, str]) -> str:
         create=", ".join(f"{a.arg}={a.arg}" for a in init.kwonlyargs),
         evolve=ast.unparse(evolve),
         evolved=", ".join(f"{a.arg}={a.arg}" for a in evolve.kwonlyargs),
-        services="\n".join(
-            f"        self.{a} = {kind}(client.{a}, portal)" for a, kind in services
-        ),
+        services="\n".join(f'        self.{a} = {kind}(portal, "{a}")' for a, kind in services),
     )
     doc = "`Velstack`'s keywords (`ClientOptions`) and services (`AsyncVelstack`)."
     return module_text(f"{package.name}/_options.py, _client.py", doc, imports, body)

@@ -26,11 +26,16 @@ class Velstack(VelstackBase):
     server or a mock.
 
     The client owns an event loop in a background daemon thread where its
-    `AsyncVelstack` lives; each call runs there and blocks the calling thread
-    until done. One client may be shared by many threads: their calls run
-    concurrently in that loop. Callbacks you pass (such as ``on_result``) and
-    input iterables consumed lazily run in the loop's thread: keep them
-    quick, and do not call the client from them (that raises `RuntimeError`).
+    `AsyncVelstack` lives, both made at its first call; each call runs there
+    and blocks the calling thread until done, or until the loop has not
+    answered for the client's longest timeout plus 10 s (`TimeoutError`).
+    One client may be shared by many threads: their calls run concurrently in
+    that loop. It survives a fork: a child process (Celery prefork,
+    ``gunicorn --preload``, ``multiprocessing``) that calls it gets its own
+    loop thread and connection pool, and leaves the parent's untouched.
+    Callbacks you pass (such as ``on_result``) and input iterables consumed
+    lazily run in the loop's thread: keep them quick, and do not call the
+    client from them (that raises `RuntimeError`).
 
     It works in Jupyter and IPython, whose cells run in an event loop. Called
     from a thread running an event loop elsewhere (async code that should
@@ -44,21 +49,23 @@ class Velstack(VelstackBase):
 
     @property
     def base_url(self) -> str:
-        return self._client.base_url
+        return self._options.base_url
 
     @property
     def max_retries(self) -> int:
-        return self._client.max_retries
+        return self._options.max_retries
 
     @property
     def options(self) -> ClientOptions:
         """The client's checked settings, as `AsyncVelstack.options`."""
-        return self._client.options
+        return self._options
 
     @property
     def http_adapter(self) -> str | None:
-        """``"aiohttp"`` or ``"httpx"``: how requests leave, as `AsyncVelstack.http_adapter`."""
-        return self._client.http_adapter
+        """``"aiohttp"`` or ``"httpx"``: how requests leave, as `AsyncVelstack.http_adapter`
+        (None until the client's first call in this process)."""
+        client = self._portal.peek()
+        return None if client is None else client.http_adapter
 
     @property
     def closed(self) -> bool:

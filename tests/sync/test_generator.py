@@ -260,6 +260,7 @@ DEFAULT_SCALE = 3
 class ClientOptions:
     name: str
     scale: int
+    timeout: None = None
 
     @classmethod
     def create(
@@ -322,7 +323,17 @@ def test_generated_text_for_every_kind(demo_package: Path) -> None:
     assert "    demo: Demo\n    other: Other\n" in client
     assert 'def __init__(self, *, name: str = "demo", scale: int = DEFAULT_SCALE)' in client
     assert "from .._options import DEFAULT_SCALE, ClientOptions" in client
-    assert "self.other = Other(client.other, portal)" in client
+    assert 'self.other = Other(portal, "other")' in client
+
+
+class Holder:
+    """A resource with one service, ``demo``."""
+
+    def __init__(self) -> None:
+        self.demo = importlib.import_module("synth_velstack._resources.demo").AsyncDemo()
+
+    async def aclose(self) -> None:
+        pass
 
 
 def test_generated_code_runs(demo_package: Path) -> None:
@@ -330,9 +341,9 @@ def test_generated_code_runs(demo_package: Path) -> None:
     async_module = importlib.import_module("synth_velstack._resources.demo")
     client_module = importlib.import_module("synth_velstack._sync.client")
     demo_cls: Any = demo_module.Demo
-    portal = Portal.start()
+    portal = Portal.open(Holder)
     try:
-        demo = demo_cls(async_module.AsyncDemo(), portal)
+        demo = demo_cls(portal, "demo")
         assert demo.add(1, 2, 3, label="x", y=4) == Decimal(10)
         assert demo.add(1) == Decimal(11)
         assert demo.nothing() is None

@@ -16,37 +16,43 @@ from velstack_async._asynclib import current_async_library
 from velstack_async._portal import Portal
 
 
+class Resource:
+    def __init__(self, fail: bool = False) -> None:
+        if fail:
+            raise ValueError("cannot make it")
+        self.thread = threading.get_ident()
+        self.closed_in: int | None = None
+
+    async def aclose(self) -> None:
+        self.closed_in = threading.get_ident()
+
+
 @pytest.fixture
-def portal() -> Iterator[Portal]:
-    portal = Portal.start()
+def portal() -> Iterator[Portal[Resource]]:
+    portal = Portal.open(Resource)
     yield portal
     portal.close()
 
 
 class Numbers:
-    """An async generator that holds a task group open across its ``yield`` (like a campaign)."""
+    """An async generator that, like a campaign, runs tasks between its ``yield``s."""
 
     def __init__(self) -> None:
         self.pulled = 0
-        self.tasks: set[object] = set()
         self.closed = False
 
     async def run(self, n: int) -> AsyncIterator[int]:
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(anyio.sleep_forever)
-                for i in range(n):
-                    self.tasks.add(anyio.get_current_task().id)
-                    await anyio.lowlevel.checkpoint()
-                    self.pulled += 1
-                    yield i
-                group.cancel_scope.cancel()
+            for i in range(n):
+                async with anyio.create_task_group() as group:  # not across a yield
+                    group.start_soon(anyio.lowlevel.checkpoint)
+                self.pulled += 1
+                yield i
         finally:
-            self.tasks.add(anyio.get_current_task().id)
             self.closed = True
 
 
-def test_call_forwards_arguments_and_results(portal: Portal) -> None:
+def test_call_forwards_arguments_and_results(portal: Portal[Resource]) -> None:
     async def combine(a: int, /, *rest: int, scale: int = 1, **named: int) -> int:
         await anyio.lowlevel.checkpoint()
         return (a + sum(rest) + sum(named.values())) * scale
@@ -54,7 +60,7 @@ def test_call_forwards_arguments_and_results(portal: Portal) -> None:
     assert portal.call(combine, 1, 2, 3, scale=10, x=4) == 100
 
 
-def test_iterate_without_read_ahead(portal: Portal) -> None:
+def test_iterate_without_read_ahead(portal: Portal[Resource]) -> None:
     numbers = Numbers()
     iterator = portal.iterate(numbers.run, 5)
     assert numbers.pulled == 0  # lazy, like the async generator
@@ -62,21 +68,19 @@ def test_iterate_without_read_ahead(portal: Portal) -> None:
     assert numbers.pulled == 1
     assert list(iterator) == [1, 2, 3, 4]
     assert numbers.closed
-    assert len(numbers.tasks) == 1  # every step, and the close, in one task
 
 
-def test_breaking_out_closes_the_async_generator_in_its_task(portal: Portal) -> None:
+def test_breaking_out_closes_the_async_generator_in_its_task(portal: Portal[Resource]) -> None:
     numbers = Numbers()
     for i in portal.iterate(numbers.run, 1_000):
         if i == 2:
             break
     assert numbers.closed
     assert numbers.pulled == 3
-    assert len(numbers.tasks) == 1
     assert portal.call(anyio.sleep, 0) is None  # the portal survived the task group's exit
 
 
-def test_an_exception_inside_the_loop_body_closes_the_generator(portal: Portal) -> None:
+def test_an_exception_inside_the_loop_body_closes_the_generator(portal: Portal[Resource]) -> None:
     numbers = Numbers()
 
     def consume() -> None:
@@ -88,7 +92,7 @@ def test_an_exception_inside_the_loop_body_closes_the_generator(portal: Portal) 
     assert numbers.closed
 
 
-def test_iterator_errors_reach_the_thread(portal: Portal) -> None:
+def test_iterator_errors_reach_the_thread(portal: Portal[Resource]) -> None:
     async def failing() -> AsyncIterator[int]:
         yield 1
         raise LookupError("from the loop")
@@ -101,7 +105,7 @@ def test_iterator_errors_reach_the_thread(portal: Portal) -> None:
         next(iterator)
 
 
-def test_errors_while_closing_the_generator_reach_the_thread(portal: Portal) -> None:
+def test_errors_while_closing_the_generator_reach_the_thread(portal: Portal[Resource]) -> None:
     async def bad_cleanup() -> AsyncIterator[int]:
         try:
             yield 1
@@ -115,7 +119,7 @@ def test_errors_while_closing_the_generator_reach_the_thread(portal: Portal) -> 
         iterator.close()
 
 
-def test_base_exceptions_are_carried_without_stopping_the_portal(portal: Portal) -> None:
+def test_base_exceptions_are_carried_without_stopping_the_portal(portal: Portal[Resource]) -> None:
     async def exits() -> None:
         raise SystemExit(3)
 
@@ -125,55 +129,37 @@ def test_base_exceptions_are_carried_without_stopping_the_portal(portal: Portal)
     assert portal.call(anyio.sleep, 0) is None
 
 
-class Resource:
-    def __init__(self, fail: bool = False) -> None:
-        if fail:
-            raise ValueError("cannot make it")
-        self.thread = threading.get_ident()
-        self.closed_in: int | None = None
-
-    async def aclose(self) -> None:
-        self.closed_in = threading.get_ident()
-
-
-def test_open_makes_the_resource_in_the_loop_and_closes_it_there() -> None:
-    portal, resource = Portal.open(Resource)
-    assert resource.thread == portal._loop.thread_id != threading.get_ident()
+def test_open_makes_the_resource_in_the_loop_at_first_use_and_closes_it_there() -> None:
+    threads_before = set(threading.enumerate())
+    portal = Portal.open(Resource)
+    assert portal.peek() is None
+    assert set(threading.enumerate()) == threads_before  # nothing starts before a call
+    resource = portal.resource
+    loop = portal._current()[0]
+    assert resource.thread == loop.thread.ident != threading.get_ident()
+    assert portal.peek() is resource
     assert resource.closed_in is None
     portal.close()
     assert resource.closed_in == resource.thread
+    assert set(threading.enumerate()) == threads_before
 
 
-def test_open_stops_the_thread_when_making_fails() -> None:
+def test_a_failed_make_stops_the_thread_and_raises_at_the_call() -> None:
     before = set(threading.enumerate())
+    portal = Portal.open(lambda: Resource(fail=True))
     with pytest.raises(ValueError, match="cannot make it"):
-        Portal.open(lambda: Resource(fail=True))
+        portal.call(anyio.sleep, 0)
     assert set(threading.enumerate()) == before
 
 
-def test_thread_ownership_is_asserted(portal: Portal) -> None:
-    """The loop's bookkeeping and a pump's state are touched in the loop thread only."""
-    assert __debug__, "these checks are asserts: run the tests without -O"
-    loop = portal._loop
-
-    async def count() -> AsyncIterator[int]:
-        yield 1
-
-    pump = loop.call(loop.open_pump, count)
-    with pytest.raises(AssertionError):
-        pump.finish()  # from this thread, not the loop's
-    with pytest.raises(AssertionError):
-        pump.abandon()
-    with pytest.raises(AssertionError, match="ends every pump"):
-        pump.discard()  # the pump is still open
+def test_the_loop_cannot_wait_for_its_own_tasks(portal: Portal[Resource]) -> None:
+    assert __debug__, "this check is an assert: run the tests without -O"
     with pytest.raises(AssertionError, match="cannot wait for its own tasks"):
-        portal.call(_submit_from_the_loop, loop)
-    loop.close_pump(pump)  # from this thread: closes it in the loop
-    pump.discard()
+        portal.call(_submit_from_the_loop, portal._current()[0])
 
 
 async def _submit_from_the_loop(loop: Any) -> None:
-    loop.submit(anyio.sleep, 0)
+    loop.submit(1.0, anyio.sleep, 0)
 
 
 def test_running_event_loop_detection() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
 
 import anyio
 import anyio.lowlevel
@@ -24,9 +24,14 @@ def fresh_var() -> Iterator[None]:
     VAR.reset(token)
 
 
+class Nothing:
+    async def aclose(self) -> None:
+        pass
+
+
 @pytest.fixture
-def portal() -> Iterator[Portal]:
-    portal = Portal.start()
+def portal() -> Iterator[Portal[Nothing]]:
+    portal = Portal.open(Nothing)
     yield portal
     portal.close()
 
@@ -39,14 +44,14 @@ async def read_and_set(value: str) -> tuple[str, str]:
     return before, VAR.get()
 
 
-def test_a_call_sees_the_callers_variables_and_cannot_change_them(portal: Portal) -> None:
+def test_a_call_sees_the_callers_variables_and_cannot_change_them(portal: Portal[Nothing]) -> None:
     assert portal.call(read_and_set, "a") == ("unset", "a")
     VAR.set("caller")
     assert portal.call(read_and_set, "b") == ("caller", "b")
     assert VAR.get() == "caller"
 
 
-def test_calls_from_threads_each_see_their_own_thread(portal: Portal) -> None:
+def test_calls_from_threads_each_see_their_own_thread(portal: Portal[Nothing]) -> None:
     seen: dict[str, tuple[str, str]] = {}
 
     def work(name: str) -> None:
@@ -62,16 +67,13 @@ def test_calls_from_threads_each_see_their_own_thread(portal: Portal) -> None:
 
 
 async def values(n: int) -> AsyncIterator[str]:
-    """Yields the variable as seen at each step; holds a task group across its yields."""
-    async with anyio.create_task_group() as group:
-        group.start_soon(anyio.sleep_forever)
-        for _ in range(n):
-            await anyio.lowlevel.checkpoint()
-            yield VAR.get()
-        group.cancel_scope.cancel()
+    """Yields the variable as seen at each step."""
+    for _ in range(n):
+        await anyio.lowlevel.checkpoint()
+        yield VAR.get()
 
 
-def test_each_iterator_step_runs_in_the_context_of_its_next(portal: Portal) -> None:
+def test_each_iterator_step_runs_in_the_context_of_its_next(portal: Portal[Nothing]) -> None:
     steps = portal.iterate(values, 3)
     VAR.set("one")
     first = next(steps)
@@ -81,7 +83,7 @@ def test_each_iterator_step_runs_in_the_context_of_its_next(portal: Portal) -> N
     assert [first, second, *steps] == ["one", "two", "three"]
 
 
-def test_a_cancelled_call_unwinds_in_the_callers_context(portal: Portal) -> None:
+def test_a_cancelled_call_unwinds_in_the_callers_context(portal: Portal[Nothing]) -> None:
     unwound: list[str] = []
     started = threading.Event()
 
@@ -93,7 +95,7 @@ def test_a_cancelled_call_unwinds_in_the_callers_context(portal: Portal) -> None
             unwound.append(VAR.get())
 
     VAR.set("caller")
-    future = portal._loop.submit(wait_forever)
+    future = portal._current()[0].submit(portal.patience, wait_forever)
     assert started.wait(5)
     future.cancel()
     for _ in range(500):
@@ -103,28 +105,8 @@ def test_a_cancelled_call_unwinds_in_the_callers_context(portal: Portal) -> None
     assert unwound == ["caller"]
 
 
-def test_errors_and_results_pass_through_a_context() -> None:
-    from velstack_async._portal.context import InContext
-
-    context = copy_context()
-    context.run(VAR.set, "inside")
-
-    async def fail() -> None:
-        await anyio.lowlevel.checkpoint()
-        raise KeyError(VAR.get())
-
-    async def main() -> tuple[str, str]:
-        with pytest.raises(KeyError, match="inside"):
-            await InContext(context, fail())
-        return await InContext(context, read_and_set("set inside"))
-
-    assert anyio.run(main) == ("inside", "set inside")
-    assert context[VAR] == "set inside"  # the coroutine ran in that very context
-    assert VAR.get() == "unset"
-
-
 @pytest.mark.filterwarnings("ignore::velstack_async.SyncClientInEventLoopWarning")
-def test_a_caller_inside_trio_still_runs_the_call_on_asyncio(portal: Portal) -> None:
+def test_a_caller_inside_trio_still_runs_the_call_on_asyncio(portal: Portal[Nothing]) -> None:
     async def library() -> str:
         await anyio.lowlevel.checkpoint()  # anyio must find the loop that runs this: asyncio
         return sniffio.current_async_library()

@@ -27,8 +27,15 @@ from ..core import payloads as p
 from .conftest import API_KEY
 
 
-def test_repr_hides_the_key(client: Velstack) -> None:
+def test_repr_hides_the_key(api: respx.MockRouter, client: Velstack) -> None:
     assert API_KEY not in repr(client)
+    assert repr(client) == (
+        "<Velstack base_url='https://sms.velstack.com' adapter=chosen at first request "
+        "api_key=<hidden>>"
+    )
+    assert client.http_adapter is None  # nothing is made before the first call
+    api.get("/api/group").respond(json=p.GROUPS)
+    client.groups.list()
     assert repr(client) == (
         "<Velstack base_url='https://sms.velstack.com' adapter=httpx api_key=<hidden>>"
     )
@@ -41,8 +48,9 @@ def test_repr_hides_the_key(client: Velstack) -> None:
 def test_close_twice_and_calls_after_close(fake: FakeVelstack) -> None:
     threads_before = set(threading.enumerate())
     client = Velstack(api_key=fake.api_key, transport=fake.async_transport())
-    assert len(set(threading.enumerate()) - threads_before) == 1  # the loop thread
+    assert set(threading.enumerate()) == threads_before  # the loop starts at the first call
     assert client.groups.list()
+    assert len(set(threading.enumerate()) - threads_before) == 1  # the loop thread
     client.close()
     client.close()
     assert client.closed
@@ -191,7 +199,7 @@ def test_close_waits_for_a_call_in_progress_and_refuses_new_ones() -> None:
     assert started.wait(10)
     closer = threading.Thread(target=client.close)
     closer.start()
-    loop = client._portal._loop
+    loop = client._portal._state[0]  # type: ignore[index]
     deadline = time.monotonic() + 10
     while loop._idle is None:  # set once close() waits for the calls in progress
         assert time.monotonic() < deadline, "close() did not wait for the call in progress"

@@ -10,6 +10,7 @@ call in the process emits a `SyncClientInEventLoopWarning`.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import warnings
@@ -20,6 +21,20 @@ CLOSED = "this Velstack client is closed"
 CLOSED_DURING_CALL = (
     "the Velstack client was closed while this call was in progress "
     "(a send may have been processed: check before resending)"
+)
+LOOP_DIED = (
+    "the Velstack client's event loop thread has stopped unexpectedly; the call cannot "
+    "complete (a send may have been processed: check before resending)"
+)
+UNRESPONSIVE = (
+    "the Velstack client's event loop has not answered for {seconds:g} s (the client's "
+    "longest timeout plus a margin): something blocks its thread, such as a slow on_result "
+    "callback or input iterable. Gave up waiting and cancelled the call (a send may have "
+    "been processed: check before resending)."
+)
+FORKED_ITERATION = (
+    "this iteration was started in the parent process, before it forked: start it again "
+    "in this process (the client itself works here)"
 )
 IN_OWN_LOOP = (
     "Velstack (the sync client) was called from its own event loop thread (from a callback "
@@ -41,9 +56,18 @@ _warned = False
 _warn_lock = threading.Lock()
 
 
-def check_calling_thread(loop_thread: int) -> None:
+def _after_fork_in_child() -> None:  # another thread of the parent may have held the lock
+    global _warn_lock
+    _warn_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def check_calling_thread(in_own_loop: bool) -> None:
     """Refuse the portal's own loop thread; warn once about any other event loop thread."""
-    if threading.get_ident() == loop_thread:
+    if in_own_loop:
         raise RuntimeError(IN_OWN_LOOP)
     if _warned:
         return

@@ -1,69 +1,92 @@
-"""`Portal`, a sync client's handle on its loop thread, and `SyncResource`, what it serves."""
+"""`Portal`, a sync client's handle on its loop thread and async client, per process.
+
+A portal starts nothing when made: the loop thread starts, and ``make()``
+runs in it, at the first call, in each process. So a client made at module
+level (a Celery ``tasks.py``, an app ``gunicorn --preload`` imports) starts
+no thread before the fork, and a forked child that calls it gets its own
+loop thread and connection pool; whatever the parent had started is
+abandoned in the child (`loop.abandon`), never used or closed there.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
-from .guards import CLOSED, check_calling_thread
-from .loop import LoopThread
-from .pump import Failure
+import httpx
+
+from .._options import DEFAULT_TIMEOUT
+from .guards import CLOSED, FORKED_ITERATION, check_calling_thread
+from .loop import ClosedError, LoopThread, abandon
 
 P = ParamSpec("P")
 T = TypeVar("T")
-R = TypeVar("R")
+
+#: Seconds a waiting thread allows the loop beyond the client's longest timeout.
+MARGIN = 10.0
 
 
 class AsyncClosable(Protocol):
     def aclose(self) -> Awaitable[object]: ...
 
 
-C = TypeVar("C", bound=AsyncClosable)
+R = TypeVar("R", bound=AsyncClosable)
+D = TypeVar("D", bound=AsyncClosable)
+S = TypeVar("S")
+_start_lock = threading.RLock()
 
 
-class Portal:
-    """A sync client's handle on its event loop thread; `child` shares the loop."""
+def _after_fork_in_child() -> None:  # another thread of the parent may have held it
+    global _start_lock
+    _start_lock = threading.RLock()
 
-    def __init__(self, loop: LoopThread, parent: Portal | None = None) -> None:
-        self._loop = loop
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def patience(timeout: httpx.Timeout | None) -> float:
+    """How long a waiting thread lets the loop go silent: the longest timeout plus `MARGIN`."""
+    parts = [t for t in (timeout or DEFAULT_TIMEOUT).as_dict().values() if t is not None]
+    return max(parts, default=30.0) + MARGIN
+
+
+class Portal(Generic[R]):
+    """A sync client's loop thread and async client in this process; `child` shares them."""
+
+    def __init__(
+        self, make: Callable[..., R], timeout: httpx.Timeout | None, parent: Portal[Any] | None
+    ) -> None:
+        self._make = make  # the root: make(); a child: make(the root's resource)
         self._parent = parent  # keeps the root, whose finalizer stops the loop, alive
+        self.patience = patience(timeout)
         self._closed = False
-        # Stops the loop when the root is closed, garbage-collected, or at exit.
-        self._finalizer = weakref.finalize(self, loop.stop) if parent is None else None
+        self._state: tuple[LoopThread, R] | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     @classmethod
-    def start(cls) -> Portal:
-        """Start an event loop thread."""
-        return cls(LoopThread())
-
-    @classmethod
-    def open(cls, make: Callable[[], C]) -> tuple[Portal, C]:
-        """Start a loop thread and run ``make()`` in it (async objects belong to their loop).
+    def open(cls, make: Callable[[], R], timeout: httpx.Timeout | None = None) -> Portal[R]:
+        """A portal whose loop thread starts, and runs ``make()``, at the first call.
 
         The result's ``aclose()`` is awaited in the loop when it stops, after
         calls in progress finish. If ``make`` raises, the thread is stopped.
         """
-        portal = cls.start()
-        try:
-            portal.check()
-            resource = portal._loop.call(_call_sync, make)
-        except BaseException:
-            portal.close()
-            raise
-        portal._loop.closers.append(resource.aclose)
-        return portal, resource
+        return cls(make, timeout, None)
 
-    def child(self) -> Portal:
-        """A handle on the same loop that can be closed on its own (leaving the loop running)."""
+    def child(self, derive: Callable[[R], D], timeout: httpx.Timeout | None) -> Portal[D]:
+        """A portal on the same loop, with ``derive(resource)``, that closes on its own."""
         if self.closed:
-            raise RuntimeError(CLOSED)
-        return Portal(self._loop, self)
+            raise ClosedError(CLOSED)
+        return Portal(derive, timeout, self)
 
     @property
     def closed(self) -> bool:
-        parent = self._parent
-        return self._closed or self._loop.stopping or (parent is not None and parent.closed)
+        state, parent = self._state, self._parent
+        stopped = state is not None and state[0].stopping and not state[0].foreign
+        return self._closed or stopped or (parent is not None and parent.closed)
 
     def close(self) -> None:
         """Refuse further calls; the root also stops the loop. Safe to call twice."""
@@ -71,54 +94,104 @@ class Portal:
         if self._finalizer is not None:
             self._finalizer()
 
-    def check(self) -> None:
-        """Raise `RuntimeError` if the client is closed or this is the loop's own thread.
+    @property
+    def resource(self) -> R:
+        """This process's resource, made (with the loop thread) at the first use."""
+        return self._current()[1]
 
-        From another thread running an event loop the call goes ahead (the
-        first time in the process, outside IPython, with a warning).
-        """
+    def peek(self) -> R | None:
+        """This process's resource if it is made, without making it."""
+        state = self._state
+        return None if state is None or state[0].foreign else state[1]
+
+    def _current(self) -> tuple[LoopThread, R]:
+        state = self._state
+        if state is None or state[0].foreign or self.closed:
+            with _start_lock:
+                state = self._start()
+        return state
+
+    def _start(self) -> tuple[LoopThread, R]:
         if self.closed:
-            raise RuntimeError(CLOSED)
-        check_calling_thread(self._loop.thread_id)
+            raise ClosedError(CLOSED)
+        state = self._state
+        if state is not None and not state[0].foreign:
+            return state
+        if state is not None:  # inherited from the parent process (a fork)
+            abandon(state)
+            if self._finalizer is not None:
+                self._finalizer.detach()
+        if self._parent is not None:
+            loop, resource = self._parent._current()
+            state = (loop, self._make(resource))
+        else:
+            loop = LoopThread(self.patience)
+            try:
+                made: R = loop.call(self.patience, _call_sync, self._make)
+            except BaseException:
+                loop.stop()
+                raise
+            loop.closers.append(made.aclose)
+            state = (loop, made)
+            # Stops the loop when the root is closed, garbage-collected, or at exit.
+            self._finalizer = weakref.finalize(self, loop.stop)
+        self._state = state
+        return state
 
     def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """``await fn(*args, **kwargs)`` in the loop; block until it is done."""
-        self.check()
-        return self._loop.call(fn, *args, **kwargs)
+        """``await fn(*args, **kwargs)`` in the loop; block until it is done.
+
+        Raises `RuntimeError` if the client is closed or this is the loop's own
+        thread; from another thread running an event loop it goes ahead (the
+        first time in the process, outside IPython, with a warning).
+        """
+        loop = self._current()[0]
+        check_calling_thread(loop.in_loop())
+        return loop.call(self.patience, fn, *args, **kwargs)
 
     def iterate(
         self, fn: Callable[P, AsyncIterator[T]], /, *args: P.args, **kwargs: P.kwargs
     ) -> Generator[T, None, None]:
         """``async for item in fn(*args, **kwargs)`` in the loop, as a plain iterator.
 
-        The async iterator lives in one task of the loop and yields one item per
-        ``next()`` (no read-ahead). Closing this iterator (``break``, an exception,
-        garbage collection) closes the async one in that task, and waits for it.
+        Each ``next()`` runs one step (``__anext__``) as a task of the loop (no
+        read-ahead), so an async generator must not hold a task group or
+        cancel scope across a ``yield``. Closing this iterator (``break``, an
+        exception, garbage collection) closes the async one, and waits for it.
         """
-        self.check()
-        pump = self._loop.call(self._loop.open_pump, lambda: fn(*args, **kwargs))
+        loop = self._current()[0]
+        check_calling_thread(loop.in_loop())
+        iterator = fn(*args, **kwargs)
+        loop.iterators.add(iterator)
         try:
-            self._loop.submit(pump.run)
             while True:
-                self.check()
-                reply = self._loop.call(pump.next)
-                if reply is None:
+                if loop.foreign:
+                    raise RuntimeError(FORKED_ITERATION)
+                if self.closed:
+                    raise ClosedError(CLOSED)
+                try:
+                    item = loop.call(self.patience, iterator.__anext__)
+                except StopAsyncIteration:
                     return
-                if isinstance(reply, Failure):
-                    raise reply.error
-                yield reply.value
+                yield item
         finally:
-            self._loop.close_pump(pump)
+            loop.end(iterator, self.patience)
 
 
-class SyncResource(Generic[R]):
-    """Base of the generated sync services: the async service and the portal it runs in."""
+class SyncResource(Generic[S]):
+    """Base of the generated sync services: a service of the portal's resource, by name."""
 
-    __slots__ = ("_async", "_portal")
+    __slots__ = ("_name", "_portal")
 
-    def __init__(self, resource: R, portal: Portal) -> None:
-        self._async = resource
+    def __init__(self, portal: Portal[Any], name: str) -> None:
         self._portal = portal
+        self._name = name
+
+    @property
+    def _async(self) -> S:
+        """The async service of this process's client."""
+        service: S = getattr(self._portal.resource, self._name)
+        return service
 
 
 async def _call_sync(fn: Callable[[], T]) -> T:

@@ -47,7 +47,7 @@ class VelstackBase:
         meter_provider: MeterProviderLike | None = None,
         policy: SendingPolicy | None = None,
     ) -> None:
-        """Check the options (`ClientOptions.create`), start the loop thread, connect."""
+        """Check the options (`ClientOptions.create`); the loop thread starts at the first call."""
         options = ClientOptions.create(
             api_key=api_key,
             base_url=base_url,
@@ -61,7 +61,8 @@ class VelstackBase:
             meter_provider=meter_provider,
             policy=policy,
         )
-        self._setup(*Portal.open(lambda: AsyncVelstack._from_options(options)))
+        portal = Portal.open(lambda: AsyncVelstack._from_options(options), options.timeout)
+        self._setup(options, portal)
 
     def with_options(
         self: _Client,
@@ -74,18 +75,24 @@ class VelstackBase:
         It shares the loop thread and the connection pool; closing it leaves
         them open (close the original).
         """
+        options = self._options.evolve(timeout=timeout, max_retries=max_retries)
         derived = type(self).__new__(type(self))
-        derived._setup(
-            self._portal.child(),
-            self._client.with_options(timeout=timeout, max_retries=max_retries),
+        portal = self._portal.child(
+            lambda c: c.with_options(timeout=timeout, max_retries=max_retries), options.timeout
         )
+        derived._setup(options, portal)
         return derived
 
-    def _setup(self, portal: Portal, client: AsyncVelstack) -> None:
+    @property
+    def _client(self) -> AsyncVelstack:
+        """This process's `AsyncVelstack` (made, in a new loop thread, at the first use)."""
+        return self._portal.resource
+
+    def _setup(self, options: ClientOptions, portal: Portal[AsyncVelstack]) -> None:
+        self._options = options
         self._portal = portal
-        self._client = client
-        self.sms = Sms(client.sms, portal)
-        self.groups = Groups(client.groups, portal)
-        self.contacts = Contacts(client.contacts, portal)
-        self.sender_ids = SenderIds(client.sender_ids, portal)
-        self.suppressions = Suppressions(client.suppressions, portal)
+        self.sms = Sms(portal, "sms")
+        self.groups = Groups(portal, "groups")
+        self.contacts = Contacts(portal, "contacts")
+        self.sender_ids = SenderIds(portal, "sender_ids")
+        self.suppressions = Suppressions(portal, "suppressions")
