@@ -13,6 +13,7 @@ those results go to `aborted` for the engine to report.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 import anyio
@@ -135,7 +136,7 @@ class Delivery:
         self.last_accepted = time.monotonic()
         self.stopped = anyio.Event()
         #: Results of batches an abort cut off (the engine reports them).
-        self.aborted: list[BulkResult] = []
+        self.aborted: deque[BulkResult] = deque()
 
     async def deliver(self, batch: Batch) -> list[BulkResult]:
         """Send ``batch`` (splitting it when needed); one result per recipient."""

@@ -92,6 +92,7 @@ class Engine:
         self._workers = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self._abort: anyio.CancelScope | None = None
+        self._aborted = False
 
     @classmethod
     async def local(
@@ -134,8 +135,10 @@ class Engine:
         control = self._control
         if control is not None and control.reason is not None:
             self._stop(control.reason)
-            if control.hard and self._abort is not None:
-                self._abort.cancel()
+            if control.hard and not self._aborted:
+                self._aborted = True  # cut off what is in flight, once
+                if self._abort is not None:
+                    self._abort.cancel()
         return self._source.stop_reason
 
     async def aclose(self) -> None:
@@ -157,42 +160,46 @@ class Engine:
         """Send until the input ends, or until about ``limit`` results were emitted.
 
         Re-raises a fatal error (the input raised, ``emit`` raised, the journal
-        failed) once every worker has finished. After an abort, reports every
-        recipient left (`report_rest`) before it returns.
+        failed) once every worker has finished. After an abort, reports what it cut
+        off and (without ``limit``) every recipient left (`report_rest`).
         """
         self._closing = self._fatal is not None
         self._check_stop()
+        if self._aborted:  # nothing is sent any more: only reporting is left
+            await self.report_rest(emit, limit)
+            return
         self._burst = self._workers = 0
+        abort = self._abort = anyio.CancelScope()
         async with anyio.create_task_group() as outer:
-            with anyio.CancelScope() as self._abort:
-                if self._control is not None and self._control.hard:
-                    self._abort.cancel()
+            with abort:
                 async with anyio.create_task_group() as self._tg:
                     self._spawn(emit, limit)
                     outer.start_soon(self._flush_stale, emit, limit)
             outer.cancel_scope.cancel()
         self._tg = self._abort = None
-        if self._control is not None and self._control.hard:
-            await self.report_rest(emit)
+        if abort.cancel_called:
+            await self.report_rest(emit, limit)
         if self._fatal is not None:
             raise self._fatal
 
-    async def report_rest(self, emit: Emit) -> None:
+    async def report_rest(self, emit: Emit, limit: int | None = None) -> None:
         """After an abort or a cancellation: report what was cut off, then every recipient
-        not reported yet as ``not_attempted`` (the rest of the input is read for it)."""
+        not reported yet as ``not_attempted`` (the rest of the input is read for it; at
+        most ``limit`` results, the rest in the next call)."""
         self._stop(outcome.CANCELLED)
         delivery, batcher = self.delivery, self._batcher
+        pending, emitted = delivery.aborted, 0
         while True:
-            aborted, delivery.aborted = delivery.aborted, []
-            for result in aborted:
-                await _emitted(emit, result)
+            while pending and (limit is None or emitted < limit):
+                await _emitted(emit, pending.popleft())
+                emitted += 1
+            if limit is not None and emitted >= limit:
+                return
             item = await batcher.next()
             if item is None:
                 return
-            results = (
-                await delivery.deliver(item) if isinstance(item, Batch) else [item]
-            )  # no request: the campaign is stopped
-            delivery.aborted.extend(results)
+            # No request: the campaign is stopped.
+            pending.extend(await delivery.deliver(item) if isinstance(item, Batch) else [item])
 
     async def _flush_stale(self, emit: Emit, limit: int | None) -> None:
         """Hand out partial batches that waited long enough (the input may be slow).
