@@ -195,3 +195,16 @@ async def test_a_resumed_campaign_keeps_the_verdicts_of_its_journal(
     # A new campaign (another journal) checks again.
     fresh = await client.sms.send_bulk(NUMBERS[:2], journal=tmp_path / "new.journal", **options)
     assert fresh.sent == 2
+
+
+async def test_a_send_that_may_have_gone_out_keeps_its_credits(
+    make_client: MakeClient, fake: FakeVelstack, instant_retries: None
+) -> None:
+    client = make_client()
+    fake.faults.drop_mode = "disconnect"
+    fake.faults.schedule("drop")  # the first request is processed, its answer lost
+    report = await client.sms.send_bulk(
+        NUMBERS[:3], message="hi", sender="SHOP", batch_size=1, concurrency=1, max_credits=2
+    )
+    assert (report.unknown, report.sent, report.not_attempted) == (1, 1, 1)
+    assert fake.message_count == 2  # never past the cap, counting the one that may have gone

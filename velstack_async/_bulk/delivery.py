@@ -220,7 +220,8 @@ class Delivery:
                         if is_testing():  # no wait: still let other tasks (and a cancel) run
                             await anyio.lowlevel.checkpoint()
                         continue
-                    self._refund(jobs, part.text)
+                    if not exc.may_have_been_sent:  # else the credits may be spent: kept
+                        self._refund(jobs, part.text)
                     if action is Action.SPLIT:
                         if decision.shrink:
                             self._batcher.shrink(decision.shrink)
