@@ -2,35 +2,26 @@
 
 A call from the client's own event loop thread (a callback such as
 ``on_result``) would deadlock: it raises. A call from a thread that runs
-another event loop works, since the client's loop runs in its own thread, but
-blocks that loop: outside IPython/Jupyter (whose cells always run in a loop)
-that is usually an async app that wanted `AsyncVelstack`, so the first such
-call in the process emits a `SyncClientInEventLoopWarning`.
+another event loop works but blocks that loop: outside IPython/Jupyter (whose
+cells run in a loop) that is usually an async app that wanted `AsyncVelstack`,
+so the first such call in the process emits a `SyncClientInEventLoopWarning`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 import warnings
 
 from .._asynclib import current_async_library
 
+MAYBE_SENT = "(a send may have been processed: check before resending)"
 CLOSED = "this Velstack client is closed"
-CLOSED_DURING_CALL = (
-    "the Velstack client was closed while this call was in progress "
-    "(a send may have been processed: check before resending)"
-)
-LOOP_DIED = (
-    "the Velstack client's event loop thread has stopped unexpectedly; the call cannot "
-    "complete (a send may have been processed: check before resending)"
-)
+CLOSED_DURING_CALL = f"the Velstack client was closed while this call was in progress {MAYBE_SENT}"
+LOOP_DIED = f"the Velstack client's event loop thread has stopped unexpectedly {MAYBE_SENT}"
 UNRESPONSIVE = (
     "the Velstack client's event loop has not answered for {seconds:g} s (the client's "
     "longest timeout plus a margin): something blocks its thread, such as a slow on_result "
-    "callback or input iterable. Gave up waiting and cancelled the call (a send may have "
-    "been processed: check before resending)."
+    f"callback or input iterable. The call was given up and cancelled {MAYBE_SENT}."
 )
 FORKED_ITERATION = (
     "this iteration was started in the parent process, before it forked: start it again "
@@ -53,48 +44,26 @@ class SyncClientInEventLoopWarning(RuntimeWarning):
 
 
 _warned = False
-_warn_lock = threading.Lock()
-
-
-def _after_fork_in_child() -> None:  # another thread of the parent may have held the lock
-    global _warn_lock
-    _warn_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def check_calling_thread(in_own_loop: bool) -> None:
     """Refuse the portal's own loop thread; warn once about any other event loop thread."""
+    global _warned
     if in_own_loop:
         raise RuntimeError(IN_OWN_LOOP)
-    if _warned:
+    loop_name = None if _warned else current_async_library()
+    if loop_name is None or in_ipython():
         return
-    loop_name = current_async_library()
-    if loop_name is not None and not in_ipython():
-        _warn_once(IN_EVENT_LOOP.format(loop_name))
+    _warned = True  # two threads racing here may both warn: harmless
+    frame, level = sys._getframe(), 1  # point the warning at the caller's line
+    while frame.f_back is not None and str(frame.f_globals.get("__name__")).startswith(
+        "velstack_async."
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(IN_EVENT_LOOP.format(loop_name), SyncClientInEventLoopWarning, stacklevel=level)
 
 
 def in_ipython() -> bool:
     """Whether an IPython shell (a Jupyter kernel, the IPython REPL) runs in this process."""
-    ipython = sys.modules.get("IPython")
-    get_ipython = getattr(ipython, "get_ipython", None)
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
     return callable(get_ipython) and get_ipython() is not None
-
-
-def _warn_once(message: str) -> None:
-    global _warned
-    with _warn_lock:
-        if _warned:
-            return
-        _warned = True
-    # Point the warning at the caller's line, outside this package.
-    frame = sys._getframe()
-    level = 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
-        "velstack_async."
-    ):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, SyncClientInEventLoopWarning, stacklevel=level)

@@ -1,13 +1,13 @@
-"""`LoopThread`: one process's event loop thread (an anyio `BlockingPortal`) and the waits on it.
+"""`LoopThread`: one process's event loop thread, an anyio `BlockingPortal`, plus what it lacks.
 
-What `BlockingPortal` lacks, added here: calls that closing waits for
-(`call`), BaseExceptions carried out without stopping the loop, a heartbeat
-so that no thread waits on a loop that is gone or stuck (`wait`), and fork
-safety: a loop belongs to the process that started it (`foreign`
-elsewhere), and a forked child keeps everything of its parent's loops alive,
-untouched, for good (`abandon`), since their sockets and epoll set are the
-parent's too (closing an aiohttp connection unregisters it from that shared
-epoll set, and a TLS one would send the server a close_notify).
+Added: calls that closing waits for; BaseExceptions carried out of the loop
+without stopping it; a heartbeat, so that no thread waits on a loop that is
+gone or stuck (`LoopThread.wait`); and fork safety. A loop belongs to the
+process that started it (``foreign`` elsewhere); a forked child keeps all of
+its parent's loops, and what they reach, alive and untouched until it exits
+(`abandon`): their sockets and epoll set are shared with the parent, and a
+finalizer closing one (aiohttp's do) would unregister it from the parent's
+epoll set, or send the server a TLS close_notify on the parent's behalf.
 """
 
 from __future__ import annotations
@@ -32,16 +32,15 @@ T = TypeVar("T")
 _LIBRARY: ContextVar[str | None] | None
 try:  # anyio uses sniffio when it is installed
     from sniffio import current_async_library_cvar as _LIBRARY
-except ImportError:  # pragma: no cover - sniffio comes with anyio's usual installs
+except ImportError:  # pragma: no cover
     _LIBRARY = None
 
-#: Seconds between the loop's heartbeats, and between a waiting thread's checks of them.
-BEAT = 0.25
-POLL = 1.0
+#: Seconds between the loop's heartbeats, and between a waiting thread's looks at them.
+BEAT, POLL = 0.25, 1.0
 
 
 class ClosedError(RuntimeError):
-    """The client is closed (or closing): the call was not started."""
+    """The client is closed (or closing): the call did not start."""
 
 
 class Carried(Exception):
@@ -52,29 +51,26 @@ class Carried(Exception):
 
 
 class LoopThread:
-    """An event loop (asyncio) in a daemon thread: tracked calls, iterations, shutdown."""
+    """An asyncio loop in a daemon thread; ``patience``: the longest wait closing allows."""
 
     def __init__(self, patience: float) -> None:
-        self.pid = os.getpid()
-        self.patience = patience  # for waits on closing
+        self.pid, self.patience = os.getpid(), patience
         self._cm = start_blocking_portal("asyncio")
         self._portal = self._cm.__enter__()
         self.thread: threading.Thread = self._portal.call(threading.current_thread)
         self.closers: list[Callable[[], Awaitable[object]]] = []
-        self.iterators: set[AsyncIterator[Any]] = set()  # open iterations, closing ends them
-        self.stopping = False
-        self.beats = 0
-        self.beat_time = time.monotonic()
+        self.iterators: set[AsyncIterator[Any]] = set()  # open iterations: closing ends them
+        self.stopping, self._draining = False, False
+        self.beats, self.beat_time = 0, time.monotonic()
         self._stop_lock = threading.Lock()
-        self._draining = False
-        self._active = 0  # tracked calls running (loop thread only)
+        self._active = 0  # tracked calls running (touched in the loop thread only)
         self._idle: anyio.Event | None = None  # set when _active drops to 0 while draining
         self._portal.start_task_soon(self._beat)
         _LIVE.add(self)
 
     @property
     def foreign(self) -> bool:
-        """Started by another process (this one is a fork of it): never touched here."""
+        """Started by another process, which this one forked from: never touched here."""
         return self.pid != os.getpid()
 
     def in_loop(self) -> bool:
@@ -82,15 +78,14 @@ class LoopThread:
 
     async def _beat(self) -> None:
         while True:
-            self.beats += 1
-            self.beat_time = time.monotonic()
+            self.beats, self.beat_time = self.beats + 1, time.monotonic()
             await anyio.sleep(BEAT)
 
     async def _tracked(
         self, fn: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> T:
-        # The task runs in a copy of the calling thread's context (the portal's spawn is a
-        # call_soon_threadsafe from that thread), where a trio caller has sniffio say trio.
+        # A task runs in a copy of the calling thread's context (the portal spawns it with
+        # call_soon_threadsafe there), where sniffio may say trio: this loop is asyncio.
         if self._draining:
             raise ClosedError(CLOSED)
         if _LIBRARY is not None:
@@ -103,7 +98,7 @@ class LoopThread:
         except BaseException as exc:
             if isinstance(exc, anyio.get_cancelled_exc_class()):
                 raise
-            raise Carried(exc) from None  # would stop the portal's task group
+            raise Carried(exc) from None  # it would stop the portal
         finally:
             self._active -= 1
             if not self._active and self._idle is not None:
@@ -132,54 +127,56 @@ class LoopThread:
         except Carried as carried:
             raise carried.error.with_traceback(carried.error.__traceback__) from None
         except BaseException:
-            future.cancel()  # interrupted (Ctrl-C) or given up: cancel the task as well
+            future.cancel()  # interrupted (Ctrl-C) or given up: cancel the task too
             raise
 
     def _check_alive(self, patience: float) -> None:
-        """Raise rather than hand work to a loop that died or has been stuck for ``patience``."""
+        """Refuse to hand work to a loop that died or has been stuck for ``patience`` s."""
         if not self.thread.is_alive():
             raise RuntimeError(LOOP_DIED)
         if time.monotonic() - self.beat_time > patience:
             beats = self.beats
-            time.sleep(POLL)  # a process resumed after a stop (SIGSTOP) beats again at once
+            time.sleep(POLL)  # a process resumed after SIGSTOP beats again at once
             if beats == self.beats:
                 raise TimeoutError(UNRESPONSIVE.format(seconds=patience))
 
     def wait(self, future: concurrent.futures.Future[T], patience: float) -> T:
-        """``future.result()``, but never forever: raise once the loop thread has died, or
-        has not beaten for ``patience`` seconds of waiting (something blocks it)."""
+        """``future.result()``, but raise once the loop thread died, or has not beaten
+        for ``patience`` seconds of waiting (counted in polls: a stopped process waits)."""
         seen, silent = self.beats, 0.0
         while not concurrent.futures.wait((future,), POLL).done:
             if not self.thread.is_alive():
                 raise RuntimeError(LOOP_DIED)
-            if self.beats != seen:
-                seen, silent = self.beats, 0.0
-                continue
-            silent += POLL  # counted in polls, so a suspended process is not "silent"
+            beats = self.beats
+            silent, seen = (silent + POLL if beats == seen else 0.0), beats
             if silent >= patience:
                 raise TimeoutError(UNRESPONSIVE.format(seconds=patience))
         return future.result()
 
     def end(self, iterator: AsyncIterator[Any], patience: float) -> None:
-        """Close an iteration its thread has left (finished, broken out of, failed, dropped)."""
+        """Close an iteration its thread left (finished, broken out of, failed, dropped)."""
         if self.foreign or iterator not in self.iterators:
-            return  # the parent process's (abandoned), or closing ended it already
+            return  # the parent process's (abandoned), or closing ended it
         if self.in_loop():  # dropped in the loop thread: asyncio closes it when collected
             self.iterators.discard(iterator)
             return
-        with contextlib.suppress(ClosedError):  # closing will end it
+        with contextlib.suppress(ClosedError):  # refused: closing ends it
             self.call(patience, self._close_iterator, iterator)
 
     async def _close_iterator(self, iterator: AsyncIterator[Any]) -> None:
-        if iterator in self.iterators:
-            self.iterators.discard(iterator)
-            await _aclose(iterator)
+        self.iterators.discard(iterator)
+        for _ in range(1000):  # a step its thread gave up on (Ctrl-C) unwinds first
+            if not getattr(iterator, "ag_running", False):
+                break
+            await anyio.sleep(0.01)
+        if (aclose := getattr(iterator, "aclose", None)) is not None:
+            await aclose()
 
     def stop(self) -> None:
         """Let calls in progress finish, end iterations, run the closers, stop the loop.
 
-        Idempotent; does nothing in a forked child (the loop is its parent's)
-        and returns at once from the loop thread (a helper thread does it).
+        Idempotent; nothing in a forked child (the loop is its parent's); from
+        the loop thread itself, a helper thread does it.
         """
         if self.foreign:
             return
@@ -200,9 +197,9 @@ class LoopThread:
         drained = self._portal.start_task_soon(self._drain)
         try:
             self.wait(drained, self.patience)
-        finally:  # not done: the loop died or does not answer; its daemon thread is left
+        finally:  # not done: the loop died or does not answer; leave its daemon thread
             if drained.done():
-                with contextlib.suppress(RuntimeError):  # cancel what is left (the heartbeat)
+                with contextlib.suppress(RuntimeError):  # cancel what is left: the heartbeat
                     self._portal.call(self._portal.stop, True)
                 self._cm.__exit__(None, None, None)
 
@@ -213,36 +210,22 @@ class LoopThread:
             await self._idle.wait()
         while self.iterators:
             with contextlib.suppress(Exception):  # nobody is left to tell
-                await _aclose(self.iterators.pop())
+                await self._close_iterator(next(iter(self.iterators)))
         for close in reversed(self.closers):
             await close()
 
 
-async def _aclose(iterator: AsyncIterator[Any]) -> None:
-    """Close an async generator, once a step its thread gave up on (Ctrl-C) has unwound."""
-    for _ in range(1000):
-        if not getattr(iterator, "ag_running", False):
-            break
-        await anyio.sleep(0.01)
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
-#: The loops this process started and has not stopped.
-_LIVE: weakref.WeakSet[LoopThread] = weakref.WeakSet()
+_LIVE: weakref.WeakSet[LoopThread] = weakref.WeakSet()  # started here, not stopped
 _ABANDONED: list[object] = []
 
 
 def abandon(inherited: object) -> None:
-    """Keep an object inherited from the parent process alive until this process ends.
+    """Keep an object inherited from the parent process alive, and unfinalized, for good.
 
-    Its finalizers (aiohttp's close the connections they find) must never
-    run here: a module list is emptied at interpreter exit, so the reference
-    is also leaked for good (CPython).
+    A module's list is emptied at interpreter exit: the reference is leaked as well.
     """
     _ABANDONED.append(inherited)
-    with contextlib.suppress(ImportError, AttributeError):
+    with contextlib.suppress(ImportError, AttributeError):  # CPython only
         import ctypes
 
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(inherited))

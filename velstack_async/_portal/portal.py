@@ -1,11 +1,10 @@
-"""`Portal`, a sync client's handle on its loop thread and async client, per process.
+"""`Portal`: a sync client's loop thread and async client, made at the first call in each process.
 
-A portal starts nothing when made: the loop thread starts, and ``make()``
-runs in it, at the first call, in each process. So a client made at module
-level (a Celery ``tasks.py``, an app ``gunicorn --preload`` imports) starts
-no thread before the fork, and a forked child that calls it gets its own
-loop thread and connection pool; whatever the parent had started is
-abandoned in the child (`loop.abandon`), never used or closed there.
+So a client made at module level (a Celery ``tasks.py``, an app that
+``gunicorn --preload`` imports) starts no thread before the fork, and a
+forked child calling it gets a loop thread and connection pool of its own;
+whatever the parent had started is abandoned in the child, never used or
+closed there (`loop.abandon`).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from .loop import ClosedError, LoopThread, abandon
 
 P = ParamSpec("P")
 T = TypeVar("T")
+S = TypeVar("S")
 
 #: Seconds a waiting thread allows the loop beyond the client's longest timeout.
 MARGIN = 10.0
@@ -35,11 +35,10 @@ class AsyncClosable(Protocol):
 
 R = TypeVar("R", bound=AsyncClosable)
 D = TypeVar("D", bound=AsyncClosable)
-S = TypeVar("S")
 _start_lock = threading.RLock()
 
 
-def _after_fork_in_child() -> None:  # another thread of the parent may have held it
+def _after_fork_in_child() -> None:  # a thread of the parent may have held it
     global _start_lock
     _start_lock = threading.RLock()
 
@@ -55,13 +54,12 @@ def patience(timeout: httpx.Timeout | None) -> float:
 
 
 class Portal(Generic[R]):
-    """A sync client's loop thread and async client in this process; `child` shares them."""
+    """A root portal makes ``make()`` in its loop; a `child` derives from the root's."""
 
     def __init__(
         self, make: Callable[..., R], timeout: httpx.Timeout | None, parent: Portal[Any] | None
     ) -> None:
-        self._make = make  # the root: make(); a child: make(the root's resource)
-        self._parent = parent  # keeps the root, whose finalizer stops the loop, alive
+        self._make, self._parent = make, parent  # the parent keeps the root alive
         self.patience = patience(timeout)
         self._closed = False
         self._state: tuple[LoopThread, R] | None = None
@@ -69,7 +67,7 @@ class Portal(Generic[R]):
 
     @classmethod
     def open(cls, make: Callable[[], R], timeout: httpx.Timeout | None = None) -> Portal[R]:
-        """A portal whose loop thread starts, and runs ``make()``, at the first call.
+        """A portal that starts a loop thread and runs ``make()`` in it at the first call.
 
         The result's ``aclose()`` is awaited in the loop when it stops, after
         calls in progress finish. If ``make`` raises, the thread is stopped.
@@ -77,7 +75,7 @@ class Portal(Generic[R]):
         return cls(make, timeout, None)
 
     def child(self, derive: Callable[[R], D], timeout: httpx.Timeout | None) -> Portal[D]:
-        """A portal on the same loop, with ``derive(resource)``, that closes on its own."""
+        """A portal on the same loop, serving ``derive(resource)``, that closes on its own."""
         if self.closed:
             raise ClosedError(CLOSED)
         return Portal(derive, timeout, self)
@@ -96,54 +94,50 @@ class Portal(Generic[R]):
 
     @property
     def resource(self) -> R:
-        """This process's resource, made (with the loop thread) at the first use."""
+        """This process's resource (making it, and starting the loop thread, if need be)."""
         return self._current()[1]
 
     def peek(self) -> R | None:
-        """This process's resource if it is made, without making it."""
+        """This process's resource, or None if it is not made yet."""
         state = self._state
         return None if state is None or state[0].foreign else state[1]
 
     def _current(self) -> tuple[LoopThread, R]:
         state = self._state
-        if state is None or state[0].foreign or self.closed:
-            with _start_lock:
-                state = self._start()
-        return state
+        if state is not None and not state[0].foreign and not self.closed:
+            return state
+        with _start_lock:
+            if self.closed:
+                raise ClosedError(CLOSED)
+            if (state := self._state) is not None and not state[0].foreign:
+                return state
+            if state is not None:  # the parent process's (this one is a fork)
+                abandon(state)
+                if self._finalizer is not None:
+                    self._finalizer.detach()
+            self._state = state = self._start()
+            return state
 
     def _start(self) -> tuple[LoopThread, R]:
-        if self.closed:
-            raise ClosedError(CLOSED)
-        state = self._state
-        if state is not None and not state[0].foreign:
-            return state
-        if state is not None:  # inherited from the parent process (a fork)
-            abandon(state)
-            if self._finalizer is not None:
-                self._finalizer.detach()
         if self._parent is not None:
             loop, resource = self._parent._current()
-            state = (loop, self._make(resource))
-        else:
-            loop = LoopThread(self.patience)
-            try:
-                made: R = loop.call(self.patience, _call_sync, self._make)
-            except BaseException:
-                loop.stop()
-                raise
-            loop.closers.append(made.aclose)
-            state = (loop, made)
-            # Stops the loop when the root is closed, garbage-collected, or at exit.
-            self._finalizer = weakref.finalize(self, loop.stop)
-        self._state = state
-        return state
+            return loop, self._make(resource)
+        loop = LoopThread(self.patience)
+        try:
+            made: R = loop.call(self.patience, _call_sync, self._make)
+        except BaseException:
+            loop.stop()
+            raise
+        loop.closers.append(made.aclose)
+        # Stops the loop when the root is closed, garbage-collected, or at exit.
+        self._finalizer = weakref.finalize(self, loop.stop)
+        return loop, made
 
     def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``await fn(*args, **kwargs)`` in the loop; block until it is done.
 
-        Raises `RuntimeError` if the client is closed or this is the loop's own
-        thread; from another thread running an event loop it goes ahead (the
-        first time in the process, outside IPython, with a warning).
+        `RuntimeError` if the client is closed or this is the loop's own thread;
+        from another thread running an event loop it goes ahead (`guards`).
         """
         loop = self._current()[0]
         check_calling_thread(loop.in_loop())
@@ -154,10 +148,10 @@ class Portal(Generic[R]):
     ) -> Generator[T, None, None]:
         """``async for item in fn(*args, **kwargs)`` in the loop, as a plain iterator.
 
-        Each ``next()`` runs one step (``__anext__``) as a task of the loop (no
-        read-ahead), so an async generator must not hold a task group or
-        cancel scope across a ``yield``. Closing this iterator (``break``, an
-        exception, garbage collection) closes the async one, and waits for it.
+        Each ``next()`` runs one ``__anext__`` as a task (no read-ahead), so the
+        async iterator must not hold a task group or cancel scope across a
+        ``yield``. Closing this iterator (``break``, an exception, garbage
+        collection) closes the async one, and waits for it.
         """
         loop = self._current()[0]
         check_calling_thread(loop.in_loop())
@@ -184,8 +178,7 @@ class SyncResource(Generic[S]):
     __slots__ = ("_name", "_portal")
 
     def __init__(self, portal: Portal[Any], name: str) -> None:
-        self._portal = portal
-        self._name = name
+        self._portal, self._name = portal, name
 
     @property
     def _async(self) -> S:
