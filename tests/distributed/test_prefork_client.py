@@ -1,15 +1,14 @@
 """A real Celery prefork worker (Redis broker) with a module-level `Velstack` in its tasks.py.
 
-Celery's default pool forks its children after importing the tasks module:
-their calls must go through (each child its own loop thread and pool), and
-the worker must stop within 20 s of SIGTERM.
+Celery's default pool forks its children after importing the tasks module
+(`prefork_tasks`): their calls must go through, each child with a loop
+thread and pool of its own, and the worker must stop within 20 s of SIGTERM.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,48 +16,30 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from celery import Celery
 
-from velstack_async.testing import ServerProcess, serve_in_subprocess
-
-from ..distributed.redis_server import REDIS_SERVER, RedisServer
-
-celery = pytest.importorskip("celery")
+from ..reliability.server_process import FakeProcess
+from .conftest import API_KEY
+from .redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-pytestmark = pytest.mark.skipif(not shutil.which(REDIS_SERVER), reason="no redis-server")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    with RedisServer(directory) as server:
-        yield server
-
-
-@pytest.fixture
-def fake() -> Iterator[ServerProcess]:
-    with serve_in_subprocess() as process:
-        yield process
 
 
 @contextlib.contextmanager
 def prefork_worker(
-    broker: str, fake: ServerProcess, log: Path, *, warm_up: bool
+    broker: str, fake: FakeProcess, log: Path, *, warm_up: bool
 ) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "VS_TEST_BROKER_URL": broker,
         "VS_TEST_WARM_UP": "1" if warm_up else "0",
-        "VELSTACK_API_KEY": fake.api_key,
+        "VELSTACK_API_KEY": API_KEY,
         "VELSTACK_BASE_URL": fake.base_url,
         "PYTHONPATH": str(ROOT),
     }
     command = [
-        *(sys.executable, "-m", "celery", "-A", "tests.sync.celery_tasks", "worker"),
+        *(sys.executable, "-m", "celery", "-A", "tests.distributed.prefork_tasks", "worker"),
         *("--pool", "prefork", "--concurrency", "2", "--loglevel", "WARNING"),
         *("--without-heartbeat", "--without-gossip", "--without-mingle", "-n", "fork@%h"),
     ]
@@ -77,9 +58,9 @@ def prefork_worker(
 
 @pytest.mark.parametrize("warm_up", [False, True], ids=["unused-before-fork", "used-before-fork"])
 def test_a_module_level_client_in_a_prefork_worker(
-    redis_server: RedisServer, fake: ServerProcess, tmp_path: Path, warm_up: bool
+    redis_server: RedisServer, fake: FakeProcess, tmp_path: Path, warm_up: bool
 ) -> None:
-    app = celery.Celery("velstack-fork-test", broker=redis_server.url, backend=redis_server.url)
+    app = Celery("velstack-fork-test", broker=redis_server.url, backend=redis_server.url)
     log = tmp_path / "worker.log"
     with prefork_worker(redis_server.url, fake, log, warm_up=warm_up) as worker:
         results = [
@@ -92,8 +73,7 @@ def test_a_module_level_client_in_a_prefork_worker(
             raise AssertionError(f"{exc!r}; worker log:\n{log.read_text()}") from exc
         assert len({message_id for _, message_id in sent}) == 6
         assert worker.pid not in {pid for pid, _ in sent}  # sent by the forked children
-        stats = httpx.get(fake.base_url + "/_fake/stats").json()
-        assert stats["messages"] == 6 + warm_up
+        assert fake.stats()["messages"] == 6 + warm_up
         worker.send_signal(signal.SIGTERM)
         started = time.monotonic()
         try:
@@ -102,5 +82,6 @@ def test_a_module_level_client_in_a_prefork_worker(
             message = f"the worker did not stop within 20 s of SIGTERM:\n{log.read_text()}"
             raise AssertionError(message) from None
         assert time.monotonic() - started < 20
+    del results
     app.close()
     assert "Traceback" not in log.read_text(), log.read_text()

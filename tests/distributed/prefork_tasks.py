@@ -1,6 +1,6 @@
 """A Celery ``tasks.py`` as users write it: a module-level `Velstack`, used by a task.
 
-``celery -A tests.sync.celery_tasks worker --pool prefork``; the broker (and
+``celery -A tests.distributed.prefork_tasks worker --pool prefork``; the broker (and
 result backend) URL comes from VS_TEST_BROKER_URL, the fake's address from
 VELSTACK_API_KEY and VELSTACK_BASE_URL. With VS_TEST_WARM_UP=1 the worker's
 main process sends once while importing this module, before it forks its
