@@ -6,11 +6,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from velstack_async import (
     BulkResult,
     BulkStatus,
+    CampaignOptions,
+    CampaignStop,
     FrequencyCap,
     SendingPolicy,
     SendWindow,
@@ -208,3 +211,28 @@ async def test_a_send_that_may_have_gone_out_keeps_its_credits(
     )
     assert (report.unknown, report.sent, report.not_attempted) == (1, 1, 1)
     assert fake.message_count == 2  # never past the cap, counting the one that may have gone
+
+
+async def test_a_stop_ends_the_wait_for_a_window(
+    store: str, make_client: MakeClient, fake: FakeVelstack, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 3, 2, 21, 0, tzinfo=timezone.utc)  # the window opens in 11 h
+    policy = SendingPolicy(store, send_window=SendWindow("08:00", "20:00"), clock=clock)
+    client = make_client(policy)
+    stop = CampaignStop()
+    options = CampaignOptions(message="Sale!", sender="SHOP")
+    report = None
+
+    async def run() -> None:
+        nonlocal report
+        report = await client.sms.send_campaign(NUMBERS[:3], options, stop=stop)
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await anyio.sleep(0.3)
+            stop.set("the shop closed")
+    assert report is not None
+    assert (report.sent, report.not_attempted) == (0, 3)
+    assert report.stopped_reason == "the shop closed"
+    assert fake.message_count == 0

@@ -121,9 +121,11 @@ class Engine:
         source = Source(items, campaign, journal, admission)
         ledger = JournalLedger(journal if journal.durable else None)
         gate = LocalGate(campaign)
-        return cls(
+        engine = cls(
             send, policy, campaign, source, gate, ledger, control, journal=journal, budget=budget
         )
+        source.check_stop = engine._check_stop  # a wait for a send window ends on a stop
+        return engine
 
     @property
     def stop_reason(self) -> str | None:
