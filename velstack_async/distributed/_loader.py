@@ -65,6 +65,10 @@ class ChunkEntry:
     def as_list(self) -> list[Any]:
         return [self.index, self.recipient, self.key, self.number, self.text, self.sender]
 
+    def result(self, result: BulkResult) -> str:
+        """``result`` as the campaign stores it (``_report`` reads it back; so do scripts)."""
+        return json.dumps({"s": str(result.status), "r": result.reason or "", "e": self.as_list()})
+
 
 class _AllNew:
     """The `Source`'s journal: every number is new here (Redis deduplicates)."""
@@ -83,9 +87,7 @@ def plain_text(options: CampaignOptions) -> str | None:
 
 def _ready(result: BulkResult) -> tuple[str, str, str]:
     kind = "s" if result.status == "skipped" else "f"
-    entry = ChunkEntry(result.index, result.recipient).as_list()
-    payload = json.dumps({"s": str(result.status), "r": result.reason or "", "e": entry})
-    return kind, f"i{result.index}", payload
+    return kind, f"i{result.index}", ChunkEntry(result.index, result.recipient).result(result)
 
 
 async def load(store: Store, options: CampaignOptions, chunk_size: int, recipients: object) -> int:

@@ -20,7 +20,6 @@ worker took the chunk after it lapsed) no new batch starts. A stop decided here
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable
 from decimal import Decimal
@@ -174,10 +173,8 @@ class ChunkRun:
         not attempted)."""
         items: list[str | int] = []
         for job, result in results:
-            state, stored = _STATES.get(result.status, "q"), ""
-            if state in "fu":
-                entry = self._entries[job.key].as_list()
-                stored = json.dumps({"s": str(result.status), "r": result.reason or "", "e": entry})
+            state = _STATES.get(result.status, "q")
+            stored = self._entries[job.key].result(result) if state in "fu" else ""
             items += (str(job.key), state, stored)
         if not items and not requests:
             return
