@@ -121,11 +121,9 @@ class Engine:
         source = Source(items, campaign, journal, admission)
         ledger = JournalLedger(journal if journal.durable else None)
         gate = LocalGate(campaign)
-        engine = cls(
+        return cls(
             send, policy, campaign, source, gate, ledger, control, journal=journal, budget=budget
         )
-        source.check_stop = engine._check_stop  # a wait for a send window ends on a stop
-        return engine
 
     @property
     def stop_reason(self) -> str | None:

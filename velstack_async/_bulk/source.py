@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 import anyio
@@ -85,8 +85,6 @@ class Source:
         self._deferred: list[tuple[float, int, Job]] = []
         #: Once set, every recipient still to come is `not_attempted` with this reason.
         self.stop_reason: str | None = None
-        #: The engine's stop check (a `CampaignStop` set meanwhile); None: `stop_reason`.
-        self.check_stop: Callable[[], str | None] | None = None
 
     async def next(self) -> Job | BulkResult | None:
         """The next job or result; None when the input is exhausted."""
@@ -184,8 +182,6 @@ class Source:
         added meanwhile counts); once the input is read, wait for the next one. False:
         read the input instead."""
         assert self._admission is not None
-        if self.check_stop is not None:
-            self.check_stop()
         if self.stop_reason is not None:
             ended = [not_attempted(j.recipient, j.index, self.stop_reason) for *_, j in
                      self._deferred]  # fmt: skip
