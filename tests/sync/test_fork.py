@@ -174,8 +174,11 @@ def test_a_multiprocessing_fork_pool(server: ServerProcess) -> None:
 
 EXITING_CHILD = textwrap.dedent(
     """
-    import gc, os, sys
+    import gc, os, sys, warnings
     from velstack_async import Velstack
+
+    # Python 3.12+: "This process is multi-threaded, use of fork() may lead to deadlocks"
+    warnings.filterwarnings("ignore", "This process", DeprecationWarning)
 
     client = Velstack(api_key=sys.argv[1], base_url=sys.argv[2])
 

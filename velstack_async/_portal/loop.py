@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
     _LIBRARY = None
 
 #: Seconds between the loop's heartbeats, and between a waiting thread's looks at them.
-BEAT, POLL = 0.25, 1.0
+BEAT, POLL = 0.5, 1.0
 
 
 class ClosedError(RuntimeError):
