@@ -1,4 +1,4 @@
-"""The one rule that picks a client's adapter (README: "HTTP adapters").
+"""The one rule that picks a client's adapter (docs/http-adapters.md).
 
 In order, the first that applies:
 
