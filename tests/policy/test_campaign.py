@@ -236,3 +236,19 @@ async def test_a_stop_ends_the_wait_for_a_window(
     assert (report.sent, report.not_attempted) == (0, 3)
     assert report.stopped_reason == "the shop closed"
     assert fake.message_count == 0
+
+
+async def test_recipients_a_stopped_campaign_did_not_send_keep_their_frequency_budget(
+    store: str, make_client: MakeClient, fake: FakeVelstack, clock: Clock, instant_retries: None
+) -> None:
+    cap = FrequencyCap(messages=1, per=timedelta(days=1))
+    client = make_client(SendingPolicy(store, frequency_cap=cap, clock=clock))
+    fake.set_balance(2)  # two messages, then the campaign stops: insufficient balance
+    first = await client.sms.send_bulk(
+        NUMBERS, message="Sale!", sender="SHOP", batch_size=1, concurrency=1
+    )
+    assert first.sent == 2
+    assert first.failed + first.not_attempted == len(NUMBERS) - 2  # the refused one: failed
+    fake.set_balance(100)
+    second = await client.sms.send_bulk(NUMBERS, message="Sale, again", sender="SHOP")
+    assert (second.sent, second.capped) == (len(NUMBERS) - 2, 2)

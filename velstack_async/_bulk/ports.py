@@ -149,6 +149,15 @@ class Admission(Protocol):
         """The policy's clock (an aware datetime): when a deferred job's ``until`` is due."""
         ...
 
+    def ended(self, result: BulkResult) -> None:
+        """Every result of the campaign, as it is reported (a frequency count reserved for a
+        recipient that was not sent is given back at `finish`)."""
+        ...
+
+    async def finish(self) -> None:
+        """The campaign ended: settle what `ended` collected."""
+        ...
+
 
 class Budget(Protocol):
     """Credits reserved before each request (a spend cap). `outcome.split` decides how a

@@ -47,7 +47,7 @@ async def send_bulk(
     engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
-    add = report.add
+    add = _seen_by(admission, report.add)
     if on_result is None:
         emit: Callable[[BulkResult], Awaitable[Any] | None] = add
     else:
@@ -70,6 +70,7 @@ async def send_bulk(
                 raise
     finally:
         await engine.aclose()
+        await _finish(admission)
     pacer = delivery.gate.pacer if isinstance(delivery.gate, LocalGate) else None
     return report.build(
         engine.stop_reason,
@@ -107,7 +108,8 @@ async def stream_bulk(
     try:
         while True:
             with _telemetry.running(trace):  # not across a yield: per burst
-                await engine.run(_telemetry.counting(trace, results.append), burst)
+                add = _seen_by(admission, results.append)
+                await engine.run(_telemetry.counting(trace, add), burst)
             burst = min(2 * burst, MAX_BURST * campaign.concurrency)
             if not results:
                 return
@@ -121,3 +123,25 @@ async def stream_bulk(
     finally:
         _telemetry.finish(trace, engine.stop_reason)
         await engine.aclose()
+        await _finish(admission)
+
+
+def _seen_by(
+    admission: Admission | None, add: Callable[[BulkResult], None]
+) -> Callable[[BulkResult], None]:
+    """``add``, telling the admission of each result first (`Admission.ended`)."""
+    if admission is None:
+        return add
+    ended = admission.ended
+
+    def seen(result: BulkResult) -> None:
+        ended(result)
+        add(result)
+
+    return seen
+
+
+async def _finish(admission: Admission | None) -> None:
+    if admission is not None:
+        with anyio.CancelScope(shield=True):
+            await admission.finish()

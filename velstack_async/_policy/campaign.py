@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
+from .._bulk.models import BulkResult, BulkStatus
 from .._bulk.options import CampaignOptions
 from .._bulk.ports import Admission, AdmissionVerdict, Admit, Budget, Job
 from .._phone import DEFAULT_REGION
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["CampaignBudget", "CampaignPorts", "PolicyAdmission", "campaign_ports"]
 
 _SEND = AdmissionVerdict(Admit.SEND)
+#: Results whose message certainly did not go out: their frequency count is given back.
+_NOT_SENT = frozenset({BulkStatus.FAILED, BulkStatus.NOT_ATTEMPTED})
 _SUPPRESSED = AdmissionVerdict(Admit.SKIP, reasons.SUPPRESSED)
 
 
@@ -43,6 +46,10 @@ class PolicyAdmission:
         self._capped = None if cap is None else AdmissionVerdict(
             Admit.SKIP, reasons.frequency_capped(cap)
         )  # fmt: skip
+        #: Recipients counted against the frequency cap, not yet reported: index -> (token,
+        #: number). Those reported not sent are given back at `finish`.
+        self._counted: dict[int, tuple[str, str]] = {}
+        self._unsent: defaultdict[str, list[str]] = defaultdict(list)
 
     def now(self) -> datetime:
         return self.policy.now()
@@ -77,7 +84,20 @@ class PolicyAdmission:
                 verdicts[i] = self._capped
             else:
                 verdicts[i] = _SEND
+                if self._frequency is not None:
+                    self._counted[jobs[i].index] = (token, "+" + str(jobs[i].key))
         return [v if v is not None else _SEND for v in verdicts]
+
+    def ended(self, result: BulkResult) -> None:
+        counted = self._counted.pop(result.index, None) if self._counted else None
+        if counted is not None and result.status in _NOT_SENT:
+            self._unsent[counted[0]].append(counted[1])
+
+    async def finish(self) -> None:
+        """Give back the frequency counts of recipients certainly not sent."""
+        unsent, self._unsent = self._unsent, defaultdict(list)
+        for token, numbers in unsent.items():
+            await self.policy.run(self.policy.store.release, token, numbers)
 
 
 class CampaignBudget:
