@@ -1,6 +1,7 @@
 """Reading the recipients lazily and turning each into a send job or an immediate result.
 
-Workers pull from one `Source`. It reads the input a small batch at a time
+The `Batcher` pulls from one `Source` (it holds the one read-ahead buffer; the
+source keeps none). It reads the input a small batch at a time
 (a sync or async iterable, never the whole of it), normalises each number,
 renders its message, and asks the journal which numbers are new, so every
 per-recipient decision that needs no request is made here, once, in order.
@@ -9,7 +10,6 @@ per-recipient decision that needs no request is made here, once, in order.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -59,7 +59,7 @@ def iterate(recipients: object) -> Iterator[Any] | AsyncIterator[Any]:
 
 
 class Source:
-    """Hands workers the next `Job` or ready-made `BulkResult`, in input order."""
+    """Turns the input into `Job` and ready-made `BulkResult` items, in input order."""
 
     def __init__(
         self,
@@ -75,10 +75,6 @@ class Source:
         #: Resolved by the caller (the client's default region when the options have none).
         self._region = campaign.region or DEFAULT_REGION
         self._allow_blank = campaign.allow_blank_fields
-        self._ready: deque[Job | BulkResult] = deque()
-        # No checkpoint when uncontended: a refill from a sync input with the temporary
-        # journal never waits, so it completes before any other worker looks.
-        self._lock = anyio.Lock(fast_acquire=True)
         self._index = 0
         self._exhausted = False
         #: Recipients waiting for their send window: (opens at, index, job), soonest first.
@@ -86,45 +82,31 @@ class Source:
         #: Once set, every recipient still to come is `not_attempted` with this reason.
         self.stop_reason: str | None = None
 
-    async def next(self) -> Job | BulkResult | None:
-        """The next job or result; None when the input is exhausted."""
-        while not self._ready:
-            if self._finished:
-                return None
-            async with self._lock:  # one worker reads the input; the others wait for it
-                if not self._ready and not self._finished:
-                    await self._refill()
-        return self._ready.popleft()
-
     async def take(self) -> list[Job | BulkResult]:
-        """Every job and result prepared so far (reading more first if none); [] at the end."""
-        await self.next_ready()
-        ready, self._ready = self._ready, deque()
-        return list(ready)
+        """The next jobs and results, in input order; [] at the end.
 
-    async def next_ready(self) -> None:
-        """Return once something is prepared or the input is exhausted."""
-        while not self._ready and not self._finished:
-            async with self._lock:
-                if not self._ready and not self._finished:
-                    await self._refill()
+        No buffer of its own (the caller's is the read-ahead) and no lock: one
+        caller at a time (the `Batcher` reads for every worker).
+        """
+        while not (self._exhausted and not self._deferred):
+            ready = await self._refill()
+            if ready:
+                return ready
+        return []
 
-    @property
-    def _finished(self) -> bool:
-        return self._exhausted and not self._deferred
-
-    async def _refill(self) -> None:
-        if self._deferred and await self._refill_deferred():
-            return
+    async def _refill(self) -> list[Job | BulkResult]:
+        if self._deferred:
+            due = await self._refill_deferred()
+            if due is not None:
+                return due
         start = self._index
         batch = await self._read()
         self._index += len(batch)
         if self.stop_reason is not None:
-            self._ready.extend(
+            return [
                 not_attempted(_recipient_of(item), start + i, self.stop_reason)
                 for i, item in enumerate(batch)
-            )
-            return
+            ]
         prepared = [self._prepare(start + i, item) for i, item in enumerate(batch)]
         jobs = [p for p in prepared if type(p) is Job]
         verdicts = iter(await self._journal.aclassify([job.key for job in jobs]) if jobs else ())
@@ -136,7 +118,7 @@ class Source:
         ]
         if self._admission is not None:
             ready = await self._admit(ready)
-        self._ready.extend(ready)
+        return ready
 
     async def _admit(self, ready: list[Job | BulkResult]) -> list[Job | BulkResult]:
         """The sending policy's verdict on each new job: send, skip or defer."""
@@ -177,28 +159,27 @@ class Source:
             and self._campaign.wait_for_window
         )
 
-    async def _refill_deferred(self) -> bool:
-        """Hand on the deferred recipients whose window opened (admitted again: an opt-out
-        added meanwhile counts); once the input is read, wait for the next one. False:
-        read the input instead."""
+    async def _refill_deferred(self) -> list[Job | BulkResult] | None:
+        """The deferred recipients whose window opened (admitted again: an opt-out added
+        meanwhile counts); once the input is read, wait for the next one ([] after the
+        wait). None: read the input instead."""
         assert self._admission is not None
         if self.stop_reason is not None:
-            ended = [not_attempted(j.recipient, j.index, self.stop_reason) for *_, j in
-                     self._deferred]  # fmt: skip
+            ended: list[Job | BulkResult] = [
+                not_attempted(j.recipient, j.index, self.stop_reason) for *_, j in self._deferred
+            ]
             self._deferred.clear()
-            self._ready.extend(ended)
-            return True
+            return ended
         now = self._admission.now().timestamp()
         due: list[Job | BulkResult] = []
         while self._deferred and self._deferred[0][0] <= now:
             due.append(heapq.heappop(self._deferred)[2])
         if due:
-            self._ready.extend(await self._admit(due))
-            return True
+            return await self._admit(due)
         if not self._exhausted:
-            return False
+            return None
         await anyio.sleep(min(max(self._deferred[0][0] - now, 0.01), WINDOW_POLL))
-        return True
+        return []
 
     async def _read(self) -> list[Any]:
         items = self._items

@@ -101,19 +101,16 @@ async def load(store: Store, options: CampaignOptions, chunk_size: int, recipien
     group: list[str] = []
     position = start
     while True:
-        item = await source.next()
-        if item is not None and item.index < start:
-            continue  # loaded by an earlier (interrupted) call
-        if item is not None:
+        items = await source.take()
+        for item in items:
+            if item.index < start:
+                continue  # loaded by an earlier (interrupted) call
             if isinstance(item, Job):
-                group += (
-                    "n",
-                    str(item.key),
-                    json.dumps(ChunkEntry.of(item, options, plain).as_list()),
-                )
+                entry = ChunkEntry.of(item, options, plain).as_list()
+                group += ("n", str(item.key), json.dumps(entry))
             else:
                 group += _ready(item)
-        if group and (item is None or len(group) >= 3 * _GROUP):
+        if group and (not items or len(group) >= 3 * _GROUP):
             done, upto = await store.run("LOAD", position, chunk_size, *group)
             if done < 0:
                 raise CampaignError(
@@ -121,7 +118,7 @@ async def load(store: Store, options: CampaignOptions, chunk_size: int, recipien
                     f"(it is at input {upto}, this one at {position})"
                 )
             position, group = done, []
-        if item is None:
+        if not items:
             break
     await store.run("FINISH_LOAD")
     return position
