@@ -28,11 +28,13 @@ import functools
 import hashlib
 import os
 import sqlite3
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import anyio
 
 from .._exceptions import InvalidInputError, JournalError
+from .._files import create_private
 
 __all__ = [
     "Journal",
@@ -302,6 +304,8 @@ class Journal:
 
 def _connect(name: str, campaign: str) -> tuple[sqlite3.Connection, int]:
     try:
+        if os.path.isdir(os.path.dirname(os.path.abspath(name))):
+            create_private(Path(name))  # phone numbers: the owner's only (WAL files follow)
         conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False, timeout=0)
     except (sqlite3.Error, ValueError) as exc:
         raise InvalidInputError(f"journal {name!r}: cannot open it ({exc})") from None

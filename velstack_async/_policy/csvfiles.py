@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from .._exceptions import InvalidInputError
+from .._files import open_private, private_directory
 from .records import Suppression
-from .store import private_directory
 
 __all__ = ["read_numbers", "write_suppressions"]
 
@@ -45,9 +44,7 @@ def read_numbers(path: Path) -> Iterator[tuple[int, str, str | None]]:
 def write_suppressions(path: Path, entries: list[Suppression]) -> int:
     """Write ``entries`` to ``path`` (created 0600, replaced if present); the count."""
     private_directory(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.chmod(path, 0o600)  # whatever the umask, and a file that existed before
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+    with open_private(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         for entry in entries:

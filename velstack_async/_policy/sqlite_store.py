@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._exceptions import PolicyStoreError
+from .._files import create_private, private_directory
 from .records import Admission, KeyRecord, KeyState, Suppression, Verdict
-from .store import PolicyStore, private_directory
+from .store import PolicyStore
 
 __all__ = ["SQLiteStore"]
 
@@ -63,10 +64,7 @@ class SQLiteStore(PolicyStore):
     def _open(self) -> sqlite3.Connection:
         try:
             private_directory(self.path.parent)
-            if not self.path.exists():
-                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-                os.close(fd)
-                os.chmod(self.path, 0o600)  # whatever the umask
+            create_private(self.path)
             db = sqlite3.connect(
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
             )

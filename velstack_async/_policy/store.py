@@ -1,4 +1,4 @@
-"""What a policy store does (`PolicyStore`); where its files go (owner-only).
+"""What a policy store does (`PolicyStore`).
 
 A store's methods are blocking and thread-safe; the policy runs them in a worker
 thread. Every method is one atomic step across the processes (SQLite) or machines
@@ -8,13 +8,11 @@ thread. Every method is one atomic step across the processes (SQLite) or machine
 from __future__ import annotations
 
 import abc
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from .records import Admission, KeyRecord, KeyState, Suppression, Verdict
 
-__all__ = ["PolicyStore", "private_directory"]
+__all__ = ["PolicyStore"]
 
 
 class PolicyStore(abc.ABC):
@@ -79,18 +77,3 @@ class PolicyStore(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections (the data stays)."""
-
-
-def private_directory(path: Path) -> None:
-    """Create ``path`` (and missing parents) readable by its owner only (0700)."""
-    missing = []
-    for parent in [path, *path.parents]:
-        if parent.exists():
-            break
-        missing.append(parent)
-    for directory in reversed(missing):
-        try:
-            directory.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(directory, 0o700)  # whatever the umask

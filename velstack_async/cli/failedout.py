@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import IO
 
 from .._bulk import BulkResult, BulkStatus
+from .._files import open_private
 from .bulkplan import cli_reason
 from .csvinput import Row
 from .errors import CliError
@@ -49,7 +50,7 @@ class FailedOut:
         if os.path.exists(self.path) and os.path.samefile(self.path, self._source):
             raise CliError(f"--failed-out {self.path} is the input file: choose another path")
         try:
-            self._file = open(self.path, "w", encoding="utf-8", newline="")
+            self._file = open_private(self.path)
         except OSError as exc:
             raise CliError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._writer = csv.DictWriter(self._file, self._columns, extrasaction="ignore")

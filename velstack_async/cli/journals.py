@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from .._files import open_private, private_directory
 from .errors import CliError
 
 __all__ = [
@@ -77,7 +78,7 @@ def mark_completed(journal: str, summary: dict[str, Any]) -> None:
     """Record that the campaign of ``journal`` completed now, with ``summary``."""
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     target = journal + COMPLETED
-    with open(target + ".tmp", "w", encoding="utf-8") as handle:
+    with open_private(target + ".tmp") as handle:
         json.dump({"at": now, "summary": summary}, handle)
     os.replace(target + ".tmp", target)
 
@@ -107,7 +108,7 @@ def default_journal(
     """
     folder = journal_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_directory(folder)
     except OSError as exc:
         raise CliError(
             f"cannot create the journal directory {folder} ({exc.strerror or exc}): "
