@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from ._exceptions import InvalidInputError
@@ -18,6 +19,34 @@ def text(name: str, value: object) -> str:
         raise InvalidInputError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise InvalidInputError(f"{name} must not be empty")
+    return value
+
+
+def count(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """An int (not a bool) from ``minimum`` to ``maximum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInputError(f"{name} must be at most {maximum:,}, got {value!r}")
+    return value
+
+
+def positive(name: str, value: object, unit: str) -> float:
+    """A finite number above 0 (not a bool), as a float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInputError(f"{name} must be a positive number of {unit}")
+    return float(value)
+
+
+def flag(name: str, value: object) -> bool:
+    """True or False, nothing else (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be True or False, got {value!r}")
     return value
 
 

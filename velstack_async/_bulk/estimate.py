@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from attrs import Factory, field, frozen
 
+from .. import _validation as check
 from .._encoding import Ucs2Character, smart_encode, ucs2_characters
 from .._exceptions import InvalidInputError
 from .._segments import Encoding, count_segments
@@ -70,10 +71,8 @@ def estimate(message: str, recipients: int = 1, *, smart_encoding: bool = False)
     """Count the segments of ``message`` and the credits to send it to ``recipients`` numbers."""
     if not isinstance(message, str):
         raise InvalidInputError(f"message must be a str, not {type(message).__name__}")
-    if isinstance(recipients, bool) or not isinstance(recipients, int) or recipients < 0:
-        raise InvalidInputError("recipients must be an int >= 0 (how many numbers)")
-    if not isinstance(smart_encoding, bool):
-        raise InvalidInputError(f"smart_encoding must be True or False, got {smart_encoding!r}")
+    check.count("recipients", recipients, 0)
+    check.flag("smart_encoding", smart_encoding)
     before = _cost(message, recipients)
     encoded = smart_encode(message)
     after = before if encoded is message else _cost(encoded, recipients)

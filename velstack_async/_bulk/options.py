@@ -8,7 +8,6 @@ that the signatures and the fields agree).
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
@@ -43,25 +42,6 @@ MAX_BATCH_SIZE = 10_000
 DEFAULT_STALL_TIMEOUT = 600.0
 
 
-def _count(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise InvalidInputError(f"{name} must be at most {maximum:,}, got {value!r}")
-    return value
-
-
-def _positive(name: str, value: object, unit: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise InvalidInputError(f"{name} must be a positive number of {unit}")
-    return float(value)
-
-
 def _journal(value: object) -> str | JournalOpener | None:
     if isinstance(value, JournalOpener):
         return value  # a journal object (RedisJournal...), kept as it is
@@ -74,39 +54,35 @@ def _journal(value: object) -> str | JournalOpener | None:
     return path
 
 
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInputError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
 def _checked(o: CampaignOptions) -> dict[str, Any]:
     """Every field of ``o`` checked and normalised; `InvalidInputError` for the first bad one."""
     return {
         "message": None if o.message is None else check.text("message", o.message),
         "sender": check.sender(o.sender),
         "title": check.optional_text("title", o.title),
-        "concurrency": _count("concurrency", o.concurrency, 1, MAX_CONCURRENCY),
-        "batch_size": _count("batch_size", o.batch_size, 1, MAX_BATCH_SIZE),
+        "concurrency": check.count("concurrency", o.concurrency, 1, MAX_CONCURRENCY),
+        "batch_size": check.count("batch_size", o.batch_size, 1, MAX_BATCH_SIZE),
         "rate_limit": None
         if o.rate_limit is None
-        else _positive("rate_limit", o.rate_limit, "messages per second"),
+        else check.positive("rate_limit", o.rate_limit, "messages per second"),
         "request_rate_limit": None
         if o.request_rate_limit is None
-        else _positive("request_rate_limit", o.request_rate_limit, "requests per second"),
+        else check.positive("request_rate_limit", o.request_rate_limit, "requests per second"),
         "journal": _journal(o.journal),
-        "resend_unknown": _flag("resend_unknown", o.resend_unknown),
+        "resend_unknown": check.flag("resend_unknown", o.resend_unknown),
         "max_failures": None
         if o.max_failures is None
-        else _count("max_failures", o.max_failures, 1),
+        else check.count("max_failures", o.max_failures, 1),
         "region": None if o.region is None else check.region(o.region, "region"),
-        "keep_unsent": None if o.keep_unsent is None else _count("keep_unsent", o.keep_unsent, 0),
-        "allow_blank_fields": _flag("allow_blank_fields", o.allow_blank_fields),
-        "stall_timeout": _positive("stall_timeout", o.stall_timeout, "seconds"),
-        "smart_encoding": _flag("smart_encoding", o.smart_encoding),
+        "keep_unsent": None
+        if o.keep_unsent is None
+        else check.count("keep_unsent", o.keep_unsent, 0),
+        "allow_blank_fields": check.flag("allow_blank_fields", o.allow_blank_fields),
+        "stall_timeout": check.positive("stall_timeout", o.stall_timeout, "seconds"),
+        "smart_encoding": check.flag("smart_encoding", o.smart_encoding),
         "category": category(o.category),
         "max_credits": credits_cap("max_credits", o.max_credits),
-        "wait_for_window": _flag("wait_for_window", o.wait_for_window),
+        "wait_for_window": check.flag("wait_for_window", o.wait_for_window),
     }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from attrs import frozen
 
+from .. import _validation as check
 from .._bulk.options import CampaignOptions
 from .._exceptions import InvalidInputError
 from ._loader import plain_text
@@ -28,8 +29,7 @@ class Settings:
     @classmethod
     def create(cls, *, chunk_size: int, lease: float, **keywords: object) -> Settings:
         options = CampaignOptions(**keywords)  # type: ignore[arg-type]
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise InvalidInputError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
+        check.count("chunk_size", chunk_size, 1)
         if isinstance(lease, bool) or not isinstance(lease, (int, float)):
             raise InvalidInputError("lease must be a number of seconds")
         if not math.isfinite(lease) or lease < 1:

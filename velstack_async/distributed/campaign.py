@@ -19,8 +19,8 @@ from typing import Any
 
 import anyio
 
+from .. import _validation as check
 from .._bulk.models import BulkReport
-from .._exceptions import InvalidInputError
 from ._loader import load
 from ._process import Local
 from ._report import build_report, counters
@@ -191,8 +191,7 @@ class RedisCampaign:
 
     def _attach(self, client: SmsClient, concurrency: int, claims_dir: str | Path | None) -> Any:
         """This process's claim log and budget; the function that runs one leased chunk."""
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise InvalidInputError(f"concurrency must be an int >= 1, got {concurrency!r}")
+        check.count("concurrency", concurrency, 1)
         budget = concurrency * self.settings.options.batch_size
         self._store.local.attach(None if claims_dir is None else Path(claims_dir), budget)
         store, settings = self._store, self.settings
