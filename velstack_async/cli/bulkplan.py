@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import attrs
 
 from .._bulk import BulkMessage, CampaignOptions
-from .._bulk.template import Template
 from .csvinput import CsvError, CsvFile, Row
 
 __all__ = ["BulkOptions", "Plan", "cli_reason", "make_plan"]
@@ -41,11 +40,6 @@ class BulkOptions:
     new_campaign: bool = False
 
     @property
-    def message(self) -> str:
-        assert self.campaign.message is not None
-        return self.campaign.message
-
-    @property
     def journal(self) -> str:
         path = self.campaign.journal_path
         assert path is not None
@@ -58,7 +52,6 @@ class Plan:
 
     source: CsvFile
     phone_column: str
-    template: Template
 
     def messages(self, rows: Iterator[Row], pending: dict[int, Row]) -> Iterator[BulkMessage]:
         """One `BulkMessage` per row, read lazily; each row is kept in ``pending`` by index
@@ -82,4 +75,4 @@ def make_plan(file: str, campaign: CampaignOptions) -> Plan:
             f"the message uses {listed}, but {file} has no such column "
             f"(columns: {source.describe_columns()})"
         )
-    return Plan(source=source, phone_column=phone_column, template=template)
+    return Plan(source=source, phone_column=phone_column)

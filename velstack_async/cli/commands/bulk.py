@@ -26,7 +26,6 @@ from ..journals import (
     file_stamp,
     remove_journal,
 )
-from ..output import key_value_table
 from ..policystore import campaign_policy, parse_window, policy_store_option
 from ..session import SANDBOX_SENDER, Session
 from .options import concurrency_option, sender_option, title_option
@@ -276,29 +275,25 @@ def _show_completed(session: Session, options: BulkOptions, info: JournalInfo) -
     done = info.completed
     summary = done.summary
     when = done.at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    if session.json:
-        session.emit_json(
-            {
-                "file": options.file,
-                "already_completed": True,
-                "completed_at": done.at.isoformat(),
-                "completed": summary,
-                "sent": 0,
-                "journal": options.journal,
-                "exit_code": 0,
-            }
-        )
-    else:
-        pairs: list[tuple[str, object]] = [
-            ("Completed", when),
-            ("Rows", summary.get("rows")),
-            ("Sent then", summary.get("sent")),
-            ("Skipped then", summary.get("skipped")),
-            ("Credits used", _amount(summary.get("credit_used"))),
-            ("Credit left then", _amount(summary.get("credit_left"))),
-            ("Sent now", 0),
-        ]
-        session.out.print(key_value_table(pairs, title="Campaign already completed"))
+    document = {
+        "file": options.file,
+        "already_completed": True,
+        "completed_at": done.at.isoformat(),
+        "completed": summary,
+        "sent": 0,
+        "journal": options.journal,
+        "exit_code": 0,
+    }
+    pairs: list[tuple[str, object]] = [
+        ("Completed", when),
+        ("Rows", summary.get("rows")),
+        ("Sent then", summary.get("sent")),
+        ("Skipped then", summary.get("skipped")),
+        ("Credits used", _amount(summary.get("credit_used"))),
+        ("Credit left then", _amount(summary.get("credit_left"))),
+        ("Sent now", 0),
+    ]
+    session.show_record(document, pairs, title="Campaign already completed")
     flag = "add --new-campaign" if not options.journal_given else "use a new --journal path"
     session.err.print(
         f"This campaign completed on {when} and was not sent again. "

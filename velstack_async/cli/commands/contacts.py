@@ -60,10 +60,7 @@ def add_contact(
             email_address=email_address,
         )
     )
-    if session.json:
-        emit_json(contact)
-    else:
-        show_contacts(session, [contact], title="Added")
+    show_contacts(session, contact, title="Added")
 
 
 @contacts.command("update")
@@ -129,12 +126,16 @@ def import_file(file: str, group_id: str, concurrency: int) -> None:
         raise click.exceptions.Exit(int(ExitCode.PARTIAL))
 
 
-def show_contacts(session: Session, items: Sequence[Contact], *, title: str | None = None) -> None:
+def show_contacts(
+    session: Session, items: Contact | Sequence[Contact], *, title: str | None = None
+) -> None:
+    """A table of contacts; with ``--json``, a contact as an object and a list as an array."""
     if session.json:
-        emit_json(list(items))
+        emit_json(items if isinstance(items, Contact) else list(items))
         return
     headers = ("ID", "Name", "Phone", "Email", "Group")
-    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in items]
+    listed = [items] if isinstance(items, Contact) else items
+    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in listed]
     session.out.print(rows_table(headers, rows, title=title, no_wrap=("ID", "Phone")))
 
 

@@ -32,11 +32,7 @@ def list_groups() -> None:
 def get_group(group_id: str) -> None:
     """Show one group."""
     session = Session.current()
-    group = session.run(lambda client: client.groups.get(group_id))
-    if session.json:
-        emit_json(group)
-    else:
-        show_groups(session, [group])
+    show_groups(session, session.run(lambda client: client.groups.get(group_id)))
 
 
 @groups.command("create")
@@ -44,11 +40,9 @@ def get_group(group_id: str) -> None:
 def create_group(name: str) -> None:
     """Create a group called NAME."""
     session = Session.current()
-    group = session.run(lambda client: client.groups.create(name=name))
-    if session.json:
-        emit_json(group)
-    else:
-        show_groups(session, [group], title="Created")
+    show_groups(
+        session, session.run(lambda client: client.groups.create(name=name)), title="Created"
+    )
 
 
 @groups.command("rename")
@@ -72,9 +66,12 @@ def delete_group(group_id: str, yes: bool) -> None:
     )
 
 
-def show_groups(session: Session, items: Sequence[Group], *, title: str | None = None) -> None:
+def show_groups(
+    session: Session, items: Group | Sequence[Group], *, title: str | None = None
+) -> None:
+    """A table of groups; with ``--json``, a group as an object and a list as an array."""
     if session.json:
-        emit_json(list(items))
+        emit_json(items if isinstance(items, Group) else list(items))
         return
-    rows = [(g.id, g.name, g.members) for g in items]
+    rows = [(g.id, g.name, g.members) for g in ([items] if isinstance(items, Group) else items)]
     session.out.print(rows_table(("ID", "Name", "Members"), rows, title=title, no_wrap=("ID",)))
