@@ -62,6 +62,7 @@ RELEASE = 30.0
 #: Seconds of accepted answers that `settled_rate` measures.
 SETTLE = 5.0
 _BUCKET = 0.1
+_SLACK = 0.02
 
 
 class Pacer:
@@ -131,7 +132,8 @@ class Pacer:
                     if waited or self._next > now:  # pacing binds: grow
                         rate = self._rate = self._grown(rate, now)
                     self._updated = now
-                    self._next = max(self._next, now) + 1.0 / rate
+                    # A late wake-up (a busy loop) keeps the schedule, within `_SLACK`.
+                    self._next = max(self._next, now - _SLACK) + 1.0 / rate
                     break
                 waited = True
                 await self._sleep(min(self._next - now, 0.1))
