@@ -158,7 +158,11 @@ def _increments(result: BulkResult) -> dict[str, int | Decimal]:
     status = result.status
     if status is BulkStatus.SENT:
         assert result.summary is not None
-        return {"sent": 1, "credits": result.summary.credit_used}
+        # A batch's answer is every one of its results' summary: each sent recipient takes
+        # its share, so the bar adds up to the credits Velstack reported (not N times them).
+        summary = result.summary
+        share = summary.credit_used / summary.total_contacts if summary.total_contacts else 0
+        return {"sent": 1, "credits": share}
     if status in (BulkStatus.FAILED, BulkStatus.UNKNOWN):
         return {"failed": 1}
     if status is BulkStatus.SKIPPED:

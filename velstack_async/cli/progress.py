@@ -37,7 +37,9 @@ class _StatsColumn(ProgressColumn):
         for i, (name, label, style) in enumerate(self._stats):
             if i:
                 text.append(" · ", style="dim")
-            text.append(f"{task.fields['stats'].get(name, 0)} {label}", style=style)
+            value = task.fields["stats"].get(name, 0)
+            shown = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+            text.append(f"{shown} {label}", style=style)
         return text
 
 
