@@ -9,7 +9,6 @@ per-recipient decision that needs no request is made here, once, in order.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -20,11 +19,12 @@ from .._encoding import smart_encode
 from .._exceptions import InvalidInputError
 from .._phone import DEFAULT_REGION, InvalidNumber, normalize, to_api_format
 from .._policy.reasons import FREQUENCY_CAP, SUPPRESSED, verdict_of
+from .admitting import Admitter
 from .journal import JournalStore, Row, Verdict
 from .models import BulkMessage, BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import not_attempted
-from .ports import Admission, AdmissionVerdict, Admit, Job
+from .ports import Admission, Job
 from .template import Template, TemplateError
 
 __all__ = ["Recipients", "Source", "iterate"]
@@ -37,8 +37,6 @@ BATCH = 64
 READ_WAIT = 0.05
 #: The journal rows of the sending policy's skips (`_policy.reasons.verdict_of`).
 _POLICY_ROWS = {"suppressed": Row.SUPPRESSED, "capped": Row.CAPPED}
-#: At most this many seconds between looks at the clock while waiting for a send window.
-WINDOW_POLL = 1.0
 _NO_FIELDS: Mapping[str, Any] = {}
 
 
@@ -69,7 +67,9 @@ class Source:
         admission: Admission | None = None,
     ) -> None:
         self._items = items
-        self._admission = admission
+        self._admitter = (
+            None if admission is None else Admitter(admission, campaign.wait_for_window)
+        )
         self._campaign = campaign
         self._journal = journal
         #: Resolved by the caller (the client's default region when the options have none).
@@ -77,8 +77,6 @@ class Source:
         self._allow_blank = campaign.allow_blank_fields
         self._index = 0
         self._exhausted = False
-        #: Recipients waiting for their send window: (opens at, index, job), soonest first.
-        self._deferred: list[tuple[float, int, Job]] = []
         #: Once set, every recipient still to come is `not_attempted` with this reason.
         self.stop_reason: str | None = None
 
@@ -88,14 +86,18 @@ class Source:
         No buffer of its own (the caller's is the read-ahead) and no lock: one
         caller at a time (the `Batcher` reads for every worker).
         """
-        while not (self._exhausted and not self._deferred):
+        while not (self._exhausted and not self._holding):
             ready = await self._refill()
             if ready:
                 return ready
         return []
 
+    @property
+    def _holding(self) -> bool:
+        return self._admitter is not None and self._admitter.holding
+
     async def _refill(self) -> list[Job | BulkResult]:
-        if self._deferred:
+        if self._holding:
             due = await self._refill_deferred()
             if due is not None:
                 return due
@@ -116,69 +118,38 @@ class Source:
             else _seen(item, v)
             for item in prepared
         ]
-        if self._admission is not None:
+        if self._admitter is not None:
             ready = await self._admit(ready)
         return ready
 
     async def _admit(self, ready: list[Job | BulkResult]) -> list[Job | BulkResult]:
-        """The sending policy's verdict on each new job: send, skip or defer."""
-        assert self._admission is not None
-        jobs = [item for item in ready if type(item) is Job]
-        verdicts = iter(await self._admission.admit(jobs) if jobs else ())
-        admitted: list[Job | BulkResult] = []
-        kept: list[tuple[int, str | None, int]] = []
-        for item in ready:
-            verdict = next(verdicts) if type(item) is Job else None
-            if verdict is None or verdict.verdict is Admit.SEND:
-                admitted.append(item)
-                continue
-            assert isinstance(item, Job)
-            if self._waits(verdict):
-                assert verdict.until is not None
-                heapq.heappush(self._deferred, (verdict.until.timestamp(), item.index, item))
-                continue
-            status = (
-                BulkStatus.SKIPPED if verdict.verdict is Admit.SKIP else BulkStatus.NOT_ATTEMPTED
-            )
-            reason = verdict.reason or str(verdict.verdict.value)
-            row = (
-                _POLICY_ROWS.get(verdict_of(reason) or "") if status is BulkStatus.SKIPPED else None
-            )
-            if row is not None and self._journal.durable:
-                kept.append((row, None, item.key))
-            admitted.append(BulkResult(item.recipient, status, reason=reason, index=item.index))
-        if kept:  # the verdicts a resumed campaign keeps: durable before they are reported
+        """The sending policy's verdict on each new job (`Admitter`): send, skip or defer."""
+        assert self._admitter is not None
+        admitted, ended = await self._admitter.admit(ready)
+        kept: list[tuple[int, str | None, int]] = [
+            (row, None, job.key)
+            for job, result in ended
+            if result.status is BulkStatus.SKIPPED
+            and (row := _POLICY_ROWS.get(verdict_of(result.reason or "") or "")) is not None
+        ]
+        if kept and self._journal.durable:  # what a resumed campaign keeps: durable first
             await self._journal.record_many(kept)
         return admitted
-
-    def _waits(self, verdict: AdmissionVerdict) -> bool:
-        """A deferred recipient is held until ``until`` (``wait_for_window``), not ended."""
-        return (
-            verdict.verdict is Admit.DEFER
-            and verdict.until is not None
-            and self._campaign.wait_for_window
-        )
 
     async def _refill_deferred(self) -> list[Job | BulkResult] | None:
         """The deferred recipients whose window opened (admitted again: an opt-out added
         meanwhile counts); once the input is read, wait for the next one ([] after the
         wait). None: read the input instead."""
-        assert self._admission is not None
+        admitter = self._admitter
+        assert admitter is not None
         if self.stop_reason is not None:
-            ended: list[Job | BulkResult] = [
-                not_attempted(j.recipient, j.index, self.stop_reason) for *_, j in self._deferred
-            ]
-            self._deferred.clear()
-            return ended
-        now = self._admission.now().timestamp()
-        due: list[Job | BulkResult] = []
-        while self._deferred and self._deferred[0][0] <= now:
-            due.append(heapq.heappop(self._deferred)[2])
+            return list(admitter.drop(self.stop_reason))
+        due: list[Job | BulkResult] = list(admitter.due())
         if due:
             return await self._admit(due)
         if not self._exhausted:
             return None
-        await anyio.sleep(min(max(self._deferred[0][0] - now, 0.01), WINDOW_POLL))
+        await admitter.wait()
         return []
 
     async def _read(self) -> list[Any]:
