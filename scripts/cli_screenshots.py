@@ -1,7 +1,7 @@
 """Pictures of the CLI's real terminal output for the docs (docs/assets/cli/*.svg).
 
 Each command runs in the built-in sandbox, in a subprocess with colours forced on and a
-100-column terminal; rich's own console then renders what it printed to SVG. Rerun after
+120-column terminal; rich's own console then renders what it printed to SVG. Rerun after
 changing what a command prints: ``python scripts/cli_screenshots.py``.
 """
 
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "assets" / "cli"
-WIDTH = 100
+WIDTH = 120
 
 SHOTS = {
     "bulk": 'velstack --sandbox bulk --demo --message "Hello {first_name}"',
@@ -36,6 +36,7 @@ def run(command: str, workdir: Path) -> str:
     env = {
         **os.environ,
         "FORCE_COLOR": "1",
+        "TTY_INTERACTIVE": "0",  # rich draws the progress bar once, finished, not animated
         "COLUMNS": str(WIDTH),
         "VELSTACK_SANDBOX_LATENCY": "0.01",
         "VELSTACK_JOURNAL_DIR": str(workdir / "journals"),
@@ -43,8 +44,10 @@ def run(command: str, workdir: Path) -> str:
     }
     env.pop("NO_COLOR", None)
     argv = [sys.executable, "-m", "velstack_async.cli", *shlex.split(command)[1:]]
-    done = subprocess.run(argv, env=env, cwd=workdir, capture_output=True, text=True, check=False)
-    output = done.stdout + done.stderr
+    done = subprocess.run(
+        argv, env=env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = done.stdout  # stderr (notices, the bar) interleaved as a terminal shows it
     if "Traceback" in output:
         raise SystemExit(f"{command!r} crashed:\n{output}")
     return output
