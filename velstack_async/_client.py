@@ -30,7 +30,7 @@ class AsyncVelstack:
     ``api_key`` defaults to ``$VELSTACK_API_KEY``, ``base_url`` to
     ``$VELSTACK_BASE_URL`` or ``https://sms.velstack.com``. ``timeout`` is
     seconds or an `httpx.Timeout` (default: connect 5 s, read 30 s).
-    ``max_retries`` bounds automatic retries (see README, "Retries").
+    ``max_retries`` bounds automatic retries (see the docs, "Errors and retries").
     ``default_region`` is the region national phone numbers are read in
     (Ghana: ``"GH"``).
 
@@ -39,7 +39,7 @@ class AsyncVelstack:
     ``proxy`` is an http:// or https:// proxy URL (default: ``$HTTPS_PROXY``,
     honouring ``$NO_PROXY``). The environment is read when the client is made.
 
-    Requests go through one of two adapters (README, "HTTP adapters"): aiohttp
+    Requests go through one of two adapters (the docs, "HTTP adapters"): aiohttp
     on asyncio when it is installed (the ``fast`` extra), else httpx. Pass
     ``http_client`` (your `httpx.AsyncClient`; never closed by the SDK) or
     ``transport`` (an `httpx.AsyncBaseTransport`, or
@@ -50,7 +50,7 @@ class AsyncVelstack:
     windows, spend and frequency caps) applied to every send; see
     ``client.suppressions``. None: no policy.
 
-    Telemetry (README, "OpenTelemetry"): spans and metrics go to
+    Telemetry (the docs, "Observability"): spans and metrics go to
     ``tracer_provider`` / ``meter_provider`` when given, else to
     OpenTelemetry's global providers if the application set them before the
     client's first request; without either they cost nothing.

@@ -37,7 +37,7 @@ class Sms(SyncResource[AsyncSms]):
         Velstack may have accepted it: such an error has ``may_have_been_sent``.
         ``smart_encoding=True`` replaces Unicode look-alikes (curly quotes,
         dashes, no-break spaces...) with GSM-7 characters when that makes the
-        message GSM-7 (README, "Smart encoding"); `estimate` shows what it saves.
+        message GSM-7 (the docs, "Bulk campaigns", smart encoding); `estimate` shows what it saves.
 
         With the client's `SendingPolicy`: ``idempotency_key`` sends at most once
         per key (a repeat returns the first `SmsSummary`; see the docs, "Sending

@@ -3,7 +3,7 @@
 ``opentelemetry-api`` (the ``otel`` extra) is imported only when a client
 finds a provider to use (`providers`). `request.Telemetry` opens a span per
 API request, `campaign.CampaignTrace` one per campaign; `names` holds the
-metric and attribute names the README documents.
+metric and attribute names the docs (Observability) document.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the SDK's telemetry is called: operations, URL templates, metric and attribute names.
 
-Kept in one place so the README table, the code and the tests agree.
+Kept in one place so the docs' table, the code and the tests agree.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ _INTERRUPTS: tuple[type[BaseException], ...] = (
 
 
 class ExitCode(enum.IntEnum):
-    """The process exit status of `velstack` (see README, "Exit codes")."""
+    """The process exit status of `velstack` (see the docs, "Command line", exit codes)."""
 
     OK = 0
     USAGE = 2

@@ -15,7 +15,7 @@ class CampaignFencedError(CampaignError):
     """Redis lost the campaign's data (its fencing key is gone): the campaign stops.
 
     Raised instead of sending again what Redis forgot was sent. Run Redis with
-    ``appendonly yes`` and ``appendfsync always`` (see README "Scaling out").
+    ``appendonly yes`` and ``appendfsync always`` (see the docs, "Scaling out over Redis").
     """
 
 
