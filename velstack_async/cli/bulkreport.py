@@ -121,16 +121,7 @@ def _tables(session: Session, outcome: Outcome) -> None:
         ("Sent", _count(report.sent, "bold green")),
         ("Failed", _count(report.failed, "bold red")),
         ("Unknown (may have been sent)", _count(report.unknown, "bold yellow")),
-        *(
-            [
-                (
-                    "  of which stale connection (safe to resend)",
-                    _count(report.unknown_stale, "yellow"),
-                )
-            ]
-            if report.unknown_stale
-            else []
-        ),
+        *_of_which(("stale connection (safe to resend)", report.unknown_stale)),
         ("Skipped", _count(report.skipped, "yellow")),
         *_of_which(
             ("suppressed (opted out)", report.suppressed), ("over the frequency cap", report.capped)

@@ -47,6 +47,7 @@ class Session:
     api_key: str | None
     base_url: str | None
     json: bool
+    #: Only when asked for: ``--sandbox`` or ``VELSTACK_SANDBOX=1``.
     sandbox: bool
     out: Console = attrs.field(factory=make_console)
     err: Console = attrs.field(factory=lambda: make_console(stderr=True))
@@ -63,14 +64,9 @@ class Session:
         return click.get_current_context().find_object(cls) or _missing()
 
     @property
-    def uses_sandbox(self) -> bool:
-        """Only when asked for: ``--sandbox`` or ``VELSTACK_SANDBOX=1``."""
-        return self.sandbox
-
-    @property
     def target_url(self) -> str:
         """The base URL requests go to (the sandbox's own when in the sandbox)."""
-        if self.uses_sandbox:
+        if self.sandbox:
             return "sandbox"
         return self.base_url or VELSTACK_URL
 
@@ -103,7 +99,7 @@ class Session:
 
     def default_sender(self, sender: str | None) -> str:
         """``--sender`` / ``$VELSTACK_SENDER``; in the sandbox, the demo sender ID."""
-        if self.uses_sandbox:
+        if self.sandbox:
             return sender or SANDBOX_SENDER
         self.require_key()  # a missing key is the first thing to fix
         if sender:
@@ -122,7 +118,7 @@ class Session:
     @asynccontextmanager
     async def client(self) -> AsyncIterator[AsyncVelstack]:
         """The configured client, or the sandbox's (saying so on stderr)."""
-        if not self.uses_sandbox:
+        if not self.sandbox:
             api_key = self.require_key()
             async with AsyncVelstack(
                 api_key=api_key, base_url=self.base_url, policy=self.policy

@@ -175,9 +175,7 @@ def bulk(
     (add --new-campaign to send it again).
     """
     session = Session.current()
-    file, message = bulk_input(
-        file, message, demo=demo, sandbox=session.uses_sandbox, dry_run=dry_run
-    )
+    file, message = bulk_input(file, message, demo=demo, sandbox=session.sandbox, dry_run=dry_run)
     campaign = CampaignOptions(
         message=message,
         sender=sender or SANDBOX_SENDER,  # the real sender is resolved below, after the checks
@@ -201,7 +199,7 @@ def bulk(
         return
     sender = session.default_sender(sender)
     path = journal or default_journal(
-        file, message, sender, sandbox=session.uses_sandbox, base_url=session.target_url
+        file, message, sender, sandbox=session.sandbox, base_url=session.target_url
     )
     campaign = attrs.evolve(campaign, sender=sender, journal=path)
     options = BulkOptions(
