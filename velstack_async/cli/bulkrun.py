@@ -55,14 +55,6 @@ INTERRUPTED = "interrupted (Ctrl-C)"
 
 
 @attrs.define
-class _Stop:
-    requested: bool = False
-    aborted: bool = False
-    #: Set by the first Ctrl-C (the engine stops after the sends in flight), hard by the second.
-    control: CampaignStop = attrs.field(factory=CampaignStop)
-
-
-@attrs.define
 class Unsent:
     """A row that was not sent, for the JSON report."""
 
@@ -120,7 +112,8 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
     rows = plan.source.count()
     pending: dict[int, Row] = {}
     tally = Tally()
-    stop = _Stop()
+    # Set by the first Ctrl-C (the engine stops after the sends in flight), hard by the second.
+    stop = CampaignStop()
     failed_out: AbstractContextManager[FailedOut | None] = (
         FailedOut(options.failed_out, options.file, plan.source.columns)
         if options.failed_out
@@ -143,7 +136,7 @@ def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
         report = session.run(
             lambda client: _send(client, messages, campaign, on_result, stop, session)
         )
-    interrupted = "aborted" if stop.aborted else "stopped" if stop.requested else None
+    interrupted = "aborted" if stop.hard else "stopped" if stop.is_set() else None
     return Outcome(
         options=options,
         rows=rows,
@@ -175,7 +168,7 @@ async def _send(
     messages: Iterator[BulkMessage],
     campaign: CampaignOptions,
     on_result: OnResult,
-    stop: _Stop,
+    stop: CampaignStop,
     session: Session,
 ) -> BulkReport:
     """Send the campaign while watching for Ctrl-C; the engine's report of every row."""
@@ -185,7 +178,7 @@ async def _send(
         tg.start_soon(_watch_ctrl_c, stop, session)
         try:
             report = await client.sms.send_campaign(
-                messages, campaign, on_result=on_result, stop=stop.control
+                messages, campaign, on_result=on_result, stop=stop
             )
         except Exception as exc:  # re-raised below, not wrapped in an exception group
             error = exc
@@ -197,18 +190,16 @@ async def _send(
     return report
 
 
-async def _watch_ctrl_c(stop: _Stop, session: Session) -> None:
+async def _watch_ctrl_c(stop: CampaignStop, session: Session) -> None:
     """First Ctrl-C: stop after the sends in flight. Second: abort them (``unknown``)."""
     try:
         with anyio.open_signal_receiver(signal.SIGINT) as signals:
             async for _ in signals:
-                if stop.requested:
-                    stop.aborted = True
-                    stop.control.set(INTERRUPTED, hard=True)
+                if stop.is_set():
+                    stop.set(INTERRUPTED, hard=True)
                     session.notice("Aborting: the sends in flight are reported unknown")
                     return
-                stop.requested = True
-                stop.control.set(INTERRUPTED)
+                stop.set(INTERRUPTED)
                 session.notice(
                     "Stopping: no new message will be sent; waiting for the ones in flight "
                     "(Ctrl-C again to abort now)"
