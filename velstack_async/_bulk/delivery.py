@@ -194,7 +194,7 @@ class Delivery:
                 if not jobs:
                     return None
                 if self._budget is not None:
-                    fits = self._budget.reserve(len(jobs), estimate(part.text).credits)
+                    fits = await self._budget.reserve(len(jobs), estimate(part.text).credits)
                     if fits < len(jobs):
                         return await self._over_budget(part, jobs, fits, results)
                 self.requests += 1
@@ -214,14 +214,14 @@ class Delivery:
                                 backed_off, since = 0.0, self.last_accepted
                             backed_off += await self._backoff(round_)
                         round_ += 1
-                        self._refund(jobs, part.text)  # reserved again for the next attempt
+                        await self._refund(jobs, part.text)  # reserved again for the next attempt
                         await self._ledger.release(jobs)
                         self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
                         if is_testing():  # no wait: still let other tasks (and a cancel) run
                             await anyio.lowlevel.checkpoint()
                         continue
                     if not exc.may_have_been_sent:  # else the credits may be spent: kept
-                        self._refund(jobs, part.text)
+                        await self._refund(jobs, part.text)
                     if action is Action.SPLIT:
                         if decision.shrink:
                             self._batcher.shrink(decision.shrink)
@@ -237,7 +237,7 @@ class Delivery:
                 self.last_accepted = time.monotonic()
                 self.gate.accepted(ticket)
                 if self._budget is not None:
-                    self._budget.settle(
+                    await self._budget.settle(
                         len(jobs) * estimate(part.text).credits, summary.credit_used
                     )
                 await self._record(
@@ -268,9 +268,9 @@ class Delivery:
         if stop is not None:
             self._stop(stop)
 
-    def _refund(self, jobs: list[Job], text: str) -> None:
+    async def _refund(self, jobs: list[Job], text: str) -> None:
         if self._budget is not None:
-            self._budget.settle(len(jobs) * estimate(text).credits, 0)
+            await self._budget.settle(len(jobs) * estimate(text).credits, 0)
 
     async def _over_budget(
         self, part: Batch, jobs: list[Job], fits: int, results: list[BulkResult]

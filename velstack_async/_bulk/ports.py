@@ -163,10 +163,10 @@ class Budget(Protocol):
     """Credits reserved before each request (a spend cap). `outcome.split` decides how a
     batch that does not fit is cut: the part that fits goes now."""
 
-    def reserve(self, count: int, credits_each: int) -> int:
+    async def reserve(self, count: int, credits_each: int) -> int:
         """Reserve credits for up to ``count`` recipients at ``credits_each``; how many fit."""
         ...
 
-    def settle(self, reserved: int, used: Decimal | int) -> None:
+    async def settle(self, reserved: int, used: Decimal | int) -> None:
         """A request's answer: ``used`` credits of the ``reserved`` ones were spent."""
         ...

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from .._bulk.models import BulkResult, BulkStatus
 from .._bulk.options import CampaignOptions
@@ -26,7 +26,8 @@ from .records import Admission as StoreAdmission
 if TYPE_CHECKING:
     from .policy import SendingPolicy
 
-__all__ = ["CampaignBudget", "CampaignPorts", "PolicyAdmission", "campaign_ports"]
+__all__ = ["CampaignBudget", "CampaignPorts", "LocalTally", "PolicyAdmission", "Tally"]
+__all__ += ["campaign_ports"]
 
 _SEND = AdmissionVerdict(Admit.SEND)
 #: Results whose message certainly did not go out: their frequency count is given back.
@@ -100,33 +101,72 @@ class PolicyAdmission:
             await self.policy.run(self.policy.store.release, token, numbers)
 
 
+class Tally(Protocol):
+    """Where a campaign's ``max_credits`` reservations add up: this process (`LocalTally`)
+    or every worker of a distributed campaign (a Redis counter)."""
+
+    async def take(self, credits: float, cap: float) -> float | None:
+        """Reserve ``credits`` if the total stays within ``cap``: None; else the credits
+        left (nothing reserved)."""
+        ...
+
+    async def add(self, credits: float) -> None:
+        """Add ``credits`` (negative: give back) to what is reserved."""
+        ...
+
+
+class LocalTally:
+    """One process's reservations (`Tally`)."""
+
+    def __init__(self) -> None:
+        self.reserved = 0.0
+
+    async def take(self, credits: float, cap: float) -> float | None:
+        left = cap - self.reserved
+        if credits > left:
+            return left
+        self.reserved += credits
+        return None
+
+    async def add(self, credits: float) -> None:
+        self.reserved += credits
+
+
 class CampaignBudget:
     """Credits reserved before each request (`_bulk.ports.Budget`): all of a request's or none.
 
-    ``max_credits`` caps this campaign; the policy's ``max_credits_per_day`` (if any)
+    ``max_credits`` caps this campaign (reserved in ``tally``: this process's by default,
+    a distributed campaign's in Redis); the policy's ``max_credits_per_day`` (if any)
     caps the store's last 24 hours, reserved there (shared by every process).
     """
 
-    def __init__(self, max_credits: int | None, policy: SendingPolicy | None) -> None:
+    def __init__(
+        self, max_credits: int | None, policy: SendingPolicy | None, tally: Tally | None = None
+    ) -> None:
         self.max_credits = max_credits
-        self.reserved = 0.0
+        self.tally: Tally = tally or LocalTally()
         self._policy = policy if policy is not None and policy.max_credits_per_day else None
         #: Store reservations not yet settled, by their credits.
         self._tokens: defaultdict[float, list[str]] = defaultdict(list)
 
-    def reserve(self, count: int, credits_each: int) -> int:
-        fits = count
-        if self.max_credits is not None and credits_each > 0:
-            left = self.max_credits - self.reserved
-            fits = min(count, max(int(left // credits_each), 0))
-        if fits == count and self._policy is not None and count:
-            fits = self._reserve_daily(count, credits_each)
-        if fits == count:
-            self.reserved += count * credits_each
-        return fits
+    async def reserve(self, count: int, credits_each: int) -> int:
+        credits = float(count * credits_each)
+        capped = self.max_credits is not None and credits > 0
+        if capped:
+            assert self.max_credits is not None
+            left = await self.tally.take(credits, float(self.max_credits))
+            if left is not None:
+                return _fitting(left, count, credits_each)
+        if self._policy is not None and count:
+            fits = await self._policy.run(self._reserve_daily, count, credits_each)
+            if fits < count:
+                if capped:
+                    await self.tally.add(-credits)
+                return int(fits)
+        return count
 
     def _reserve_daily(self, count: int, credits_each: int) -> int:
-        """The day's cap in the store (a short blocking call: `Budget.reserve` is sync)."""
+        """The day's cap in the store (blocking: run in a worker thread)."""
         policy = self._policy
         assert policy is not None
         assert policy.max_credits_per_day is not None
@@ -139,14 +179,22 @@ class CampaignBudget:
             self._tokens[credits].append(token)
             return count
         left = policy.max_credits_per_day - verdict.spent
-        return min(count - 1, max(int(left // credits_each), 0)) if credits_each else count
+        return min(count - 1, _fitting(left, count, credits_each)) if credits_each else count
 
-    def settle(self, reserved: int, used: Decimal | int) -> None:
-        self.reserved += float(used) - reserved
+    async def settle(self, reserved: int, used: Decimal | int) -> None:
+        if self.max_credits is not None:
+            await self.tally.add(float(used) - reserved)
         tokens = self._tokens.get(float(reserved))
         if self._policy is not None and tokens:
             token = tokens.pop()
-            self._policy.store.settle(token, (), float(used) if used else None)
+            await self._policy.run(
+                self._policy.store.settle, token, (), float(used) if used else None
+            )
+
+
+def _fitting(left: float, count: int, credits_each: int) -> int:
+    """How many of ``count`` recipients at ``credits_each`` fit in ``left`` credits."""
+    return min(count, max(int(left // credits_each), 0)) if credits_each else count
 
 
 class CampaignPorts(TypedDict):
