@@ -101,10 +101,6 @@ class Local:
             for key in [key for key, held in self.claimed.items() if held == token]:
                 del self.claimed[key]
 
-    def in_flight(self) -> int:
-        with self._lock:
-            return len(self.claimed)
-
     async def take_chunk(self, *, wait: bool) -> bool:
         """A chunk slot (False if none is free and ``wait`` is False)."""
         while True:
