@@ -27,16 +27,15 @@ def _run(store: str | None, region: str, work: Callable[[SuppressionList], Await
         policy.close()
 
 
-def _region_option(command: Any) -> Any:
-    return click.option(
-        "--region",
-        default=DEFAULT_REGION,
-        show_default=True,
-        help="Region national numbers are read in.",
-    )(command)
+_region_option = click.option(
+    "--region",
+    default=DEFAULT_REGION,
+    show_default=True,
+    help="Region national numbers are read in.",
+)
 
 
-def _report(count: int, doc: dict[str, Any], text: str) -> None:
+def _report(doc: dict[str, Any], text: str) -> None:
     session = Session.current()
     if session.json:
         session.emit_json(doc)
@@ -58,7 +57,7 @@ def add_command(numbers: tuple[str, ...], reason: str | None, policy_store: str 
                 region: str) -> None:  # fmt: skip
     """Suppress NUMBERS."""
     added = _run(policy_store, region, lambda s: s.add(numbers, reason=reason))
-    _report(added, {"added": added}, f"Suppressed {added} new number(s).")
+    _report({"added": added}, f"Suppressed {added} new number(s).")
 
 
 @suppressions.command("remove")
@@ -68,7 +67,7 @@ def add_command(numbers: tuple[str, ...], reason: str | None, policy_store: str 
 def remove_command(numbers: tuple[str, ...], policy_store: str | None, region: str) -> None:
     """Take NUMBERS off the list."""
     removed = _run(policy_store, region, lambda s: s.remove(numbers))
-    _report(removed, {"removed": removed}, f"Removed {removed} number(s).")
+    _report({"removed": removed}, f"Removed {removed} number(s).")
 
 
 @suppressions.command("list")
@@ -98,7 +97,7 @@ def list_command(policy_store: str | None) -> None:
 def import_command(csv_path: str, policy_store: str | None, region: str) -> None:
     """Suppress the numbers of CSV (a 'number' column or the first; optional 'reason')."""
     added = _run(policy_store, region, lambda s: s.import_csv(csv_path))
-    _report(added, {"added": added}, f"Suppressed {added} new number(s) from {csv_path}.")
+    _report({"added": added}, f"Suppressed {added} new number(s) from {csv_path}.")
 
 
 @suppressions.command("export")
@@ -107,4 +106,4 @@ def import_command(csv_path: str, policy_store: str | None, region: str) -> None
 def export_command(csv_path: str, policy_store: str | None) -> None:
     """Write the list to CSV (number,reason,added_at; readable by you only)."""
     count = _run(policy_store, DEFAULT_REGION, lambda s: s.export_csv(csv_path))
-    _report(count, {"exported": count}, f"Wrote {count} number(s) to {csv_path}.")
+    _report({"exported": count}, f"Wrote {count} number(s) to {csv_path}.")
