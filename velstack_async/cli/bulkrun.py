@@ -109,7 +109,7 @@ class Outcome:
 def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
     """Send the campaign; return what happened (errors that stop it early are raised)."""
     campaign = options.campaign
-    rows = plan.source.count()
+    rows = plan.source.row_count
     pending: dict[int, Row] = {}
     tally = Tally()
     # Set by the first Ctrl-C (the engine stops after the sends in flight), hard by the second.

@@ -108,10 +108,6 @@ class CsvFile:
         for line, record in _records(self.path, reader, len(columns)):
             yield Row(line, dict(zip(columns, record, strict=True)))
 
-    def count(self) -> int:
-        """How many data rows the file has (counted when it was opened)."""
-        return self.row_count
-
 
 def _records(path: str, reader: _Reader, width: int) -> Iterator[tuple[int, list[str]]]:
     """The data records after the header, with the line each ends on; blank lines skipped.

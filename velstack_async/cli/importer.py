@@ -57,7 +57,7 @@ async def import_contacts(
         "email_address": source.find_column("email_address", "email"),
     }
     await client.groups.get(group_id)  # an unknown group fails once, not once a row
-    total = source.count()
+    total = source.row_count
     report = ImportReport(group_id)
     seen: set[str] = set()
     fatal: list[VelstackError] = []
