@@ -202,12 +202,15 @@ class CampaignPorts(TypedDict):
     budget: Budget | None
 
 
-def campaign_ports(policy: SendingPolicy | None, options: CampaignOptions) -> CampaignPorts:
-    """The ``admission`` and ``budget`` keywords of a campaign (none without a policy or cap)."""
+def campaign_ports(
+    policy: SendingPolicy | None, options: CampaignOptions, tally: Tally | None = None
+) -> CampaignPorts:
+    """The ``admission`` and ``budget`` keywords of a campaign (none without a policy or cap);
+    ``tally``: where ``max_credits`` is reserved (default: this process)."""
     admission: PolicyAdmission | None = None
     if policy is not None:
         admission = PolicyAdmission(policy, options.category, options.region or DEFAULT_REGION)
     daily = policy is not None and policy.max_credits_per_day is not None
     capped = options.max_credits is not None or daily
-    budget = CampaignBudget(options.max_credits, policy) if capped else None
+    budget = CampaignBudget(options.max_credits, policy, tally) if capped else None
     return {"admission": admission, "budget": budget}

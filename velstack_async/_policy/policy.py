@@ -83,6 +83,9 @@ class SendingPolicy:
         self.idempotency_ttl = positive_duration("idempotency_ttl", idempotency_ttl)
         self.clock = checked_clock(clock)
         self.store = open_store(store)
+        #: The store as given (a path or URL), None for a store object: what a distributed
+        #: campaign ships to its workers.
+        self.spec = os.fspath(store) if isinstance(store, (str, os.PathLike)) else None
 
     def now(self) -> datetime:
         """The policy's clock, checked (an aware datetime)."""

@@ -28,9 +28,11 @@ from ._lua_head import HEAD as _HEAD
 from ._lua_head import LOST_CLAIM, ROLLED_BACK
 from ._lua_head import UNCHECKED as _UNCHECKED
 from ._lua_head import script as _script
+from ._lua_policy import BUDGET, SPEND, VERDICT
 
 __all__ = ["CLAIM", "COMPLETE", "FINISH_LOAD", "HEARTBEAT", "LEASE", "LOAD", "OUTCOME"]
 __all__ += ["PAUSE", "RESTORE", "RESUME", "ROLLED_BACK", "STOP", "TAKE"]
+__all__ += ["BUDGET", "SPEND", "VERDICT"]
 
 #: ARGV: fence, prefix, position of the first item, chunk size, then (kind, key, payload)
 #: triples. kind n: a recipient (payload: its chunk entry); s / f: a ready result (payload:
@@ -294,8 +296,8 @@ return 1
 )
 
 #: ARGV: fence, prefix, resend unknown (1/0), chunk size. Clears the stop (and a rollback);
-#: with resend, the unknown recipients go back to queued in new chunks. Returns {requeued,
-#: chunks}.
+#: the deferred recipients (outside their send window) and, with resend, the unknown ones
+#: go back to queued in new chunks. Returns {requeued, chunks}.
 RESUME = _script(
     _UNCHECKED,
     """
@@ -307,8 +309,9 @@ if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 1 then
   advance()
 end
 redis.call('HDEL', KEYS[2], 'stopped')
-local requeued = 0
-if ARGV[3] == '1' then
+local requeued, deferred = 0, 0
+local resend = ARGV[3] == '1'
+if resend or tonumber(redis.call('HGET', KEYS[4], 'deferred') or '0') > 0 then
   local size = tonumber(ARGV[4])
   local chunk = tonumber(redis.call('HGET', KEYS[2], 'chunk') or '0')
   local fill = 0
@@ -319,7 +322,9 @@ if ARGV[3] == '1' then
     for i = 1, #page[2], 2 do
       local key, result = page[2][i], page[2][i + 1]
       local r = cjson.decode(result)
-      if r.s == 'unknown' and redis.call('HGET', KEYS[3], key) == 'u' then
+      local state = redis.call('HGET', KEYS[3], key)
+      if (resend and r.s == 'unknown' and state == 'u') or state == 'w' then
+        if state == 'w' then deferred = deferred + 1 end
         redis.call('HSET', KEYS[3], key, 'q')
         redis.call('HDEL', KEYS[5], key)
         redis.call('RPUSH', prefix .. chunk, cjson.encode(r.e))
@@ -330,7 +335,8 @@ if ARGV[3] == '1' then
     end
   until cursor == '0'
   if fill > 0 then close_chunk(chunk) end
-  redis.call('HINCRBY', KEYS[4], 'unknown', -requeued)
+  redis.call('HINCRBY', KEYS[4], 'unknown', deferred - requeued)
+  redis.call('HINCRBY', KEYS[4], 'deferred', -deferred)
   redis.call('HINCRBY', KEYS[4], 'queued', requeued)
 end
 return {requeued, tonumber(redis.call('HGET', KEYS[2], 'chunks') or '0')}

@@ -21,7 +21,7 @@ __all__ = ["build_report", "counters"]
 _MICRO = Decimal(1_000_000)
 _COUNTS = (
     *("inputs", "queued", "attempting", "sent", "failed", "skipped", "unknown"),
-    *("duplicates", "requests", "throttled"),
+    *("duplicates", "requests", "throttled", "suppressed", "capped", "deferred"),
 )
 
 
@@ -64,7 +64,7 @@ async def build_report(store: Store, keep: int | None) -> BulkReport:
         sent=n["sent"],
         failed=n["failed"],
         skipped=n["skipped"],
-        not_attempted=n["queued"] + n["attempting"],
+        not_attempted=n["queued"] + n["attempting"] + n["deferred"],
         unknown=n["unknown"],
         credit_used=Decimal(raw.get("credit", 0)) / _MICRO,
         credit_left=None if left is None else Decimal(left) / _MICRO,
@@ -76,6 +76,9 @@ async def build_report(store: Store, keep: int | None) -> BulkReport:
         requests=n["requests"],
         throttled=n["throttled"],
         unknown_stale=stale,
+        suppressed=n["suppressed"],
+        capped=n["capped"],
+        deferred=n["deferred"],
     )
 
 

@@ -15,20 +15,25 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .. import _validation as check
 from .._bulk.models import BulkReport
+from .._policy.limits import Category, Clock
 from ._loader import load
 from ._process import Local
 from ._report import build_report, counters
+from ._sending_policy import PolicySpec
 from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, Settings
 from ._store import Store
 from ._worker import lease_and_run, work
 from .chunk_source import ChunkRun, SmsClient
 from .errors import CampaignError
+
+if TYPE_CHECKING:
+    from .._policy.policy import SendingPolicy
 
 __all__ = ["DEFAULT_CONCURRENCY", "RedisCampaign"]
 
@@ -39,10 +44,21 @@ DEFAULT_CONCURRENCY = 16
 class RedisCampaign:
     """A campaign in Redis. Get one with `create` (once) or `open` (any process)."""
 
-    def __init__(self, url: str, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        url: str,
+        store: Store,
+        settings: Settings,
+        policy: SendingPolicy | None = None,
+        *,
+        owns_policy: bool = False,
+    ) -> None:
         self.url = url
         self._store = store
         self.settings = settings
+        #: The sending policy this process applies (rebuilt from the settings by `open`).
+        self.policy = policy
+        self._owns_policy = owns_policy
 
     @property
     def id(self) -> str:
@@ -64,6 +80,10 @@ class RedisCampaign:
         region: str | None = None,
         allow_blank_fields: bool = False,
         lease: float = DEFAULT_LEASE,
+        policy: SendingPolicy | None = None,
+        category: Category = "marketing",
+        max_credits: int | None = None,
+        wait_for_window: bool = True,
     ) -> RedisCampaign:
         """Create the campaign ``campaign_id`` in the Redis at ``url`` (an error if it exists).
 
@@ -71,7 +91,14 @@ class RedisCampaign:
         every worker; ``batch_size`` recipients of the same text go in one request;
         ``chunk_size`` recipients make one unit of work (one queue task); ``lease`` is how
         long a chunk stays with a worker that stopped heartbeating.
+
+        ``policy``: a `SendingPolicy` every worker applies (suppressions, frequency cap,
+        send window, daily spend cap); its store must be reachable by every worker: a
+        ``redis://`` URL (a SQLite path only serves workers on this machine: a warning).
+        ``max_credits`` caps the credits of the whole campaign, across every worker.
+        ``category`` and ``wait_for_window`` as for ``send_bulk``.
         """
+        spec = None if policy is None else PolicySpec.of(policy, url)
         settings = Settings.create(
             chunk_size=chunk_size,
             lease=lease,
@@ -84,6 +111,10 @@ class RedisCampaign:
             region=region or "GH",
             allow_blank_fields=allow_blank_fields,
             keep_unsent=0,
+            policy=spec,
+            category=category,
+            max_credits=max_credits,
+            wait_for_window=wait_for_window,
         )
         store = Store(url, campaign_id)
         try:
@@ -96,11 +127,15 @@ class RedisCampaign:
         except BaseException:
             await store.aclose()
             raise
-        return cls(url, store, settings)
+        return cls(url, store, settings, policy)
 
     @classmethod
-    async def open(cls, url: str, campaign_id: str) -> RedisCampaign:
-        """Open an existing campaign (`CampaignError` if Redis has no such campaign)."""
+    async def open(cls, url: str, campaign_id: str, *, clock: Clock | None = None) -> RedisCampaign:
+        """Open an existing campaign (`CampaignError` if Redis has no such campaign).
+
+        A campaign created with a policy gets it back, its store opened in this process.
+        ``clock`` (tests): the policy's clock here (default: the system's UTC time).
+        """
         store = Store(url, campaign_id)
         try:
             fence = await store.retry(lambda: store.redis.get(store.keys[0]))
@@ -112,12 +147,16 @@ class RedisCampaign:
                 )
             store.fence = fence
             settings = Settings.from_meta(meta)
+            spec = settings.policy
+            policy = None if spec is None else spec.build(url, clock)
         except BaseException:
             await store.aclose()
             raise
-        return cls(url, store, settings)
+        return cls(url, store, settings, policy, owns_policy=True)
 
     async def aclose(self) -> None:
+        if self._owns_policy and self.policy is not None:
+            self.policy.close()
         await self._store.aclose()
 
     async def __aenter__(self) -> RedisCampaign:
@@ -194,10 +233,11 @@ class RedisCampaign:
         check.count("concurrency", concurrency, 1)
         budget = concurrency * self.settings.options.batch_size
         self._store.local.attach(None if claims_dir is None else Path(claims_dir), budget)
-        store, settings = self._store, self.settings
+        store, settings, policy = self._store, self.settings, self.policy
 
         async def run(chunk: int, token: str) -> bool:
-            return await ChunkRun(store, settings, client, chunk, token, concurrency).run()
+            chunk_run = ChunkRun(store, settings, client, chunk, token, concurrency, policy)
+            return await chunk_run.run()
 
         return run
 

@@ -23,22 +23,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 import attrs
 
 from .. import _telemetry
+from .._bulk.admitting import Admitter
 from .._bulk.control import CampaignStop
 from .._bulk.engine import Engine
 from .._bulk.models import BulkResult, BulkStatus
+from .._bulk.outcome import not_attempted
 from .._bulk.ports import Job, SendOne, Ticket
+from .._bulk.source import BATCH
 from .._exceptions import RateLimitError
 from .._models import SmsSummary
+from .._policy.campaign import campaign_ports
+from .._policy.reasons import verdict_of
 from .._retry import RetryPolicy
 from ._loader import ChunkEntry
+from ._sending_policy import RedisTally
 from ._settings import Settings
 from ._store import Store
+
+if TYPE_CHECKING:
+    from .._policy.policy import SendingPolicy
 
 __all__ = ["HALTED", "ChunkRun", "SmsClient"]
 
@@ -77,6 +86,7 @@ class ChunkRun:
         chunk: int,
         token: str,
         concurrency: int,
+        policy: SendingPolicy | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -97,12 +107,21 @@ class ChunkRun:
         self._outcomes = 0
         self._stopping: str | None = None
         self._error: Exception | None = None
+        ports = campaign_ports(policy, options, RedisTally(store))
+        self._admission = ports["admission"]
+        self._budget = ports["budget"]
+        self._admitter = (
+            None if self._admission is None else Admitter(self._admission, options.wait_for_window)
+        )
 
     async def run(self) -> bool:
         """Send every batch of the chunk; True if the chunk is finished (and removed)."""
         store, settings = self.store, self.settings
         raw = await store.retry(lambda: store.redis.lrange(store.chunk_key(self.chunk), 0, -1))
-        for entry in map(ChunkEntry.parse, raw):
+        entries = [ChunkEntry.parse(item) for item in raw]
+        if self._admission is not None:
+            entries = await self._unfinished(entries)
+        for entry in entries:
             # E.164 ("+" and the key's digits): the client reads it the same in any region.
             key, text = int(entry.key or 0), entry.text or settings.plain
             assert text is not None  # stored when the message has placeholders
@@ -112,15 +131,20 @@ class ChunkRun:
         options = attrs.evolve(settings.options, concurrency=self.concurrency)
         engine = Engine(
             self._send_one(), RetryPolicy(), options, self, self, self, self.control,
-            on_stop=self._stop,
+            budget=self._budget, on_stop=self._stop,
         )  # fmt: skip
         # The chunk's span is current for its workers: their request spans are its children.
         trace = _chunk_trace(self.client, settings, store.campaign_id, self.chunk)
-        with _telemetry.running(trace, lambda: engine.stop_reason):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._heartbeat)
-                await engine.run(_telemetry.counting(trace, _in_redis_already))
-                tg.cancel_scope.cancel()
+        try:
+            with _telemetry.running(trace, lambda: engine.stop_reason):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._heartbeat)
+                    await engine.run(_telemetry.counting(trace, self._ended))
+                    tg.cancel_scope.cancel()
+        finally:
+            if self._admission is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._admission.finish()
         await self._flush_stop()
         if self._error is not None:
             raise self._error
@@ -131,9 +155,56 @@ class ChunkRun:
         return bool(await store.run("COMPLETE", self.chunk, self.token))
 
     async def take(self) -> list[Job | BulkResult]:
-        """`WorkSource`: the whole chunk at once, then nothing."""
-        jobs, self._jobs = self._jobs, []
-        return jobs
+        """`WorkSource`: the whole chunk at once, then nothing; with a sending policy, `BATCH`
+        jobs at a time through its `Admitter` (an opt-out added meanwhile counts), the
+        verdicts filed in Redis before they are reported, held jobs when their window opens."""
+        admitter = self._admitter
+        if admitter is None:
+            jobs, self._jobs = self._jobs, []
+            return jobs
+        while True:
+            if self.stop_reason is not None:
+                rest = [not_attempted(j.recipient, j.index, self.stop_reason) for j in self._jobs]
+                self._jobs = []
+                return [*admitter.drop(self.stop_reason), *rest]
+            ready: list[Job | BulkResult] = list(admitter.due())
+            if not ready and self._jobs:
+                ready, self._jobs = list(self._jobs[:BATCH]), self._jobs[BATCH:]
+            if not ready:
+                if not admitter.holding:
+                    return []
+                await admitter.wait()
+                continue
+            admitted, ended = await admitter.admit(ready)
+            if ended:
+                await self._file_verdicts(ended)
+            if admitted:
+                return admitted
+
+    async def _file_verdicts(self, ended: list[tuple[Job, BulkResult]]) -> None:
+        """The policy's skips (``k``) and deferrals (``w``), where still queued (`VERDICT`)."""
+        items: list[str] = []
+        for job, result in ended:
+            skipped = result.status is BulkStatus.SKIPPED
+            counter = verdict_of(result.reason or "") or ""
+            stored = self._entries[job.key].result(result)
+            items += (str(job.key), "k" if skipped else "w", counter, stored)
+        await self.store.grouped("VERDICT", *items)
+
+    async def _unfinished(self, entries: list[ChunkEntry]) -> list[ChunkEntry]:
+        """The entries no earlier run of this chunk finished (queued or claimed): the policy
+        is asked only about those."""
+        store, keys = self.store, [str(entry.key) for entry in entries]
+        if not keys:
+            return entries
+        states = await store.retry(lambda: store.redis.hmget(store.keys[2], keys))
+        return [e for e, state in zip(entries, states, strict=True) if _open(state)]
+
+    def _ended(self, result: BulkResult) -> None:
+        """Every result (recorded in Redis by `settle`): the policy gives back what it
+        counted for a recipient not sent."""
+        if self._admission is not None:
+            self._admission.ended(result)
 
     async def acquire(self, jobs: list[Job]) -> Ticket | None:
         """`Gate`: pause gate, rate slot, claim (one round trip when the slot is now); the
@@ -224,8 +295,9 @@ class ChunkRun:
             self.control.set(HALTED)
 
 
-def _in_redis_already(result: BulkResult) -> None:
-    """A chunk's results are recorded by `ChunkRun.settle`: the chunk span only counts them."""
+def _open(state: str | None) -> bool:
+    """A recipient still to run: queued, or claimed (a lost run's claim: `TAKE` decides)."""
+    return state == "q" or (state is not None and state.startswith("a:"))
 
 
 def _chunk_trace(

@@ -1,0 +1,188 @@
+"""A distributed campaign under a SendingPolicy: every worker applies it (real Redis, fake).
+
+The policy's store is the campaign's own Redis (a ``redis://`` store: what every worker
+reaches); workers opened with `RedisCampaign.open` rebuild the policy from the campaign.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import anyio
+import pytest
+
+from tests.policy.conftest import Clock
+from velstack_async import AsyncVelstack, FrequencyCap, SendingPolicy, SendWindow
+from velstack_async.distributed import RedisCampaign
+
+from ..reliability.server_process import FakeProcess, delivered
+from .conftest import API_KEY
+from .redis_server import RedisServer
+
+pytestmark = pytest.mark.anyio
+
+
+def client_for(fake: FakeProcess, policy: SendingPolicy | None = None) -> AsyncVelstack:
+    return AsyncVelstack(api_key=API_KEY, base_url=fake.base_url, policy=policy)
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"020{i:07d}" for i in range(start, start + count)]
+
+
+def charged(fake: FakeProcess) -> int:
+    return int(10**9 - float(fake.stats()["balance"]))
+
+
+async def test_numbers_suppressed_while_workers_run_are_not_sent(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    url, recipients = redis_server.url, numbers(600)
+    early, late = recipients[:5], recipients[-50:]
+    admin = client_for(fake, SendingPolicy(url))
+    await admin.suppressions.add(early, reason="STOP")
+    campaign = await RedisCampaign.create(
+        url, "opt-outs", message="Sale!", sender="SHOP", batch_size=10, chunk_size=100,
+        rate_limit=150, policy=SendingPolicy(url),
+    )  # fmt: skip
+    other = await RedisCampaign.open(url, "opt-outs")  # a second worker rebuilds the policy
+    assert other.policy is not None
+    async with campaign, other, admin:
+        await campaign.load(recipients)
+        async with client_for(fake) as client, anyio.create_task_group() as tg:
+            tg.start_soon(campaign.run_worker, client)
+            tg.start_soon(other.run_worker, client)
+            while fake.delivered_count() < 100:  # the run is under way
+                await anyio.sleep(0.02)
+            await admin.suppressions.add(late, reason="replied STOP")
+        report = await campaign.report(keep_unsent=None)
+    sent = delivered(fake.log)
+    assert all(times == 1 for times in sent.values())
+    assert not set(sent) & set(early + late), "a suppressed number was sent"
+    assert report.sent == len(sent) == 545 == fake.stats()["messages"]
+    assert (report.skipped, report.suppressed, report.not_attempted) == (55, 55, 0)
+    assert all("suppressed" in (r.reason or "") for r in report.unsent)
+    assert {r.recipient for r in report.unsent} == set(early + late)
+
+
+async def test_frequency_cap_counts_local_and_distributed_campaigns(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    url, recipients = redis_server.url, numbers(20)
+    cap = FrequencyCap(messages=1, per=timedelta(days=1))
+    local = client_for(fake, SendingPolicy(url, frequency_cap=cap))
+    async with local:
+        first = await local.sms.send_bulk(recipients[:8], message="Sale!", sender="SHOP")
+        assert (first.sent, first.capped) == (8, 0)
+        campaign = await RedisCampaign.create(
+            url, "capped", message="Sale!", sender="SHOP", batch_size=5, chunk_size=10,
+            policy=SendingPolicy(url, frequency_cap=cap),
+        )  # fmt: skip
+        worker = await RedisCampaign.open(url, "capped")
+        async with campaign, worker:
+            await campaign.load(recipients)
+            async with client_for(fake) as client:
+                await worker.run_worker(client)
+            report = await campaign.report()
+        assert (report.sent, report.skipped, report.capped) == (12, 8, 8)
+        assert all("frequency cap" in (r.reason or "") for r in report.unsent)
+        again = await local.sms.send_bulk(recipients[8:], message="Sale!", sender="SHOP")
+        assert (again.sent, again.capped) == (0, 12)  # counted by the distributed campaign
+    assert fake.stats()["messages"] == 20
+    assert all(times == 1 for times in delivered(fake.log).values())
+
+
+async def test_max_credits_holds_across_two_workers(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    url = redis_server.url
+    campaign = await RedisCampaign.create(
+        url, "budget", message="x" * 200, sender="SHOP", batch_size=8, chunk_size=40,
+        max_credits=101,
+    )  # fmt: skip  # two segments: 2 credits a recipient
+    other = await RedisCampaign.open(url, "budget")
+    assert other.settings.options.max_credits == 101
+    async with campaign, other:
+        await campaign.load(numbers(200))
+        async with client_for(fake) as client, anyio.create_task_group() as tg:
+            tg.start_soon(campaign.run_worker, client)
+            tg.start_soon(other.run_worker, client)
+        report = await campaign.report()
+    assert charged(fake) == report.credit_used == 100  # never over 101, and the budget used
+    assert report.sent == 50 == len(delivered(fake.log))
+    assert report.not_attempted == 150
+    assert "spend cap" in (report.stopped_reason or "")
+
+
+async def test_outside_the_window_without_waiting_is_deferred_then_resumed(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    url, recipients = redis_server.url, numbers(30)
+    clock = Clock(datetime(2026, 3, 2, 21, 0, tzinfo=timezone.utc))  # 21:00 in Accra
+    window = SendWindow("08:00", "20:00")
+    campaign = await RedisCampaign.create(
+        url, "night", message="Sale!", sender="SHOP", chunk_size=10,
+        policy=SendingPolicy(url, send_window=window), wait_for_window=False,
+    )  # fmt: skip
+    worker = await RedisCampaign.open(url, "night", clock=clock)
+    async with campaign, worker, client_for(fake) as client:
+        await campaign.load(recipients)
+        assert await worker.run_worker(client)
+        report = await campaign.report()
+        assert (report.sent, report.not_attempted, report.deferred) == (0, 30, 30)
+        assert all("send window" in (r.reason or "") for r in report.unsent)
+        assert all("2026-03-03T08:00:00" in (r.reason or "") for r in report.unsent)
+        assert fake.stats()["messages"] == 0
+        clock.now = datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc)  # the window opens
+        assert await campaign.resume() == 30
+        assert await worker.run_worker(client)
+        report = await campaign.report()
+    assert (report.sent, report.not_attempted, report.deferred) == (30, 0, 0)
+    assert fake.stats()["messages"] == 30
+
+
+async def test_waiting_for_the_window_sends_when_it_opens(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    url, recipients = redis_server.url, numbers(12)
+    start, began = datetime(2026, 3, 2, 7, 59, 58, tzinfo=timezone.utc), time.monotonic()
+
+    def fast_clock() -> datetime:  # one real second is an hour
+        return start + timedelta(hours=time.monotonic() - began)
+
+    campaign = await RedisCampaign.create(
+        url, "dawn", message="Good morning", sender="SHOP", chunk_size=4,
+        policy=SendingPolicy(url, send_window=SendWindow("08:00", "20:00")),
+    )  # fmt: skip
+    worker = await RedisCampaign.open(url, "dawn", clock=fast_clock)
+    async with campaign, worker, client_for(fake) as client:
+        await campaign.load(recipients)
+        assert await worker.run_worker(client)
+        opened = fast_clock()
+        report = await campaign.report()
+    assert opened >= datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+    assert (report.sent, report.deferred, report.not_attempted) == (12, 0, 0)
+    assert fake.stats()["messages"] == 12
+
+
+async def test_a_sqlite_store_warns_and_a_store_object_is_refused(
+    redis_server: RedisServer, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from velstack_async import InvalidInputError
+    from velstack_async._policy.opening import open_store
+
+    path = Path(str(tmp_path)) / "policy.db"
+    with pytest.warns(UserWarning, match="only workers on this machine"):
+        campaign = await RedisCampaign.create(
+            redis_server.url, "local-store", message="Hi", sender="SHOP",
+            policy=SendingPolicy(str(path)),
+        )  # fmt: skip
+    await campaign.aclose()
+    with pytest.raises(InvalidInputError, match="redis:// URL"):
+        await RedisCampaign.create(
+            redis_server.url, "object-store", message="Hi", sender="SHOP",
+            policy=SendingPolicy(open_store(str(path))),
+        )  # fmt: skip
