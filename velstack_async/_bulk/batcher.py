@@ -32,6 +32,11 @@ class Batch:
     text: str
     sender: str
 
+    def chunks(self, size: int) -> list[Batch]:
+        """These recipients in batches of at most ``size``, in order."""
+        jobs, text, sender = self.jobs, self.text, self.sender
+        return [Batch(jobs[i : i + size], text, sender) for i in range(0, len(jobs), size)]
+
 
 class _Group:
     __slots__ = ("born", "jobs")
@@ -129,9 +134,7 @@ class Batcher:
     def _flush(self, key: tuple[str, str]) -> None:
         group = self._groups.pop(key)
         self._buffered -= len(group.jobs)
-        jobs, size = group.jobs, self._size
-        for start in range(0, len(jobs), size):
-            self._ready.append(Batch(jobs[start : start + size], key[0], key[1]))
+        self._ready.extend(Batch(group.jobs, *key).chunks(self._size))
 
     def _flush_all(self) -> None:
         for key in list(self._groups):

@@ -151,7 +151,7 @@ class Delivery:
                 part = todo.pop()
                 size = self._batcher.size
                 if len(part.jobs) > size:  # the server refused a larger size meanwhile
-                    todo.extend(reversed(_chunks(part, size)))
+                    todo.extend(reversed(part.chunks(size)))
                     continue
                 more = await self._send_part(part, results)
                 if more:
@@ -306,11 +306,6 @@ class Delivery:
         with anyio.move_on_after(wait):
             await self.stopped.wait()
         return 0.0
-
-
-def _chunks(batch: Batch, size: int) -> list[Batch]:
-    jobs = batch.jobs
-    return [Batch(jobs[i : i + size], batch.text, batch.sender) for i in range(0, len(jobs), size)]
 
 
 def _parts(part: Batch, jobs: list[Job], first: int) -> list[Batch]:
