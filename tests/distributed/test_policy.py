@@ -19,6 +19,7 @@ from velstack_async.distributed import RedisCampaign
 from ..reliability.server_process import FakeProcess, delivered
 from .conftest import API_KEY
 from .redis_server import RedisServer
+from .scenario import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -53,8 +54,11 @@ async def test_numbers_suppressed_while_workers_run_are_not_sent(
         async with client_for(fake) as client, anyio.create_task_group() as tg:
             tg.start_soon(campaign.run_worker, client)
             tg.start_soon(other.run_worker, client)
-            while fake.delivered_count() < 100:  # the run is under way
-                await anyio.sleep(0.02)
+
+            async def under_way() -> bool:
+                return fake.delivered_count() >= 100
+
+            await wait_until(under_way, 30, "100 sent")
             await admin.suppressions.add(late, reason="replied STOP")
         report = await campaign.report(keep_unsent=None)
     sent = delivered(fake.log)
@@ -186,3 +190,35 @@ async def test_a_sqlite_store_warns_and_a_store_object_is_refused(
             redis_server.url, "object-store", message="Hi", sender="SHOP",
             policy=SendingPolicy(open_store(str(path))),
         )  # fmt: skip
+
+
+async def test_cli_campaign_create_takes_the_policy_flags(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    import os
+    import sys
+
+    env = {**os.environ, "VELSTACK_API_KEY": API_KEY, "VELSTACK_BASE_URL": fake.base_url}
+    env.pop("VELSTACK_POLICY_STORE", None)
+    command = [
+        sys.executable, "-m", "velstack_async.cli", "campaign", "create", "flags",
+        "--redis", redis_server.url, "-m", "Sale!", "--sender", "SHOP", "--chunk-size", "10",
+        "--max-credits", "7", "--send-window", "00:00-23:59", "--no-wait-for-window",
+        "--category", "transactional",
+    ]  # fmt: skip
+    created = await anyio.run_process(command, env=env, check=False)
+    assert created.returncode == 0, created.stderr.decode()
+    async with await RedisCampaign.open(redis_server.url, "flags") as campaign:
+        options, spec = campaign.settings.options, campaign.settings.policy
+        assert (options.max_credits, options.wait_for_window) == (7, False)
+        assert options.category == "transactional"
+        assert spec is not None
+        assert spec.store == "campaign"  # the campaign's own Redis
+        assert campaign.policy is not None
+        assert campaign.policy.send_window is not None
+        await campaign.load(numbers(20))
+        async with client_for(fake) as client:
+            await campaign.run_worker(client)
+        report = await campaign.report()
+    assert (report.sent, report.not_attempted) == (7, 13)
+    assert fake.stats()["messages"] == 7

@@ -20,6 +20,7 @@ __all__ = [
     "default_policy_store",
     "open_policy",
     "parse_window",
+    "policy_options",
     "policy_store_option",
 ]
 
@@ -33,15 +34,63 @@ def default_policy_store() -> str:
     return str(journal_dir() / POLICY_FILE)
 
 
-def policy_store_option(command: _F) -> _F:
+def policy_store_option(command: _F, default: str = f"{POLICY_FILE} in the journal folder") -> _F:
     """``--policy-store PATH_OR_URL`` [env: VELSTACK_POLICY_STORE]."""
     return click.option(
         "--policy-store",
         envvar=POLICY_STORE_ENV,
         metavar="PATH_OR_URL",
         help="The sending-policy store (suppressions, caps): a SQLite file or a redis:// URL "
-        f"[env: {POLICY_STORE_ENV}; default: {POLICY_FILE} in the journal folder].",
+        f"[env: {POLICY_STORE_ENV}; default: {default}].",
     )(command)
+
+
+def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
+    """A campaign's policy flags (``velstack bulk``, ``velstack campaign create``):
+    ``--max-credits``, ``--send-window``, ``--[no-]wait-for-window``, ``--category``,
+    ``--policy-store``."""
+
+    def decorate(command: _F) -> _F:
+        if store_default is None:
+            command = policy_store_option(command)
+        else:
+            command = policy_store_option(command, store_default)
+        for option in reversed(_POLICY_OPTIONS):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+_POLICY_OPTIONS = (
+    click.option(
+        "--max-credits",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Spend at most N credits on this campaign (reserved before each request; then "
+        "it stops, the rest not attempted) [default: no cap].",
+    ),
+    click.option(
+        "--send-window",
+        metavar="HH:MM-HH:MM",
+        help="Send marketing messages only between these times, in each recipient's local "
+        "time (zone from the number), e.g. 08:00-20:00 [default: any time].",
+    ),
+    click.option(
+        "--wait-for-window/--no-wait-for-window",
+        default=True,
+        show_default=True,
+        help="Hold a recipient outside its send window until it opens (or leave it not "
+        "attempted, for a later rerun).",
+    ),
+    click.option(
+        "--category",
+        type=click.Choice(["marketing", "transactional"]),
+        default="marketing",
+        show_default=True,
+        help="Send windows and frequency caps apply to marketing only.",
+    ),
+)
 
 
 def parse_window(value: str | None) -> SendWindow | None:

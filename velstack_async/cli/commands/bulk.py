@@ -26,7 +26,7 @@ from ..journals import (
     file_stamp,
     remove_journal,
 )
-from ..policystore import campaign_policy, parse_window, policy_store_option
+from ..policystore import campaign_policy, parse_window, policy_options
 from ..session import SANDBOX_SENDER, Session
 from .options import concurrency_option, sender_option, title_option
 
@@ -101,34 +101,7 @@ __all__ = ["bulk"]
     help="Send curly quotes, dashes, ellipses and other look-alikes as GSM-7 characters "
     "when that keeps a message GSM-7 (160 characters a segment instead of 70).",
 )
-@click.option(
-    "--max-credits",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Spend at most N credits on this campaign (reserved before each request; then "
-    "it stops, the rest not attempted) [default: no cap].",
-)
-@click.option(
-    "--send-window",
-    metavar="HH:MM-HH:MM",
-    help="Send marketing messages only between these times, in each recipient's local "
-    "time (zone from the number), e.g. 08:00-20:00 [default: any time].",
-)
-@click.option(
-    "--wait-for-window/--no-wait-for-window",
-    default=True,
-    show_default=True,
-    help="Hold a recipient outside its send window until it opens (or leave it not "
-    "attempted, for a later rerun).",
-)
-@click.option(
-    "--category",
-    type=click.Choice(["marketing", "transactional"]),
-    default="marketing",
-    show_default=True,
-    help="Send windows and frequency caps apply to marketing only.",
-)
-@policy_store_option
+@policy_options()
 @click.option("--dry-run", is_flag=True, help="Print the credit estimate; send nothing.")
 @click.option(
     "--failed-out",

@@ -15,9 +15,11 @@ import anyio
 import click
 
 from ... import BulkMessage
+from ..._policy.limits import Category
 from ..csvinput import CsvFile
 from ..errors import CliError, ExitCode
 from ..output import key_value_table
+from ..policystore import open_policy, parse_window, policy_options
 from ..session import Session
 from .options import message_option, sender_option, title_option
 
@@ -74,6 +76,7 @@ def campaign() -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True)
+@policy_options("the campaign's Redis when --send-window is given, else no policy")
 def create(
     campaign_id: str,
     redis_url: str,
@@ -85,12 +88,24 @@ def create(
     batch_size: int,
     chunk_size: int,
     lease: float,
+    max_credits: int | None,
+    send_window: str | None,
+    wait_for_window: bool,
+    category: Category,  # click.Choice checked it
+    policy_store: str | None,
 ) -> None:
-    """Create campaign ID in Redis (its message and settings)."""
+    """Create campaign ID in Redis (its message and settings).
+
+    With --policy-store (a redis:// URL every worker reaches) or --send-window, every
+    worker applies the sending policy: the store's suppression list and caps, the window.
+    """
     from ...distributed import RedisCampaign
 
     session = Session.current()
     chosen = session.default_sender(sender)
+    window = parse_window(send_window)
+    store = policy_store or (redis_url if window is not None else None)
+    policy = None if store is None else open_policy(store, send_window=window)
 
     async def main() -> None:
         created = await RedisCampaign.create(
@@ -104,10 +119,18 @@ def create(
             batch_size=batch_size,
             chunk_size=chunk_size,
             lease=lease,
+            policy=policy,
+            category=category,
+            max_credits=max_credits,
+            wait_for_window=wait_for_window,
         )
         await created.aclose()
 
-    anyio.run(main)
+    try:
+        anyio.run(main)
+    finally:
+        if policy is not None:
+            policy.close()
     session.notice(f"campaign {campaign_id!r} created; next: velstack campaign load")
 
 
