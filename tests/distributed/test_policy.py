@@ -14,7 +14,7 @@ import pytest
 
 from tests.policy.conftest import Clock
 from velstack_async import AsyncVelstack, FrequencyCap, SendingPolicy, SendWindow
-from velstack_async.distributed import RedisCampaign
+from velstack_async.distributed import CampaignError, RedisCampaign
 
 from ..reliability.server_process import FakeProcess, delivered
 from .conftest import API_KEY
@@ -185,6 +185,12 @@ async def test_a_sqlite_store_warns_and_a_store_object_is_refused(
             policy=SendingPolicy(str(path)),
         )  # fmt: skip
     await campaign.aclose()
+    reopened = await RedisCampaign.open(redis_server.url, "local-store")  # this machine
+    await reopened.aclose()
+    path.unlink()  # as on another machine: the file is not there
+    with pytest.raises(CampaignError, match="not on this machine"):
+        await RedisCampaign.open(redis_server.url, "local-store")
+    assert not path.exists()  # no empty store made in its place
     with pytest.raises(InvalidInputError, match="redis:// URL"):
         await RedisCampaign.create(
             redis_server.url, "object-store", message="Hi", sender="SHOP",

@@ -24,6 +24,7 @@ from attrs import frozen
 
 from .._exceptions import InvalidInputError
 from .._policy.limits import Clock
+from .errors import CampaignError
 
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
@@ -139,10 +140,17 @@ class PolicySpec:
         from .._policy.policy import SendingPolicy
         from .._policy.window import SendWindow
 
+        store = campaign_url if self.store == _CAMPAIGN else self.store
+        if not store.startswith(_URL) and not os.path.exists(store):
+            raise CampaignError(
+                f"the campaign's sending-policy store is a SQLite file that is not on this "
+                f"machine ({store}): its suppression list would be empty here. Run workers "
+                "on the machine that created the campaign, or create it with a redis:// store"
+            )
         window = self.send_window
         cap = self.frequency
         return SendingPolicy(
-            campaign_url if self.store == _CAMPAIGN else self.store,
+            store,
             send_window=None if window is None else SendWindow(*window),
             max_credits_per_day=self.max_credits_per_day,
             frequency_cap=None if cap is None else FrequencyCap(cap[0], timedelta(seconds=cap[1])),
