@@ -12,7 +12,17 @@ import os
 from pathlib import Path
 from typing import IO
 
-__all__ = ["create_private", "open_private", "private_directory"]
+__all__ = ["create_private", "open_private", "private_directory", "state_dir"]
+
+
+def state_dir(env: str, name: str) -> Path:
+    """Where the SDK keeps ``name`` (journals, claim logs): ``$<env>`` when set, else
+    ``$XDG_STATE_HOME/velstack/<name>`` (``~/.local/state/velstack/<name>``)."""
+    named = os.environ.get(env)
+    if named:
+        return Path(named)
+    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(state) / "velstack" / name
 
 
 def private_directory(path: Path) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from .._files import open_private, private_directory
+from .._files import open_private, private_directory, state_dir
 from .errors import CliError
 
 __all__ = [
@@ -90,11 +90,7 @@ def clear_completed(journal: str) -> None:
 
 
 def journal_dir() -> Path:
-    configured = os.environ.get(JOURNAL_DIR_ENV)
-    if configured:
-        return Path(configured)
-    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(state) / "velstack" / "journals"
+    return state_dir(JOURNAL_DIR_ENV, "journals")
 
 
 def default_journal(

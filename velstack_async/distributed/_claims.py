@@ -26,6 +26,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .._files import state_dir
+
 __all__ = ["CLAIMS_DIR_ENV", "ClaimLog", "default_dir"]
 
 #: The environment variable naming the claims directory (default: `default_dir`).
@@ -34,11 +36,7 @@ CLAIMS_DIR_ENV = "VELSTACK_CLAIMS_DIR"
 
 def default_dir() -> Path:
     """``$VELSTACK_CLAIMS_DIR``, else ``$XDG_STATE_HOME/velstack/claims`` (~/.local/state)."""
-    named = os.environ.get(CLAIMS_DIR_ENV)
-    if named:
-        return Path(named)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "velstack" / "claims"
+    return state_dir(CLAIMS_DIR_ENV, "claims")
 
 
 def _stem(campaign_id: str, fence: str) -> str:
