@@ -1,7 +1,7 @@
 """Loading recipients into a distributed campaign: checked, rendered and deduplicated in Redis.
 
 Recipients are prepared by the bulk engine's own `Source` (number normalisation,
-template rendering, overrides: the same rules as ``send_bulk``) and written 64
+template rendering, overrides: the same rules as ``send_bulk``) and written about 64
 at a time by one script that deduplicates them by normalised number across the
 whole campaign, files each new one in the current chunk and updates the
 counters. The script also records how far the input was loaded, so a producer
