@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .._files import state_dir
+from .._files import private_directory, state_dir
 
 __all__ = ["CLAIMS_DIR_ENV", "ClaimLog", "default_dir"]
 
@@ -49,7 +49,7 @@ class ClaimLog:
     """This process's claim log of one campaign, and the reader of every log of it here."""
 
     def __init__(self, directory: Path, campaign_id: str, fence: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)  # claims hold phone numbers: 0700 whatever the umask
         self.directory = directory
         self._stem = _stem(campaign_id, fence)
         name = f"{self._stem}.{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}.claims"
