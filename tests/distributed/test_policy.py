@@ -228,3 +228,36 @@ async def test_cli_campaign_create_takes_the_policy_flags(
         report = await campaign.report()
     assert (report.sent, report.not_attempted) == (7, 13)
     assert fake.stats()["messages"] == 7
+
+
+async def test_a_lost_workers_claim_stays_unknown_under_a_policy(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    import redis.asyncio as aioredis
+
+    from velstack_async.distributed._store import keys_of
+
+    url, recipients = redis_server.url, numbers(10)
+    campaign = await RedisCampaign.create(
+        url, "takeover", message="Sale!", sender="SHOP", chunk_size=10, lease=1,
+        policy=SendingPolicy(url),
+    )  # fmt: skip
+    admin = client_for(fake, SendingPolicy(url))
+    raw = aioredis.Redis.from_url(url, decode_responses=True)
+    async with campaign, admin, raw, client_for(fake) as client:
+        await campaign.load(recipients)
+        # A worker claimed the first number, then died (as the claim script leaves it).
+        _, _, state, counters, _, todo, owners, *_ = keys_of("takeover")
+        seconds, micros = await raw.time()
+        await raw.hset(state, "233200000000", "a:dead-run")
+        await raw.hincrby(counters, "queued", -1)
+        await raw.hincrby(counters, "attempting", 1)
+        await raw.zadd(todo, {"0": seconds * 1000 + micros // 1000 + 300})
+        await raw.hset(owners, "0", "dead-run")
+        await admin.suppressions.add(recipients[:2], reason="STOP")  # after its claim
+        assert await campaign.run_worker(client)
+        report = await campaign.report()
+    assert (report.sent, report.unknown, report.suppressed, report.not_attempted) == (8, 1, 1, 0)
+    lost = [r for r in report.unsent if r.status == "unknown"]
+    assert [r.recipient for r in lost] == [recipients[0]]  # may have been sent: not skipped
+    assert fake.stats()["messages"] == 8

@@ -104,6 +104,8 @@ class ChunkRun:
         #: The stored entry of each recipient, by journal key (a claim files it as is).
         self._entries: dict[int, ChunkEntry] = {}
         self._jobs: list[Job | BulkResult] = []
+        #: Jobs a lost run of this chunk had claimed (with a sending policy: not admitted).
+        self._lost: list[Job | BulkResult] = []
         self._outcomes = 0
         self._stopping: str | None = None
         self._error: Exception | None = None
@@ -119,15 +121,23 @@ class ChunkRun:
         store, settings = self.store, self.settings
         raw = await store.retry(lambda: store.redis.lrange(store.chunk_key(self.chunk), 0, -1))
         entries = [ChunkEntry.parse(item) for item in raw]
-        if self._admission is not None:
-            entries = await self._unfinished(entries)
-        for entry in entries:
+        states: list[str | None] = ["q"] * len(entries)
+        if self._admission is not None and entries:
+            keys = [str(entry.key) for entry in entries]
+            states = await store.retry(lambda: store.redis.hmget(store.keys[2], keys))
+        for entry, state in zip(entries, states, strict=True):
             # E.164 ("+" and the key's digits): the client reads it the same in any region.
             key, text = int(entry.key or 0), entry.text or settings.plain
             assert text is not None  # stored when the message has placeholders
             sender = entry.sender or settings.options.sender
             self._entries[key] = entry
-            self._jobs.append(Job(entry.index, entry.recipient, key, f"+{key}", text, sender))
+            job = Job(entry.index, entry.recipient, key, f"+{key}", text, sender)
+            if state == "q":
+                self._jobs.append(job)
+            elif state is not None and state.startswith("a:"):
+                # A lost run's claim: `TAKE` makes it unknown (it may have been sent), no
+                # verdict. Those an earlier run finished are not asked about again.
+                self._lost.append(job)
         options = attrs.evolve(settings.options, concurrency=self.concurrency)
         engine = Engine(
             self._send_one(), RetryPolicy(), options, self, self, self, self.control,
@@ -162,6 +172,9 @@ class ChunkRun:
         if admitter is None:
             jobs, self._jobs = self._jobs, []
             return jobs
+        if self._lost:  # no verdict: `TAKE` makes them unknown
+            lost, self._lost = self._lost, []
+            return lost
         while True:
             if self.stop_reason is not None:
                 rest = [not_attempted(j.recipient, j.index, self.stop_reason) for j in self._jobs]
@@ -190,15 +203,6 @@ class ChunkRun:
             stored = self._entries[job.key].result(result)
             items += (str(job.key), "k" if skipped else "w", counter, stored)
         await self.store.grouped("VERDICT", *items)
-
-    async def _unfinished(self, entries: list[ChunkEntry]) -> list[ChunkEntry]:
-        """The entries no earlier run of this chunk finished (queued or claimed): the policy
-        is asked only about those."""
-        store, keys = self.store, [str(entry.key) for entry in entries]
-        if not keys:
-            return entries
-        states = await store.retry(lambda: store.redis.hmget(store.keys[2], keys))
-        return [e for e, state in zip(entries, states, strict=True) if _open(state)]
 
     def _ended(self, result: BulkResult) -> None:
         """Every result (recorded in Redis by `settle`): the policy gives back what it
@@ -293,11 +297,6 @@ class ChunkRun:
         except Exception as exc:
             self._error = self._error or exc
             self.control.set(HALTED)
-
-
-def _open(state: str | None) -> bool:
-    """A recipient still to run: queued, or claimed (a lost run's claim: `TAKE` decides)."""
-    return state == "q" or (state is not None and state.startswith("a:"))
 
 
 def _chunk_trace(
