@@ -166,7 +166,7 @@ class Pacer:
     def unavailable(self, ticket: int, headers: Mapping[str, str] | None) -> bool:
         """A 503 answered the request with ``ticket``; True if it counts as throttling (the
         pacer slows down, no other wait is due): one of a run (a rate limiter), or while
-        paced the first after `WINDOW` answers without one (a limiter's probe answer; a
+        paced the only one in the last `WINDOW` answers (a limiter's probe answer; a
         flaky backend's 503s, as they come, would cut the rate to nothing)."""
         answers = self._answers
         answers.append(True)
