@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def test_rerunning_a_completed_campaign_sends_nothing(live: Live, cli_environmen
     assert "300" in lines["Sent then"]
     assert "0" in lines["Sent now"]
     [journal] = cli_environment.glob("*.journal")
-    with sqlite3.connect(journal) as conn:  # the CLI never writes into the engine's journal
+    # The CLI never writes into the engine's journal; `with connect()` alone never closes it.
+    with closing(sqlite3.connect(journal)) as conn:
         assert {k for (k,) in conn.execute("SELECT key FROM meta")} == {"format", "campaign", "run"}
     assert again.stderr.startswith("This campaign completed on 20")
     assert "add --new-campaign" in again.stderr
