@@ -8,7 +8,7 @@ says how:
 |---|---|
 | (none) | runs the block as a script, against a fake Velstack on loopback |
 | ``<!-- example: file NAME -->`` | writes it to ``NAME``; later blocks of the page import it |
-| ``<!-- example: pytest -->`` | runs the block as a test file with pytest |
+| ``<!-- example: pytest [ARGS] -->`` | runs it as a test file with pytest (and ``ARGS``) |
 | ``<!-- example: redis -->`` | a script with a real redis-server (``VELSTACK_REDIS_URL``) |
 | ``<!-- example: skip (why) -->`` | does not run it; the reason is shown in the test report |
 """

@@ -11,6 +11,7 @@ prints a traceback or hangs fails its test, named by page and line. The summary 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def test_example_runs(
     script.write_text(block.code, encoding="utf-8")
     if block.kind == "pytest":
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0"]
-        command += ["-o", "addopts=", str(script)]
+        command += ["-o", "addopts=", *shlex.split(block.arg), str(script)]
     else:
         command = [sys.executable, str(script)]
     done = subprocess.run(
