@@ -3,54 +3,34 @@
 The pacer's own tests run on a fake clock whose sleep moves it (`Clock`): each
 wait for a slot takes simulated time, so the rate, the slots and
 ``settled_rate`` are exact, not timed. `Limiter` stands in for nginx's
-``limit_req`` (a leaky bucket with a burst, refusing the excess at once).
+``limit_req``; `Network` runs a campaign's workers through a pacer on that
+clock, each answer a round trip after its request (``simulation``).
 """
 
 from __future__ import annotations
 
+import anyio
 import httpx
 import pytest
 
 from velstack_async import AsyncVelstack
-from velstack_async._bulk.pacer import DECREASE, MIN_RATE, RELEASE, ROUND, STEP, Pacer
+from velstack_async._bulk.pacer import (
+    DECREASE,
+    MIN_RATE,
+    RELEASE,
+    ROUND,
+    START,
+    START_WINDOW,
+    STEP,
+    Pacer,
+)
 from velstack_async._retry import MAX_RETRY_AFTER
 from velstack_async.testing import FakeVelstack
 
 from .helpers import numbers
+from .simulation import Clock, Limiter, Network
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    """Simulated time: `sleep` moves it instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        #: Seconds each sleep wakes up late (a busy event loop).
-        self.late = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds + self.late
-
-
-class Limiter:
-    """nginx's ``limit_req`` with ``nodelay``: ``rate`` per second, ``burst`` more at once."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self.excess = 0.0
-        self.last: float | None = None
-
-    def allows(self, now: float) -> bool:
-        elapsed = 0.0 if self.last is None else now - self.last
-        excess = max(0.0, self.excess - self.rate * elapsed) + 1
-        if excess > self.burst + 1:
-            return False
-        self.excess, self.last = excess, now
-        return True
 
 
 async def next_round(pacer: Pacer, clock: Clock) -> None:
@@ -205,48 +185,74 @@ async def test_refused_forever_it_paces_down_and_never_gives_up() -> None:
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # simulated time: one loop is enough
 @pytest.mark.parametrize("status", [429, 503])
-@pytest.mark.parametrize("concurrency", [32, 64])
+@pytest.mark.parametrize("concurrency", [32, 64, 256])
+@pytest.mark.parametrize("rtt", [0.005, 0.05])
 async def test_settles_just_under_a_limiter_and_reports_what_it_sustained(
-    status: int, concurrency: int
+    status: int, concurrency: int, rtt: float
 ) -> None:
     """nginx's limit_req at 300/s, burst 20, refusing without Retry-After, for a simulated
-    minute: at least 0.95 of the limit accepted, at most 1 % refused, and ``settled_rate``
-    is the accepted rate of the last seconds (not the paced rate).
+    minute from a campaign's start: at least 0.95 of the limit accepted, at most 1 % refused,
+    and ``settled_rate`` is the accepted rate of the last seconds (not the paced rate).
 
-    ``concurrency`` requests start unpaced at once (the first burst of a campaign)."""
-    clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    limiter = Limiter(300, 20)
-    accepted: list[float] = []
-    refused = 0
-    start = clock.now
-    burst = [pacer.ticket() for _ in range(concurrency)]  # started together, unpaced
-    for ticket in burst:
-        assert ticket is not None
-        if limiter.allows(clock.now):
-            accepted.append(clock.now)
-            pacer.accepted()
-        else:
-            refused += 1
-            pacer.throttle(ticket, None) if status == 429 else pacer.unavailable(ticket, None)
-    while clock.now - start < 60:
-        ticket = await pacer.acquire()
-        if limiter.allows(clock.now):
-            accepted.append(clock.now)
-            pacer.accepted()
-        elif status == 429:
-            refused += 1
-            pacer.throttle(ticket, None)
-        else:
-            refused += 1
-            if not pacer.unavailable(ticket, None):
-                clock.now += 0.1  # a backoff
-    assert len(accepted) / (clock.now - start) >= 0.95 * 300
+    Before the start window, all ``concurrency`` requests left at once: at 256, 235 of them
+    were refused (1.3 % of the minute's requests) before the first answer came back."""
+    network = Network(concurrency, rtt, Limiter(300, 20), status)
+    pacer = network.pacer
+    start = network.clock.now
+    await network.run(60)
+    accepted, refused = network.accepted, network.refused
+    assert len(accepted) / (network.clock.now - start) >= 0.95 * 300
     assert refused <= 0.01 * (len(accepted) + refused)
     assert pacer.throttled == refused
-    sustained = len([t for t in accepted if t > clock.now - 5]) / 5
+    sustained = len([t for t in accepted if t > network.clock.now - 5]) / 5
     assert pacer.settled_rate == pytest.approx(sustained, rel=0.02)
     assert pacer.settled_rate == pytest.approx(300, rel=0.03)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("rtt", [0.001, 0.05])
+async def test_unthrottled_the_start_window_opens_in_a_few_round_trips(rtt: float) -> None:
+    """The window doubles per round trip: 256 requests in flight after 4 of them, and it
+    holds nothing back after (nor once `START` has gone by)."""
+    network = Network(256, rtt, None)
+    await network.run(rtt / 2)
+    assert network.in_flight == START_WINDOW  # before any answer
+    await network.run(4 * rtt)
+    assert network.most_in_flight == network.in_flight == 256
+    await network.run(START)
+    assert network.in_flight == 256
+    assert network.pacer.rate is None
+    assert network.pacer.throttled == 0
+
+
+async def test_a_request_past_the_start_window_waits_for_an_answer() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    out = [pacer.ticket() for _ in range(START_WINDOW)]
+    assert None not in out
+    assert pacer.ticket() is None
+    waited: list[int] = []
+
+    async def request() -> None:
+        waited.append(await pacer.acquire())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(request)
+        await anyio.wait_all_tasks_blocked()
+        assert waited == []
+        pacer.accepted()  # a slot free, and the window one larger
+        await anyio.wait_all_tasks_blocked()
+        assert waited == [START_WINDOW + 1, START_WINDOW + 2]
+        pacer.throttle(START_WINDOW, None)  # a refusal ends the start: paced from the seed
+        assert pacer.rate is not None
+    assert waited[2] == START_WINDOW + 3
+    # A second on, without a refusal, the start is over: no window.
+    other = Pacer(clock=clock, sleep=clock.sleep)
+    assert None not in [other.ticket() for _ in range(START_WINDOW)]
+    assert other.ticket() is None
+    clock.now += START
+    assert other.ticket() is not None
 
 
 async def test_the_seed_is_what_was_accepted_or_a_per_minute_limit() -> None:

@@ -1,5 +1,13 @@
 """The campaign's request rate under throttling: a plain AIMD over one rate.
 
+The start window, as TCP's: at first at most `START_WINDOW` requests are out
+(tickets granted, not yet answered: 429/503 or accepted), one more per accepted
+answer (doubling per round trip), for `START` seconds; once past the
+concurrency it holds nothing back. So a limiter meets a few dozen requests,
+not ``concurrency`` of them at once. The first throttle answer ends it (the
+seed below). A request that ends otherwise (a failure, a split) keeps its
+place in the window until `START`.
+
 Unpaced until the first 429, or a run of 503s (at least `BUSY_SHARE` of the
 last `WINDOW` answers: a rate limiter answering 503, not a flaky backend's
 occasional one). Then requests start at most ``rate`` per second across all
@@ -42,6 +50,10 @@ from .._retry import MAX_RETRY_AFTER, is_testing, parse_retry_after
 
 __all__ = ["Pacer"]
 
+#: Requests out (tickets granted, not yet answered) before answers come back.
+START_WINDOW = 32
+#: Seconds the start window lasts at most.
+START = 1.0
 #: The rate never drops below this many requests per second.
 MIN_RATE = 0.2
 #: A decrease keeps this share of the rate.
@@ -82,6 +94,10 @@ class Pacer:
         self._next = self._updated = self._last_throttle = self._paced_since = 0.0
         self._last_accepted = self._started = 0.0
         self._tickets = 0
+        #: The start window (None once over), answers while it lasts, its waiters' event.
+        self._window: int | None = START_WINDOW
+        self._answered = 0
+        self._opened: anyio.Event | None = None
         self._floor = 0  # a throttled ticket up to this one does not decrease again
         #: Accepted answers per `_BUCKET` of time, [bucket, count], over the last `SETTLE` s.
         self._accepted: deque[list[int]] = deque()
@@ -110,10 +126,16 @@ class Pacer:
 
     def ticket(self) -> int | None:
         """The next ticket at once while unpaced (no wait); None: `acquire` it."""
+        now = self._clock()
         if not self._tickets:
-            self._started = self._clock()
+            self._started = now
+        elif self._window is not None and now - self._started >= START:
+            self._end_start()
+        if self._window is not None:
+            if self._tickets - self._answered >= self._window:
+                return None
         elif self._rate is not None:
-            if self._clock() - self._last_throttle <= RELEASE:
+            if now - self._last_throttle <= RELEASE:
                 return None
             self._settled, self._rate = self.settled_rate, None
         self._tickets += 1
@@ -125,6 +147,12 @@ class Pacer:
         if ticket is not None:
             return ticket
         async with self._lock:
+            while self._window is not None:  # full: wait for an answer (or `START`)
+                if (ticket := self.ticket()) is not None:
+                    return ticket
+                opened = self._opened = self._opened or anyio.Event()
+                with anyio.move_on_after(self._started + START - self._clock()):
+                    await opened.wait()
             waited = False
             while (rate := self._rate) is not None:
                 now = self._clock()
@@ -150,8 +178,22 @@ class Pacer:
         accepted = self._accepted_rate(now)
         return min(grown, max(rate, CEILING * accepted)) if accepted else grown
 
+    def _end_start(self) -> None:
+        self._window = None
+        self._wake()
+
+    def _wake(self) -> None:
+        """Wake the request waiting for the start window."""
+        if self._opened is not None:
+            self._opened.set()
+            self._opened = None
+
     def accepted(self) -> None:
         """A request was answered (not throttled)."""
+        if self._window is not None:  # its slot is free, and one more: doubling per round trip
+            self._window += 1
+            self._answered += 1
+            self._wake()
         self._answers.append(False)
         now = self._last_accepted = self._clock()
         bucket = int(now / _BUCKET)
@@ -177,11 +219,16 @@ class Pacer:
             self.throttle(ticket, headers)
             return True
         self.throttled += 1
+        if self._window is not None:  # its slot is free; the window stays
+            self._answered += 1
+            self._wake()
         return False
 
     def throttle(self, ticket: int, headers: Mapping[str, str] | None) -> None:
         """A request with ``ticket`` was throttled (429): slow down, once per round."""
         self.throttled += 1
+        if self._window is not None:  # the start ends: pacing seeds from what it saw
+            self._end_start()
         now = self._last_throttle = self._clock()
         if ticket > self._floor:
             self._decrease(now, headers)
