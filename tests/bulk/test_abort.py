@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import anyio
@@ -43,7 +44,7 @@ def messages() -> list[BulkMessage]:
 
 
 def journal_states(path: Path) -> Counter[int]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:  # `with connect()` alone never closes it
         return Counter(dict(conn.execute("SELECT state, count(*) FROM recipients GROUP BY state")))
 
 

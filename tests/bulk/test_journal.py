@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncGenerator
+from contextlib import closing
 from pathlib import Path
 from typing import cast
 
@@ -103,9 +104,9 @@ async def test_a_file_that_is_not_a_journal_is_refused_and_untouched(
     text = tmp_path / "numbers.csv"
     text.write_text("0205550368\n" * 200)
     other = tmp_path / "app.db"
-    with sqlite3.connect(other) as conn:
+    with closing(sqlite3.connect(other)) as conn:  # `with connect()` alone never closes it
         conn.execute("CREATE TABLE users (id INTEGER)")
-    conn.close()
+        conn.commit()
     before = (text.read_bytes(), other.read_bytes())
     for path in (text, other, tmp_path / "missing-dir" / "j"):
         with pytest.raises(InvalidInputError, match="journal"):
