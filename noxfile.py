@@ -52,9 +52,10 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The documentation site: `mkdocs build --strict` (`nox -s docs -- serve` to browse it)."""
-    session.install("-e", ".[docs]")
+    """The site (`mkdocs build --strict`) and its examples (`nox -s docs -- serve`: browse it)."""
+    session.install("-e", ".[docs,test]")
     if session.posargs[:1] == ["serve"]:
         session.run("mkdocs", "serve")
     else:
         session.run("mkdocs", "build", "--strict")
+        session.run("pytest", "-m", "examples")  # every Python block of README and docs/

@@ -5,7 +5,9 @@ own that holds the page's earlier ``file`` blocks and the demo CSV, with
 ``VELSTACK_API_KEY`` and ``VELSTACK_BASE_URL`` pointing at a fake Velstack served on
 loopback (the demo account: groups, contacts, 1,000,000 credits). A block that fails,
 prints a traceback or hangs fails its test, named by page and line. The summary line
-("docs examples: N run, M not run") comes from conftest.py.
+("docs examples: N run, M not run") comes from conftest.py. They take about a minute
+of CPU (a process and a server each), so the fast suite leaves them to their own line:
+``python -m pytest -m examples`` (CI runs it).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def _workdir(block: Block, tmp_path: Path) -> Path:
     return work
 
 
+@pytest.mark.examples
 @pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.kind != "file"])
 def test_example_runs(
     block: Block, tmp_path: Path, fake_env: dict[str, str], request: pytest.FixtureRequest
