@@ -179,23 +179,30 @@ async def test_a_sqlite_store_warns_and_a_store_object_is_refused(
     from velstack_async._policy.opening import open_store
 
     path = Path(str(tmp_path)) / "policy.db"
-    with pytest.warns(UserWarning, match="only workers on this machine"):
-        campaign = await RedisCampaign.create(
-            redis_server.url, "local-store", message="Hi", sender="SHOP",
-            policy=SendingPolicy(str(path)),
-        )  # fmt: skip
-    await campaign.aclose()
+    policy = SendingPolicy(str(path))  # the caller's: create() does not close it
+    try:
+        with pytest.warns(UserWarning, match="only workers on this machine"):
+            campaign = await RedisCampaign.create(
+                redis_server.url, "local-store", message="Hi", sender="SHOP", policy=policy
+            )
+        await campaign.aclose()
+    finally:
+        policy.close()
     reopened = await RedisCampaign.open(redis_server.url, "local-store")  # this machine
     await reopened.aclose()
     path.unlink()  # as on another machine: the file is not there
     with pytest.raises(CampaignError, match="not on this machine"):
         await RedisCampaign.open(redis_server.url, "local-store")
     assert not path.exists()  # no empty store made in its place
-    with pytest.raises(InvalidInputError, match="redis:// URL"):
-        await RedisCampaign.create(
-            redis_server.url, "object-store", message="Hi", sender="SHOP",
-            policy=SendingPolicy(open_store(str(path))),
-        )  # fmt: skip
+    store = open_store(str(path))
+    try:
+        with pytest.raises(InvalidInputError, match="redis:// URL"):
+            await RedisCampaign.create(
+                redis_server.url, "object-store", message="Hi", sender="SHOP",
+                policy=SendingPolicy(store),
+            )  # fmt: skip
+    finally:
+        store.close()
 
 
 async def test_cli_campaign_create_takes_the_policy_flags(
