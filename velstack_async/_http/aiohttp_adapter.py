@@ -12,12 +12,15 @@ instrumentation) sees each request, as a child of the SDK's span.
   proxy variables. No cookies, no redirects. The read timeout is aiohttp's
   ``sock_read`` (to the first byte of the answer, then per read of the body).
 
-Stale connections: aiohttp's trace hooks say whether a request got a reused
-connection and whether its body reached the writer. A request on a reused
-connection that failed before any answer while still being written (a broken
-pipe, "Can not write request body": the server closed the idle connection and
-never read it) is sent again, once, on a new connection; one written whole is
-`Failure.STALE_CONNECTION`.
+Stale connections: the SDK's connector (documented ``BaseConnector.connect``,
+``Connection.transport``) says whether a request got a connection it handed out
+before, and the request's body (an ``aiohttp.BytesPayload``) whether it reached
+the writer (`aiohttp_attempt`; no trace hooks of the SDK's own, which cost every
+request; a user's ``TraceConfig`` still sees every request). A request on a
+reused connection that failed before any answer while still being written (a
+broken pipe, "Can not write request body": the server closed the idle
+connection and never read it) is sent again, once, on a new connection; one
+written whole is `Failure.STALE_CONNECTION`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import logging
 import ssl
 import sys
 from collections.abc import Awaitable, Mapping
-from types import SimpleNamespace
 from typing import NoReturn
 
 import aiohttp
@@ -48,9 +50,12 @@ from .adapter import (
     read_limited,
     too_large,
 )
+from .aiohttp_attempt import CURRENT, Attempt, Body, ReuseConnector
 from .network import ssl_context
 
 __all__ = ["DEFAULT_LIMITS", "UNSUPPORTED", "AiohttpTransport"]
+
+_Attempt = Attempt  # the name tests/transport/test_stale.py imports
 
 logger = logging.getLogger("velstack_async")
 
@@ -76,34 +81,6 @@ _NOT_AN_HTTPX_TRANSPORT = (
     "AsyncVelstack(transport=AiohttpTransport(...)); for httpx over aiohttp, give "
     "http_client=httpx.AsyncClient(transport=httpx_aiohttp.AiohttpTransport())"
 )
-
-
-class _Attempt:
-    """What aiohttp's trace hooks told about one request (its ``trace_request_ctx``)."""
-
-    __slots__ = ("body_handed", "reused")
-
-    def __init__(self) -> None:
-        self.reused = False
-        self.body_handed = False
-
-
-async def _on_reuse(session: object, context: SimpleNamespace, params: object) -> None:
-    if isinstance(attempt := context.trace_request_ctx, _Attempt):
-        attempt.reused = True
-
-
-async def _on_chunk(session: object, context: SimpleNamespace, params: object) -> None:
-    if isinstance(attempt := context.trace_request_ctx, _Attempt):
-        attempt.body_handed = True
-
-
-def _trace_config() -> aiohttp.TraceConfig:
-    config = aiohttp.TraceConfig()
-    config.on_connection_reuseconn.append(_on_reuse)
-    config.on_request_chunk_sent.append(_on_chunk)
-    config.freeze()
-    return config
 
 
 class AiohttpTransport(Adapter):
@@ -168,7 +145,7 @@ class AiohttpTransport(Adapter):
         if slots is not None:
             await _acquire(slots, timeout.pool)
         try:
-            attempt = _Attempt()
+            attempt = Attempt()
             try:
                 response = await self._send(
                     session, method, target, headers, content, limits, attempt
@@ -206,17 +183,19 @@ class AiohttpTransport(Adapter):
         headers: Mapping[str, str],
         content: bytes | None,
         timeout: aiohttp.ClientTimeout,
-        attempt: _Attempt | None,
+        attempt: Attempt | None,
     ) -> Awaitable[aiohttp.ClientResponse]:
+        if attempt is None:  # a resend on a new connection: nothing to tell
+            attempt = Attempt()
+        CURRENT.set(attempt)  # for ReuseConnector.connect, in this task
         return session.request(
             method,
             url,
             headers=headers,
-            data=content,
+            data=None if content is None else Body(content, attempt),
             timeout=timeout,
             proxy=self._proxy,
             allow_redirects=False,
-            trace_request_ctx=attempt,
         )
 
     async def _body(self, response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
@@ -269,14 +248,13 @@ class AiohttpTransport(Adapter):
     def _new_session(self, *, force_close: bool) -> aiohttp.ClientSession:
         # limit=0: the slots bound requests in flight, with a pool timeout.
         if force_close:
-            connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl, force_close=True)
+            connector = ReuseConnector(limit=0, ssl=self._ssl, force_close=True)
         else:
-            connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl, keepalive_timeout=self._expiry)
+            connector = ReuseConnector(limit=0, ssl=self._ssl, keepalive_timeout=self._expiry)
         return aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,  # the proxy is resolved per client (network.proxy_for)
-            trace_configs=[_trace_config()],
         )
 
     def _fresh_session(self) -> aiohttp.ClientSession:
@@ -331,7 +309,7 @@ async def _acquire(slots: asyncio.Semaphore, pool: float | None) -> None:
         ) from None
 
 
-def _unwritten(exc: BaseException, attempt: _Attempt, content: bytes | None) -> bool:
+def _unwritten(exc: BaseException, attempt: Attempt, content: bytes | None) -> bool:
     """Whether a request that failed before any answer was still being written.
 
     The body never reached aiohttp's writer, or writing it failed: the kernel
