@@ -174,6 +174,7 @@ async def test_insufficient_balance_stops_every_worker(redis_server: RedisServer
             assert report.not_attempted == 175 - report.failed  # queued: `resume()` after a top-up
             assert await campaign.resume() == 0
             assert (await campaign.status())["stopped"] is None
+            assert await campaign.resume(resend_unknown=True) == 0  # none unknown, none deferred
 
 
 async def test_bad_settings_and_bad_numbers(redis_server: RedisServer) -> None:

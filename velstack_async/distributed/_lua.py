@@ -336,7 +336,8 @@ if resend or tonumber(redis.call('HGET', KEYS[4], 'deferred') or '0') > 0 then
   until cursor == '0'
   if fill > 0 then close_chunk(chunk) end
   redis.call('HINCRBY', KEYS[4], 'unknown', deferred - requeued)
-  redis.call('HINCRBY', KEYS[4], 'deferred', -deferred)
+  -- guarded: Lua's -0 reaches Redis as "-0", which HINCRBY refuses (not an integer)
+  if deferred > 0 then redis.call('HINCRBY', KEYS[4], 'deferred', -deferred) end
   redis.call('HINCRBY', KEYS[4], 'queued', requeued)
 end
 return {requeued, tonumber(redis.call('HGET', KEYS[2], 'chunks') or '0')}
