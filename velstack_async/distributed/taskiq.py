@@ -23,6 +23,8 @@ without, a lost message never stalls the campaign.
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +49,17 @@ def register(
     """
 
     async def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
-        return await run_chunk_task(
+        work = run_chunk_task(
             client_factory, concurrency, claims_dir, requeue, redis_url, campaign_id, index, hops
         )
+        if sys.version_info < (3, 11):
+            # In a task of its own: taskiq's done callback on its task holds the set of
+            # the running tasks, and 3.10's Task repr has no recursion guard (3.11 added
+            # it), so formatting one of them recursed through all the others (hung for
+            # minutes at 4 tasks); anyio formats the current task at every cancel().
+            # Cancelling taskiq's task cancels the one it awaits.
+            return await asyncio.ensure_future(work)
+        return await work
 
     task = broker.register_task(run_chunk, task_name=task_name)
 
