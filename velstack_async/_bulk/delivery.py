@@ -86,6 +86,10 @@ class JournalLedger:
     def __init__(self, journal: JournalStore | None) -> None:
         self._journal = journal
 
+    @property
+    def journal(self) -> JournalStore | None:
+        return self._journal
+
     async def attempting(self, jobs: list[Job]) -> None:
         if self._journal is not None:  # all in one commit, before the request
             await self._journal.record_many([(Row.ATTEMPTING, None, j.key) for j in jobs])
@@ -127,6 +131,9 @@ class Delivery:
         self._batcher = batcher
         self.gate = gate
         self._ledger = ledger
+        #: A ledger with nothing durable settles without waiting: no cancel can cut it short,
+        #: so `_record` skips the shield (an anyio CancelScope per message otherwise).
+        self._settles_at_once = type(ledger) is JournalLedger and ledger.journal is None
         self._stop = stop
         self._stop_reason = stop_reason
         self._budget = budget
@@ -258,8 +265,11 @@ class Delivery:
         results: list[BulkResult],
     ) -> None:
         """Record outcomes (not cancellable: a result recorded is a result reported)."""
-        with anyio.CancelScope(shield=True):
+        if self._settles_at_once:
             await self._ledger.settle(ended, summary, requests)
+        else:
+            with anyio.CancelScope(shield=True):
+                await self._ledger.settle(ended, summary, requests)
         results.extend(r for _, r in ended)
 
     def _check_stall(self, error: VelstackError, backed_off: float) -> None:
