@@ -7,6 +7,7 @@ on any machines share one campaign.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -208,7 +209,7 @@ def status(campaign_id: str, redis_url: str, once: bool) -> None:
         return
     from rich.live import Live
 
-    async def work(opened: RedisCampaign) -> None:
+    async def view(opened: RedisCampaign) -> None:
         current = await opened.status()
         with Live(_status_table(current), console=session.out, auto_refresh=False) as live:
             while current["chunks_left"] or not current["loaded"]:
@@ -217,6 +218,29 @@ def status(campaign_id: str, redis_url: str, once: bool) -> None:
                 await anyio.sleep(0.5)
                 current = await opened.status()
                 live.update(_status_table(current), refresh=True)
+
+    async def work(opened: RedisCampaign) -> None:
+        # Ctrl-C cancels a scope (cancelled until the view has left it), not the main task
+        # once: on 3.10 that one cancellation can be lost in a Redis call and the view,
+        # which never ends on its own, went on after Ctrl-C.
+        interrupted = False
+        async with anyio.create_task_group() as tg:
+
+            async def ctrl_c() -> None:
+                nonlocal interrupted
+                try:
+                    with anyio.open_signal_receiver(signal.SIGINT) as signals:
+                        async for _ in signals:
+                            interrupted = True
+                            tg.cancel_scope.cancel()
+                except (NotImplementedError, ValueError):
+                    return  # no signal handling here (Windows, not the main thread)
+
+            tg.start_soon(ctrl_c)
+            await view(opened)
+            tg.cancel_scope.cancel()
+        if interrupted:
+            raise KeyboardInterrupt
 
     _open(redis_url, campaign_id, work)
 
