@@ -13,7 +13,7 @@ from velstack_async import (
     ServerError,
     VelstackError,
 )
-from velstack_async.cli.errors import CliError, ExitCode, exit_code_for, handle_errors
+from velstack_async.cli.output import CliError, ExitCode, exit_code_for, handle_errors
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from .._exceptions import InvalidInputError
+from .._csvfile import CsvFile
 from .._files import open_private, private_directory
 from .records import Suppression
 
@@ -16,29 +16,19 @@ HEADER = ("number", "reason", "added_at")
 
 
 def read_numbers(path: Path) -> Iterator[tuple[int, str, str | None]]:
-    """(line, number, reason) of each row: a ``number`` column (or the first column
-    when there is no header) and an optional ``reason`` column."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
-    with handle:
-        rows = csv.reader(handle)
-        first = next(rows, None)
-        if first is None:
-            return
-        names = [cell.strip().lower() for cell in first]
-        header = "number" in names or "phone" in names
-        at = names.index("number") if "number" in names else names.index("phone") if header else 0
-        why = names.index("reason") if "reason" in names else None
-        if not header:
-            yield 1, first[0] if first else "", None
-        for line, row in enumerate(rows, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            number = row[at] if at < len(row) else ""
-            reason = row[why].strip() or None if why is not None and why < len(row) else None
-            yield line, number, reason
+    """(line, number, reason) of each row: a ``number`` (or ``phone``) column, or the
+    first column when there is no header, and an optional ``reason`` column. Read by
+    the strict reader (`CsvFileError`, an `InvalidInputError`, naming the line)."""
+    source = CsvFile.open(path)
+    named = source.find_column("number", "phone")
+    at = source.columns.index(named) if named else 0
+    reason = source.find_column("reason")
+    why = source.columns.index(reason) if named and reason else None
+    if named is None and source.columns:  # no header: the first line is a number too
+        yield 1, source.columns[at], None
+    with source.records() as records:
+        for line, values in records:
+            yield line, values[at], (values[why].strip() or None) if why is not None else None
 
 
 def write_suppressions(path: Path, entries: list[Suppression]) -> int:

@@ -1,16 +1,17 @@
-"""The ``velstack`` click group: global options, error handling, and the commands."""
+"""The ``velstack`` click group: global options, error handling, logging, the commands."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.logging import RichHandler
 
 from .._version import __version__
 from .commands import register
-from .commands.campaign import campaign
-from .errors import EXIT_CODES_HELP, handle_errors
-from .logs import configure_logging
+from .output import EXIT_CODES_HELP, handle_errors
 from .session import Session
 
 __all__ = ["cli"]
@@ -38,13 +39,26 @@ class VelstackGroup(click.Group):
     """A group whose commands fail with one line and an exit code, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        # The session is made by the group's callback, inside super().invoke: look it up late.
-        def json_output() -> bool:
-            session = ctx.find_object(Session)
-            return bool(session and session.json)
-
-        with handle_errors(json_output):
+        # The group's callback makes the session inside super().invoke: look it up late.
+        with handle_errors(lambda: bool((s := ctx.find_object(Session)) and s.json)):
             return super().invoke(ctx)
+
+
+class _LogHandler(RichHandler):
+    """The handler ``-v`` installs (replaced, not stacked, on each invocation)."""
+
+
+def configure_logging(verbosity: int, console: Console) -> None:
+    """``-v``: the SDK's log lines (never keys or message text) on stderr, above any
+    progress bar. 0: none (the summary says it all); 1: INFO (retries); 2+: DEBUG."""
+    logger = logging.getLogger("velstack_async")
+    for handler in [h for h in logger.handlers if isinstance(h, _LogHandler)]:
+        logger.removeHandler(handler)
+    if verbosity <= 0:
+        logger.setLevel(logging.NOTSET)  # the library's NullHandler keeps Python quiet
+        return
+    logger.addHandler(_LogHandler(console=console, show_path=False, markup=False))
+    logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
 
 
 @click.group(cls=VelstackGroup, help=_HELP, context_settings={"max_content_width": 100})
@@ -94,4 +108,3 @@ def cli(
 
 
 register(cli)
-cli.add_command(campaign)

@@ -1,67 +1,105 @@
-"""Running ``velstack bulk``: CSV rows in, live progress, Ctrl-C handled, an `Outcome` out.
+"""Running ``velstack bulk``: the checked input, the run with live progress and Ctrl-C,
+``--failed-out``, and the end (the summary, what to do next, the exit code).
 
-The first Ctrl-C stops the campaign cleanly through a `CampaignStop`: no new
-send starts, the sends in flight finish and are reported, every later row is
-reported ``not_attempted``. A second Ctrl-C aborts (``set(hard=True)``): the
-sends in flight are cut off and reported ``unknown`` (never resent by default).
-Either way the engine reports every row and its report is the summary; a rerun
-resumes from the journal.
+The first Ctrl-C stops the campaign cleanly through a `CampaignStop`: no new send
+starts, the sends in flight finish. A second aborts (``set(hard=True)``): the sends
+in flight are cut off and reported ``unknown`` (never resent by default). Either
+way the engine reports every row and its report is the summary (the CLI keeps no
+count of its own); a rerun resumes from the journal.
+
+``--failed-out`` lists the rows certainly not sent (failed, not attempted, an
+invalid number), with the input's columns, ``status`` and ``reason``; never an
+``unknown`` row (resending it could send twice), a duplicate or one already sent.
 """
 
 from __future__ import annotations
 
+import csv
+import os
+import shlex
 import signal
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 import anyio
 import attrs
+from rich.text import Text
 
-from .._bulk import (
-    BulkMessage,
-    BulkReport,
-    BulkResult,
-    BulkStatus,
-    CampaignOptions,
-    CampaignStop,
-    OnResult,
-)
+from .._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, CampaignOptions, CampaignStop
 from .._client import AsyncVelstack
+from .._csvfile import CsvFile, Row
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
-from .bulkplan import BulkOptions, Plan, cli_reason
-from .csvinput import Row
-from .failedout import FailedOut, is_retryable
+from .._files import open_private
+from .journals import file_stamp, mark_completed
+from .output import CliError, ExitCode, key_value_table, rows_table
 from .progress import LiveProgress
 from .session import Session
 
-__all__ = ["Outcome", "run_bulk"]
+__all__ = ["BulkOptions", "Outcome", "Plan", "cli_reason", "finish", "make_plan", "run_bulk"]
 
+PHONE_COLUMNS = ("phone_number", "recipient")
 #: Non-sent rows listed one by one in the JSON report (all are counted).
 MAX_LISTED = 1000
 #: Distinct reasons counted separately; the rest are grouped.
 MAX_REASONS = 50
-_STATS = (
-    ("sent", "sent", "green"),
-    ("failed", "failed", "red"),
-    ("skipped", "skipped", "yellow"),
-    ("credits", "credits", "cyan"),
+#: The report's ``stopped_reason`` (and the reason of each row not attempted) after Ctrl-C.
+INTERRUPTED = "interrupted (Ctrl-C)"
+_STATS = (("sent", "green"), ("failed", "red"), ("skipped", "yellow"), ("credits", "cyan"))
+_FATAL = (InsufficientBalanceError, AuthenticationError)
+#: SDK keywords named in reasons, and the ``velstack bulk`` flag that does the same.
+_FLAGS = (
+    ("pass resend_unknown=True", "add --resend-unknown"),
+    ("resend_unknown=True", "--resend-unknown"),
+    ("allow_blank_fields=True", "--allow-blank-fields"),
 )
 
 
-#: The report's ``stopped_reason`` (and the reason of each row not attempted) after Ctrl-C.
-INTERRUPTED = "interrupted (Ctrl-C)"
+def cli_reason(reason: str) -> str:
+    """A result's reason as the command line says it: flags, not Python keywords."""
+    for keyword, flag in _FLAGS:
+        reason = reason.replace(keyword, flag)
+    return reason
 
 
-@attrs.define
-class Unsent:
-    """A row that was not sent, for the JSON report."""
+@attrs.frozen
+class Plan:
+    """A campaign's input, checked before anything is sent."""
 
-    line: int
-    recipient: str
-    status: str
-    reason: str | None
+    source: CsvFile
+    phone_column: str
+
+
+def make_plan(file: str, template_names: tuple[str, ...]) -> Plan:
+    """Read and check the file; `CliError` when the template uses a column it lacks."""
+    source = CsvFile.open(file)
+    phone_column = source.column(*PHONE_COLUMNS)
+    unknown = ", ".join("{" + n + "}" for n in template_names if n not in source.columns)
+    if unknown:
+        columns = ", ".join(source.columns)
+        raise CliError(
+            f"the message uses {unknown}, but {file} has no such column (columns: {columns})"
+        )
+    return Plan(source, phone_column)
+
+
+@attrs.frozen
+class BulkOptions:
+    """The options of ``velstack bulk``: the campaign's (checked by the SDK) and the CLI's."""
+
+    file: str
+    plan: Plan
+    campaign: CampaignOptions  # ``journal`` set, given or the default path
+    journal_given: bool = False
+    failed_out: str | None = None
+    new_campaign: bool = False
+
+    @property
+    def journal(self) -> str:
+        assert self.campaign.journal_path is not None
+        return self.campaign.journal_path
 
 
 @attrs.define
@@ -69,125 +107,127 @@ class Tally:
     """What the summary lists besides the engine's counts: reasons and unsent rows."""
 
     reasons: Counter[tuple[str, str]] = attrs.field(factory=Counter)
-    unsent: list[Unsent] = attrs.field(factory=list)
+    unsent: list[dict[str, Any]] = attrs.field(factory=list)
     unsent_omitted: int = 0
     #: The first error that stopped the campaign (balance, API key), if any.
     fatal: VelstackError | None = None
+    failed_out_rows: int = 0
 
     def add(self, row: Row, result: BulkResult) -> None:
-        if result.status is BulkStatus.SENT:
-            return
-        error = result.error
-        if self.fatal is None and isinstance(
-            error, (InsufficientBalanceError, AuthenticationError)
-        ):
-            self.fatal = error
-        key = (str(result.status), cli_reason(result.reason or ""))
-        if key not in self.reasons and len(self.reasons) >= MAX_REASONS:
-            key = (key[0], "other reasons")
-        self.reasons[key] += 1
-        if len(self.unsent) < MAX_LISTED:
-            reason = None if result.reason is None else key[1]
-            self.unsent.append(Unsent(row.line, result.recipient, key[0], reason))
-        else:
+        if self.fatal is None and isinstance(result.error, _FATAL):
+            self.fatal = result.error
+        status, reason = str(result.status), cli_reason(result.reason or "")
+        if (status, reason) not in self.reasons and len(self.reasons) >= MAX_REASONS:
+            reason = "other reasons"
+        self.reasons[status, reason] += 1
+        if len(self.unsent) >= MAX_LISTED:
             self.unsent_omitted += 1
+            return
+        listed = None if result.reason is None else reason
+        self.unsent.append({"line": row.line, "recipient": result.recipient, "status": status})
+        self.unsent[-1]["reason"] = listed
 
 
-@attrs.define
+@attrs.frozen
 class Outcome:
     """What a bulk run did, for the summary and the exit code."""
 
     options: BulkOptions
-    rows: int
     report: BulkReport
     tally: Tally
     #: None: ran to the end (or stopped by itself); "stopped" or "aborted" after Ctrl-C.
     interrupted: str | None
-    failed_out_rows: int
 
 
-def run_bulk(session: Session, options: BulkOptions, plan: Plan) -> Outcome:
-    """Send the campaign; return what happened (errors that stop it early are raised)."""
-    campaign = options.campaign
-    rows = plan.source.row_count
-    pending: dict[int, Row] = {}
-    tally = Tally()
-    # Set by the first Ctrl-C (the engine stops after the sends in flight), hard by the second.
-    stop = CampaignStop()
-    failed_out: AbstractContextManager[FailedOut | None] = (
-        FailedOut(options.failed_out, options.file, plan.source.columns)
-        if options.failed_out
-        else nullcontext()
-    )
+def run_bulk(session: Session, options: BulkOptions) -> Outcome:
+    """Send the campaign; what happened (errors that stop it early are raised)."""
+    plan, tally, stop = options.plan, Tally(), CampaignStop()
+    pending: dict[int, Row] = {}  # each row until its result comes back
+    total = plan.source.row_count
     with (
-        failed_out as out,
-        plan.source.rows() as csv_rows,
-        LiveProgress(session.err, description="Sending", total=rows, stats=_STATS) as bar,
+        _failed_out(options) as write_failed,
+        plan.source.rows() as rows,
+        LiveProgress(session.err, description="Sending", total=total, stats=_STATS) as bar,
     ):
 
         def on_result(result: BulkResult) -> None:
             row = pending.pop(result.index)
-            tally.add(row, result)
-            if out is not None and is_retryable(result):
-                out.write(row, result)
+            if result.status is not BulkStatus.SENT:
+                tally.add(row, result)
+            if write_failed is not None and _retryable(result):
+                write_failed(row, result)
+                tally.failed_out_rows += 1
             bar.advance(**_increments(result))
 
-        messages = plan.messages(csv_rows, pending)
-        report = session.run(
-            lambda client: _send(client, messages, campaign, on_result, stop, session)
-        )
+        def messages() -> Iterator[BulkMessage]:
+            for index, row in enumerate(rows):
+                pending[index] = row
+                yield BulkMessage(row.fields[plan.phone_column], fields=row.fields)
+
+        async def send(client: AsyncVelstack) -> BulkReport:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_watch_ctrl_c, stop, session)
+                try:
+                    return await client.sms.send_campaign(
+                        messages(), options.campaign, on_result=on_result, stop=stop
+                    )
+                except Exception as exc:  # raised below as itself, not in an exception group
+                    error = exc
+                finally:
+                    tg.cancel_scope.cancel()
+            raise error
+
+        report = session.run(send)
     interrupted = "aborted" if stop.hard else "stopped" if stop.is_set() else None
-    return Outcome(
-        options=options,
-        rows=rows,
-        report=report,
-        tally=tally,
-        interrupted=interrupted,
-        failed_out_rows=out.rows if out is not None else 0,
-    )
+    return Outcome(options, report, tally, interrupted)
+
+
+@contextmanager
+def _failed_out(options: BulkOptions) -> Iterator[Callable[[Row, BulkResult], None] | None]:
+    """The ``--failed-out`` writer of rows not sent, if asked for."""
+    path, columns = options.failed_out, options.plan.source.columns
+    if path is None:
+        yield None
+        return
+    if os.path.exists(path) and os.path.samefile(path, options.file):
+        raise CliError(f"--failed-out {path} is the input file: choose another path")
+    try:
+        handle = open_private(path)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+    added = ["status", "reason"]
+    if set(added) & set(columns):
+        added = ["velstack_status", "velstack_reason"]
+    with handle:
+        writer = csv.writer(handle)
+        writer.writerow([*columns, *added])
+
+        def write(row: Row, result: BulkResult) -> None:
+            reason = None if result.reason is None else cli_reason(result.reason)
+            writer.writerow([*(row.fields[c] for c in columns), str(result.status), reason])
+
+        yield write
+
+
+def _retryable(result: BulkResult) -> bool:
+    """Certainly not sent, and worth another try (a skipped invalid number has an error;
+    a duplicate or a row already sent has none)."""
+    if result.status in (BulkStatus.FAILED, BulkStatus.NOT_ATTEMPTED):
+        return True
+    return result.status is BulkStatus.SKIPPED and result.error is not None
 
 
 def _increments(result: BulkResult) -> dict[str, int | Decimal]:
     status = result.status
     if status is BulkStatus.SENT:
         assert result.summary is not None
-        # A batch's answer is every one of its results' summary: each sent recipient takes
-        # its share, so the bar adds up to the credits Velstack reported (not N times them).
+        # Each recipient of a batch takes its share of the batch's credits.
         summary = result.summary
         share = summary.credit_used / summary.total_contacts if summary.total_contacts else 0
         return {"sent": 1, "credits": share}
     if status in (BulkStatus.FAILED, BulkStatus.UNKNOWN):
         return {"failed": 1}
-    if status is BulkStatus.SKIPPED:
-        return {"skipped": 1}
-    return {}
-
-
-async def _send(
-    client: AsyncVelstack,
-    messages: Iterator[BulkMessage],
-    campaign: CampaignOptions,
-    on_result: OnResult,
-    stop: CampaignStop,
-    session: Session,
-) -> BulkReport:
-    """Send the campaign while watching for Ctrl-C; the engine's report of every row."""
-    report: BulkReport | None = None
-    error: Exception | None = None
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_watch_ctrl_c, stop, session)
-        try:
-            report = await client.sms.send_campaign(
-                messages, campaign, on_result=on_result, stop=stop
-            )
-        except Exception as exc:  # re-raised below, not wrapped in an exception group
-            error = exc
-        finally:
-            tg.cancel_scope.cancel()
-    if error is not None:
-        raise error
-    assert report is not None
-    return report
+    return {"skipped": 1} if status is BulkStatus.SKIPPED else {}
 
 
 async def _watch_ctrl_c(stop: CampaignStop, session: Session) -> None:
@@ -206,3 +246,139 @@ async def _watch_ctrl_c(stop: CampaignStop, session: Session) -> None:
                 )
     except (NotImplementedError, ValueError):
         return  # no signal handling here (Windows, or not the main thread): plain Ctrl-C
+
+
+def exit_code(outcome: Outcome) -> ExitCode:
+    """130 interrupted; 3 / 4 / 5 stopped early; 7 some rows not sent; else 0."""
+    report, fatal = outcome.report, outcome.tally.fatal
+    if outcome.interrupted:
+        return ExitCode.INTERRUPTED
+    if report.stopped_reason is not None:
+        if isinstance(fatal, InsufficientBalanceError):
+            return ExitCode.INSUFFICIENT_BALANCE
+        if isinstance(fatal, AuthenticationError):
+            return ExitCode.AUTHENTICATION
+        return ExitCode.API_ERROR
+    if report.failed or report.unknown or report.not_attempted:
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+def finish(session: Session, outcome: Outcome) -> ExitCode:
+    """Print the summary and the next steps; a completed campaign is recorded as such."""
+    code, report, options = exit_code(outcome), outcome.report, outcome.options
+    rows = options.plan.source.row_count
+    if code is ExitCode.OK:
+        left = None if report.credit_left is None else str(report.credit_left)
+        summary = {"file": options.file, "file_stamp": file_stamp(options.file), "rows": rows}
+        summary |= {"sent": report.sent, "skipped": report.skipped}
+        summary |= {"credit_used": str(report.credit_used), "credit_left": left}
+        mark_completed(options.journal, summary)
+    if session.json:
+        session.emit_json(_document(outcome, code))
+    else:
+        _tables(session, outcome)
+    for line in _next_steps(outcome, code):
+        session.err.print(line, markup=False, highlight=False, soft_wrap=True)
+    return code
+
+
+def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
+    report, tally, options = outcome.report, outcome.tally, outcome.options
+    counts = "total sent failed unknown unknown_stale skipped not_attempted suppressed capped"
+    counts += " deferred credit_used credit_left"
+    return {
+        "file": options.file,
+        "rows": options.plan.source.row_count,
+        **{name: getattr(report, name) for name in counts.split()},
+        "elapsed": round(report.elapsed, 3),
+        "messages_per_second": round(report.messages_per_second, 1),
+        "stopped_reason": report.stopped_reason,
+        "interrupted": outcome.interrupted,
+        "exit_code": int(code),
+        "journal": options.journal,
+        "failed_out": options.failed_out,
+        "failed_out_rows": tally.failed_out_rows,
+        "reasons": [
+            {"status": status, "reason": reason, "count": count}
+            for (status, reason), count in tally.reasons.most_common()
+        ],
+        "unsent": tally.unsent,
+        "unsent_omitted": tally.unsent_omitted,
+    }
+
+
+def _count(value: int, style: str) -> Text:
+    """A count, coloured when it matters and dim when it is zero."""
+    return Text(f"{value:,}", style=style if value else "dim")
+
+
+def _of_which(*counts: tuple[str, int]) -> list[tuple[str, object]]:
+    return [(f"  of which {name}", _count(value, "yellow")) for name, value in counts if value]
+
+
+def _tables(session: Session, outcome: Outcome) -> None:
+    report = outcome.report
+    balance: object = report.credit_left  # Velstack reports it with each send (no endpoint)
+    if balance is None:
+        balance = Text("unknown (Velstack reports it with each send)", style="dim")
+    pairs: list[tuple[str, object]] = [
+        ("Rows", f"{outcome.options.plan.source.row_count:,}"),
+        ("Sent", _count(report.sent, "bold green")),
+        ("Failed", _count(report.failed, "bold red")),
+        ("Unknown (may have been sent)", _count(report.unknown, "bold yellow")),
+        *_of_which(("stale connection (safe to resend)", report.unknown_stale)),
+        ("Skipped", _count(report.skipped, "yellow")),
+        *_of_which(
+            ("suppressed (opted out)", report.suppressed), ("over the frequency cap", report.capped)
+        ),
+        ("Not attempted", _count(report.not_attempted, "yellow")),
+        *_of_which(("outside the send window", report.deferred)),
+        ("Credits used", report.credit_used),
+        ("Credit left (balance)", balance),
+        ("Time", f"{report.elapsed:.1f} s ({report.messages_per_second:,.0f} messages/s)"),
+    ]
+    if report.stopped_reason:
+        pairs.append(("Stopped", Text(report.stopped_reason, style="bold red")))
+    session.out.print()
+    session.out.print(key_value_table(pairs, title="Campaign summary"))
+    reasons = outcome.tally.reasons.most_common(10)
+    if reasons:
+        rows = [(status, reason, f"{count:,}") for (status, reason), count in reasons]
+        session.out.print()
+        session.out.print(rows_table(("Status", "Reason", "Rows"), rows, title="Not sent"))
+
+
+def _next_steps(outcome: Outcome, code: ExitCode) -> list[str]:
+    """What to do now, for people (stderr). Never repeats the message text."""
+    report, options, lines = outcome.report, outcome.options, []
+    if options.failed_out and outcome.tally.failed_out_rows:
+        rows = _plural(outcome.tally.failed_out_rows, "row")
+        lines.append(f"{rows} not sent written to {options.failed_out}")
+    if report.unknown:
+        lines.append(
+            f"{_plural(report.unknown, 'message')} may have been delivered (outcome unknown): "
+            "check before resending; a rerun skips them unless you add --resend-unknown"
+        )
+    if outcome.interrupted == "aborted":
+        lines.append("Aborted: sends that were in flight are recorded as unknown in the journal.")
+    journal = f"(journal: {shlex.quote(options.journal)})"
+    if code is ExitCode.INTERRUPTED:
+        lines.append(
+            "Interrupted. Run the same command again to resume: rows already sent are "
+            f"skipped {journal}."
+        )
+    elif code is ExitCode.INSUFFICIENT_BALANCE:
+        lines.append(
+            f"Top up your balance, then run the same command again to send the rest {journal}."
+        )
+    elif code is not ExitCode.OK:
+        lines.append(
+            "Run the same command again to retry the rows not sent: rows already sent are "
+            f"skipped {journal}."
+        )
+    return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")

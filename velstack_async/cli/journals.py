@@ -1,14 +1,13 @@
-"""Where ``velstack bulk`` keeps a campaign journal when ``--journal`` is not given.
+"""The campaign journals of ``velstack bulk``: where they are, what they hold, and the
+CLI's record of a completed campaign.
 
-Every run is journalled so that an interrupted or stopped campaign can always
-be resumed. Without ``--journal`` the journal goes to
-``$VELSTACK_JOURNAL_DIR`` (default ``$XDG_STATE_HOME/velstack/journals``, i.e.
-``~/.local/state/velstack/journals``), named after the campaign: the CSV
-file's absolute path, the message template and the sender. Running the same
-command again therefore resumes it. A completed campaign's journal is kept
-(``velstack journals`` lists and prunes them), so running the same command
-again sends nothing; ``--new-campaign`` moves the old journal aside (renamed
-after its completion time) and starts afresh.
+Every run is journalled, so an interrupted or stopped campaign can be resumed.
+Without ``--journal`` the journal goes to ``$VELSTACK_JOURNAL_DIR`` (default
+``~/.local/state/velstack/journals``), named after the campaign (the CSV file's
+absolute path, the template, the sender, the target): running the same command
+again resumes it. The engine writes the journal; the CLI only reads it, between
+runs. A completed campaign's record is a file beside its journal, and a
+completed campaign is not sent again (``--new-campaign`` moves its journal aside).
 """
 
 from __future__ import annotations
@@ -17,18 +16,21 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from .._bulk.journal import FORMAT, Row, read_meta
 from .._files import open_private, private_directory, state_dir
-from .errors import CliError
+from .output import CliError
 
 __all__ = [
     "Completion",
+    "JournalInfo",
     "archive_journal",
     "clear_completed",
     "default_journal",
@@ -36,7 +38,7 @@ __all__ = [
     "journal_dir",
     "list_journals",
     "mark_completed",
-    "read_completion",
+    "read_info",
     "remove_journal",
 ]
 
@@ -45,8 +47,16 @@ SUFFIX = ".journal"
 #: The CLI's record of a completed campaign, beside its journal (never in the engine's file).
 COMPLETED = ".completed.json"
 _SIDE_FILES = ("", "-wal", "-shm", "-journal", COMPLETED)
-#: Where versions before 0.x kept it: the journal's meta table (read, never written).
-_LEGACY = ("cli.completed_at", "cli.summary")
+#: Journal row states as the CLI names them; ``attempting`` after a crash or abort is unknown.
+STATE_NAMES = {
+    Row.QUEUED: "queued",
+    Row.ATTEMPTING: "unknown",
+    Row.SENT: "sent",
+    Row.FAILED: "failed",
+    Row.UNKNOWN: "unknown",
+    Row.SUPPRESSED: "skipped",
+    Row.CAPPED: "skipped",
+}
 
 
 @attrs.frozen
@@ -57,21 +67,74 @@ class Completion:
     summary: dict[str, Any]
 
 
-def read_completion(journal: str, meta: Mapping[str, str]) -> Completion | None:
-    """The completion record of the campaign of ``journal`` (its ``meta``), if any."""
+@attrs.frozen
+class JournalInfo:
+    """What a journal file holds."""
+
+    path: str
+    campaign: str  # its identity: a hash of the template and sender
+    runs: int
+    #: Recipients by state over every run: sent, failed, unknown, queued, skipped.
+    counts: dict[str, int]
+    completed: Completion | None
+    modified: datetime
+    size: int
+
+
+def read_info(path: str) -> JournalInfo | None:
+    """The journal at ``path``; None when there is no such file. `CliError` if unreadable."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with _connect(path) as conn:
+        if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return None  # an empty file: the engine makes it a new journal
+        meta = read_meta(conn)
+        if meta.get("format") != FORMAT:
+            raise CliError(f"{path} is not a campaign journal")
+        counts = dict.fromkeys(("sent", "failed", "unknown", "queued", "skipped"), 0)
+        for state, count in conn.execute("SELECT state, count(*) FROM recipients GROUP BY state"):
+            counts[STATE_NAMES.get(Row(state), "unknown")] += count
+    modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+    runs = int(meta.get("run", "0"))
+    completed = read_completion(path)
+    return JournalInfo(
+        path, meta.get("campaign", ""), runs, counts, completed, modified, stat.st_size
+    )
+
+
+@contextlib.contextmanager
+def _connect(path: str) -> Iterator[sqlite3.Connection]:
+    uri = Path(path).absolute().as_uri() + "?mode=rw"  # never create a file that is not there
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=0)
+    except sqlite3.Error as exc:
+        raise CliError(f"journal {path}: cannot open it ({exc})") from None
+    try:
+        yield conn
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise CliError(f"journal {path} is in use by a running campaign") from None
+        raise CliError(f"journal {path}: cannot read it ({exc})") from None
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"journal {path} is not a campaign journal ({exc})") from None
+    finally:
+        conn.close()
+
+
+def read_completion(journal: str) -> Completion | None:
+    """The completion record of the campaign of ``journal``, if it completed."""
     try:
         with open(journal + COMPLETED, encoding="utf-8") as handle:
             record = json.load(handle)
         return Completion(datetime.fromisoformat(record["at"]), record["summary"])
     except FileNotFoundError:
-        pass
+        return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CliError(f"cannot read {journal}{COMPLETED}: {exc}") from None
-    if _LEGACY[0] not in meta:
-        return None
-    return Completion(
-        datetime.fromisoformat(meta[_LEGACY[0]]), json.loads(meta.get(_LEGACY[1], "{}"))
-    )
 
 
 def mark_completed(journal: str, summary: dict[str, Any]) -> None:
@@ -96,12 +159,9 @@ def journal_dir() -> Path:
 def default_journal(
     csv_path: str, message: str, sender: str, *, sandbox: bool, base_url: str
 ) -> str:
-    """The journal path of this campaign (the directory is created).
-
-    A sandbox campaign never shares a journal with a real one (a tried-out
-    campaign must not look completed when it is run for real), nor do two
-    campaigns to different base URLs.
-    """
+    """The journal path of this campaign (the directory is created). A sandbox campaign
+    never shares one with a real one (a tried-out campaign must not look completed when
+    run for real), nor do campaigns to different base URLs."""
     folder = journal_dir()
     try:
         private_directory(folder)
@@ -118,11 +178,8 @@ def default_journal(
 
 
 def file_stamp(path: str) -> str:
-    """A digest of a file's content: whether it changed since a campaign ran.
-
-    The content, not the modification time: a fresh clone or a copy of the same
-    file is the same campaign.
-    """
+    """A digest of a file's content (not its time: a fresh clone or a copy of the same
+    file is the same campaign): whether it changed since a campaign ran."""
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:

@@ -1,10 +1,15 @@
-"""Rendering results: rich tables for people, one JSON document with ``--json``."""
+"""What the CLI prints: rich tables for people, one JSON document with ``--json``, and
+failures as one ``error:`` line on stderr with an exit code (never a traceback)."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
-from collections.abc import Iterable, Sequence
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,9 +21,25 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .._bulk import JournalError
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidInputError,
+    NotFoundError,
+    ValidationError,
+    VelstackError,
+)
+
 __all__ = [
+    "EXIT_CODES_HELP",
+    "CliError",
+    "ExitCode",
     "emit_json",
-    "format_number",
+    "exit_code_for",
+    "handle_errors",
     "jsonable",
     "key_value_table",
     "make_console",
@@ -27,26 +48,115 @@ __all__ = [
 ]
 
 
-#: The width of output that is not a terminal (a pipe, a file): wide enough never to
-#: fold an id or a path; a table is only as wide as its content.
+class ExitCode(enum.IntEnum):
+    """The process exit status of `velstack` (docs: "Command line", exit codes)."""
+
+    OK = 0
+    USAGE = 2
+    AUTHENTICATION = 3
+    INSUFFICIENT_BALANCE = 4
+    API_ERROR = 5
+    INPUT_ERROR = 6
+    PARTIAL = 7
+    INTERRUPTED = 130
+
+
+#: Shown by ``velstack --help`` (click keeps ``\b`` paragraphs as they are).
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    success
+  2    usage error (unknown option, missing argument, an option value out of
+       range such as --concurrency 0)
+  3    no API key (and no --sandbox), or authentication failed (wrong key)
+  4    insufficient balance
+  5    any other API or connection error
+  6    input error (unreadable file, missing column, bad template, bad number)
+  7    bulk / contacts import finished, but some rows failed or were not sent
+       (an invalid number in a file is skipped and listed: not a failure)
+  130  interrupted (Ctrl-C)"""
+
+#: What Ctrl-C raises out of a command: on 3.10, `anyio.run` cancels its main task on
+#: SIGINT and raises that `CancelledError` (nothing else cancels a command's main task).
+_INTERRUPTS: tuple[type[BaseException], ...] = (
+    (KeyboardInterrupt,)
+    if sys.version_info >= (3, 11)
+    else (KeyboardInterrupt, asyncio.CancelledError)
+)
+_SSL_SETTING = re.compile(r" ssl:(?:default|None|True|False|<[^>]*>)")
+#: The width of output that is not a terminal: an id or a path is never folded.
 PIPE_WIDTH = 1000
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """A console on stdout (results) or stderr (progress, notices); no markup surprises.
+class CliError(Exception):
+    """An expected failure found by the CLI itself: one line, exit ``code``."""
 
-    On a terminal, tables fit its width; piped, they are never folded (a UUID
-    cut across two lines cannot be copied or parsed).
-    """
+    def __init__(self, message: str, code: ExitCode = ExitCode.INPUT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def exit_code_for(exc: VelstackError) -> ExitCode:
+    """The exit code for an SDK error (a `CsvFileError` is an `InvalidInputError`: 6)."""
+    if isinstance(exc, AuthenticationError):
+        return ExitCode.AUTHENTICATION
+    if isinstance(exc, InsufficientBalanceError):
+        return ExitCode.INSUFFICIENT_BALANCE
+    if isinstance(exc, (InvalidInputError, JournalError)):
+        return ExitCode.INPUT_ERROR
+    return ExitCode.API_ERROR
+
+
+def describe(exc: VelstackError) -> str:
+    """One line for people: the kind of failure, Velstack's words, what to check.
+    (SDK messages never hold the API key or message text, and mask phone numbers.)"""
+    if isinstance(exc, AuthenticationError):
+        return f"authentication failed: {exc.message} (check --api-key or VELSTACK_API_KEY)"
+    if isinstance(exc, InsufficientBalanceError):
+        return f"insufficient balance: {exc.message} (nothing was sent)"
+    if isinstance(exc, NotFoundError):
+        return f"not found: {exc.message}"
+    if isinstance(exc, ValidationError) and exc.errors:
+        return "rejected by Velstack: " + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in exc.errors.items()
+        )
+    if isinstance(exc, APIConnectionError):  # aiohttp's "ssl:default" means nothing to people
+        return "cannot reach Velstack: " + _SSL_SETTING.sub("", exc.message)
+    if isinstance(exc, APIStatusError):
+        return f"Velstack error {exc.status_code}: {exc.message}"
+    return exc.message
+
+
+def fail(message: str, code: ExitCode, *, json_output: bool, kind: str = "error") -> None:
+    """Print one error line on stderr (and a JSON error document with ``--json``); exit."""
+    click.echo(f"error: {message}", err=True)
+    if json_output:
+        doc = {"error": {"type": kind, "message": message, "exit_code": int(code)}}
+        click.echo(json.dumps(doc, indent=2))
+    raise click.exceptions.Exit(int(code))
+
+
+@contextmanager
+def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
+    """Map expected exceptions to an error line and an exit code (``json_output()``: --json)."""
+    try:
+        yield
+    except CliError as exc:
+        fail(exc.message, exc.code, json_output=json_output())
+    except VelstackError as exc:
+        kind = type(exc).__name__
+        fail(describe(exc), exit_code_for(exc), json_output=json_output(), kind=kind)
+    except _INTERRUPTS:
+        fail("interrupted", ExitCode.INTERRUPTED, json_output=json_output(), kind="interrupted")
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console on stdout (results) or stderr (progress, notices): on a terminal tables
+    fit its width; piped, they are never folded (a UUID cut in two cannot be copied)."""
     console = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not console.is_terminal:
         console.width = PIPE_WIDTH
     return console
-
-
-def format_number(value: int | Decimal) -> str:
-    """A count or an amount as every table shows it: ``19,794``, ``1,250.50``."""
-    return f"{value:,}"
 
 
 def _skip_raw(attribute: attrs.Attribute[Any], _value: object) -> bool:
@@ -76,13 +186,13 @@ def emit_json(doc: Any) -> None:
 
 
 def text_of(value: object) -> Text:
-    """A table cell that shows ``value`` literally (never parsed as rich markup)."""
+    """A table cell showing ``value`` literally (never rich markup); numbers as ``19,794``."""
     if isinstance(value, Text):
         return value
     if value is None:
         return Text("-", style="dim")
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return Text(format_number(value))
+        return Text(f"{value:,}")
     if isinstance(value, datetime):
         return Text(value.strftime("%Y-%m-%d %H:%M"))
     return Text(str(value))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from types import TracebackType
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -14,32 +14,30 @@ from rich.progress import (
     ProgressColumn,
     SpinnerColumn,
     Task,
-    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
 from rich.text import Text
 
-__all__ = ["LiveProgress", "Stat"]
-
-#: A counter shown after the bar: (field name, label, style).
-Stat = tuple[str, str, str]
+__all__ = ["LiveProgress"]
 
 
 class _StatsColumn(ProgressColumn):
-    def __init__(self, stats: Sequence[Stat]) -> None:
+    """The counters after the bar: ``104 sent · 0 failed``, each ``(name, style)``."""
+
+    def __init__(self, stats: Sequence[tuple[str, str]]) -> None:
         super().__init__()
         self._stats = stats
 
     def render(self, task: Task) -> Text:
         text = Text()
-        for i, (name, label, style) in enumerate(self._stats):
+        for i, (name, style) in enumerate(self._stats):
             if i:
                 text.append(" · ", style="dim")
             value = task.fields["stats"].get(name, 0)
             shown = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-            text.append(f"{shown} {label}", style=style)
+            text.append(f"{shown} {name}", style=style)
         return text
 
 
@@ -58,10 +56,9 @@ class LiveProgress:
         *,
         description: str,
         total: int | None,
-        stats: Sequence[Stat],
+        stats: Sequence[tuple[str, str]],
     ) -> None:
-        self.enabled = console.is_terminal
-        self._fields: dict[str, int | Decimal] = {name: 0 for name, _, _ in stats}
+        self._fields: dict[str, int | Decimal] = {name: 0 for name, _ in stats}
         self._progress = Progress(
             SpinnerColumn(finished_text="[green]✓[/]"),
             TextColumn("[bold]{task.description}"),
@@ -73,28 +70,19 @@ class LiveProgress:
             TextColumn("[dim]ETA[/]"),
             TimeRemainingColumn(),
             console=console,
-            transient=False,
-            disable=not self.enabled,
+            disable=not console.is_terminal,
         )
-        self._task: TaskID = self._progress.add_task(
-            description, total=total, stats=dict(self._fields)
-        )
+        self._task = self._progress.add_task(description, total=total, stats=dict(self._fields))
 
     def advance(self, **increments: int | Decimal) -> None:
         """One more row done; add ``increments`` to the counters shown."""
-        fields = self._fields
         for name, value in increments.items():
-            fields[name] = fields.get(name, 0) + value
-        self._progress.update(self._task, advance=1, stats=dict(fields))
+            self._fields[name] = self._fields.get(name, 0) + value
+        self._progress.update(self._task, advance=1, stats=dict(self._fields))
 
     def __enter__(self) -> LiveProgress:
         self._progress.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         self._progress.stop()

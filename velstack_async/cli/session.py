@@ -14,30 +14,21 @@ from rich.console import Console
 
 from .._client import AsyncVelstack
 from .._policy.policy import SendingPolicy
-from .errors import CliError, ExitCode
-from .output import emit_json, jsonable, key_value_table, make_console
+from .output import CliError, ExitCode, emit_json, jsonable, key_value_table, make_console
 
 __all__ = ["SANDBOX_SENDER", "Session"]
 
 _T = TypeVar("_T")
 
-#: Where requests go without --base-url (the SDK's default).
-VELSTACK_URL = "https://sms.velstack.com"
-#: The sender used in the sandbox when none is given (the demo account's sender ID).
+VELSTACK_URL = "https://sms.velstack.com"  # the SDK's default base URL
+#: The demo account's sender ID: the sandbox's sender when none is given.
 SANDBOX_SENDER = "VELSTACK"
-#: Seconds a sandbox request takes on average (0.5x to 1.5x of it); env var to change it.
-SANDBOX_LATENCY_ENV = "VELSTACK_SANDBOX_LATENCY"
-DEFAULT_SANDBOX_LATENCY = 0.15
-#: The demo account's credits; env var to change it (0 shows what insufficient balance does).
-SANDBOX_BALANCE_ENV = "VELSTACK_SANDBOX_BALANCE"
-DEFAULT_SANDBOX_BALANCE = 100_000
-#: The one line printed when a command needs an API key and has none (exit code 3).
+#: Fixed, so the demo's group and contact ids are the same in every sandbox run.
+SANDBOX_SEED = 2023
 NO_KEY = (
     "no API key: set VELSTACK_API_KEY (or pass --api-key KEY), "
     "or add --sandbox to try the built-in fake Velstack"
 )
-#: Fixed, so the demo's group and contact ids are the same in every sandbox run.
-SANDBOX_SEED = 2023
 
 
 @attrs.define
@@ -47,14 +38,12 @@ class Session:
     api_key: str | None
     base_url: str | None
     json: bool
-    #: Only when asked for: ``--sandbox`` or ``VELSTACK_SANDBOX=1``.
     sandbox: bool
     out: Console = attrs.field(factory=make_console)
     err: Console = attrs.field(factory=lambda: make_console(stderr=True))
     #: Set once a sandbox client was opened: JSON documents then say ``"sandbox": true``.
     sandbox_used: bool = False
-    #: How the sandbox was asked for, for the notice.
-    sandbox_why: str = "--sandbox"
+    sandbox_why: str = "--sandbox"  # for the notice
     #: The sending policy clients get (``velstack bulk`` opens the CLI's store).
     policy: SendingPolicy | None = None
 
@@ -65,10 +54,8 @@ class Session:
 
     @property
     def target_url(self) -> str:
-        """The base URL requests go to (the sandbox's own when in the sandbox)."""
-        if self.sandbox:
-            return "sandbox"
-        return self.base_url or VELSTACK_URL
+        """The base URL requests go to (``sandbox`` in the sandbox)."""
+        return "sandbox" if self.sandbox else self.base_url or VELSTACK_URL
 
     def require_key(self) -> str:
         """The API key; `CliError` (exit 3) when none is set and the sandbox was not asked for."""
@@ -139,9 +126,10 @@ async def _sandbox_client(session: Session) -> AsyncIterator[AsyncVelstack]:
         f"nothing is really sent{ignored}"
     )
     session.sandbox_used = True
-    balance = int(_sandbox_setting(SANDBOX_BALANCE_ENV, DEFAULT_SANDBOX_BALANCE, 10**9))
+    balance = int(_sandbox_setting("VELSTACK_SANDBOX_BALANCE", 100_000, 10**9))
     fake = FakeVelstack.demo(seed=SANDBOX_SEED, balance=balance)
-    latency = _sandbox_setting(SANDBOX_LATENCY_ENV, DEFAULT_SANDBOX_LATENCY, 10)
+    # Seconds a request takes: from half to one and a half times the setting.
+    latency = _sandbox_setting("VELSTACK_SANDBOX_LATENCY", 0.15, 10)
     fake.faults.latency = latency / 2
     fake.faults.latency_jitter = latency
     async with AsyncVelstack(

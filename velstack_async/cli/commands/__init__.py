@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import bulk, contacts, estimate, groups, journals, send, sender_ids, suppressions
+from . import bulk, campaign, contacts, estimate, groups, journals, send, sender_ids, suppressions
 
 __all__ = ["register"]
 
@@ -21,5 +21,6 @@ def register(cli: click.Group) -> None:
         sender_ids.sender_ids,
         journals.journals,
         suppressions.suppressions,
+        campaign.campaign,
     ):
         cli.add_command(command)

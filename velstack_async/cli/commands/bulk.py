@@ -12,23 +12,28 @@ import click
 from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
 from ..._exceptions import AuthenticationError
 from ..._policy.limits import Category
-from .. import dryrun
-from ..bulkplan import BulkOptions, make_plan
-from ..bulkreport import finish
-from ..bulkrun import Outcome, run_bulk
+from ..._policy.window import SendWindow
+from ..bulkrun import BulkOptions, Outcome, finish, make_plan, run_bulk
 from ..demo import bulk_input
-from ..errors import CliError
-from ..journalfile import JournalInfo, read_info
 from ..journals import (
+    JournalInfo,
     archive_journal,
     clear_completed,
     default_journal,
     file_stamp,
+    read_info,
     remove_journal,
 )
-from ..policystore import campaign_policy, parse_window, policy_options
+from ..output import CliError
 from ..session import SANDBOX_SENDER, Session
-from .options import concurrency_option, sender_option, title_option
+from .estimate import dry_run_estimate
+from .options import (
+    campaign_policy,
+    concurrency_option,
+    policy_options,
+    sender_option,
+    title_option,
+)
 
 __all__ = ["bulk"]
 
@@ -124,7 +129,7 @@ def bulk(
     allow_blank_fields: bool,
     smart_encoding: bool,
     max_credits: int | None,
-    send_window: str | None,
+    send_window: SendWindow | None,
     wait_for_window: bool,
     category: Category,  # click.Choice checked it
     policy_store: str | None,
@@ -165,29 +170,23 @@ def bulk(
         max_credits=max_credits,
         wait_for_window=wait_for_window,
     )
-    window = parse_window(send_window)
-    plan = make_plan(file, campaign)
+    assert campaign.template is not None  # a message is always given
+    plan = make_plan(file, campaign.template.names)
     if dry_run:
-        dryrun.show_dry_run(session, dryrun.dry_run(plan, file, campaign))
+        dry_run_estimate(session, plan, campaign)
         return
     sender = session.default_sender(sender)
     path = journal or default_journal(
         file, message, sender, sandbox=session.sandbox, base_url=session.target_url
     )
     campaign = attrs.evolve(campaign, sender=sender, journal=path)
-    options = BulkOptions(
-        file=file,
-        campaign=campaign,
-        journal_given=journal is not None,
-        failed_out=failed_out,
-        new_campaign=new_campaign,
-    )
+    options = BulkOptions(file, plan, campaign, journal is not None, failed_out, new_campaign)
     info, done = _earlier_run(session, options)
     if done:
         return  # already completed: said so, nothing sent
-    session.policy = campaign_policy(policy_store, window)  # the suppression list, caps
+    session.policy = campaign_policy(policy_store, send_window)  # suppressions, caps
     try:
-        outcome = run_bulk(session, options, plan)
+        outcome = run_bulk(session, options)
     finally:
         if session.policy is not None:
             session.policy.close()
@@ -198,12 +197,9 @@ def bulk(
 
 
 def _earlier_run(session: Session, options: BulkOptions) -> tuple[JournalInfo | None, bool]:
-    """The journal of an earlier run of this campaign, if any (None: a new campaign), and
-    whether the campaign is complete: then it is reported, and nothing is to be sent.
-
-    A completed campaign is not sent again, unless ``--new-campaign``; if its
-    file changed since, it is resumed (only rows not sent yet are sent).
-    """
+    """The journal of an earlier run of this campaign (None: a new campaign), and whether
+    the campaign completed: then it is reported and not sent again (unless
+    ``--new-campaign``); if its file changed since, it is resumed."""
     path = options.journal
     info = read_info(path)
     if info is None:
@@ -242,8 +238,8 @@ def _earlier_run(session: Session, options: BulkOptions) -> tuple[JournalInfo | 
 
 
 def _show_completed(session: Session, options: BulkOptions, info: JournalInfo) -> None:
-    assert info.completed is not None
     done = info.completed
+    assert done is not None
     summary = done.summary
     when = done.at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
     document = {

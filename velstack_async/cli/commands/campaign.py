@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import click
 
 from ... import BulkMessage
+from ..._csvfile import CsvFile
 from ..._policy.limits import Category
-from ..csvinput import CsvFile
-from ..errors import CliError, ExitCode
-from ..output import key_value_table
-from ..policystore import open_policy, parse_window, policy_options
+from ..._policy.window import SendWindow
+from ..bulkrun import PHONE_COLUMNS
+from ..output import CliError, ExitCode, key_value_table
 from ..session import Session
-from .options import message_option, sender_option, title_option
+from .options import (
+    id_argument,
+    message_option,
+    open_policy,
+    policy_options,
+    sender_option,
+    title_option,
+)
 
 if TYPE_CHECKING:
     from ...distributed import RedisCampaign
@@ -39,7 +46,7 @@ redis_option = click.option(
     metavar="URL",
     help="Redis holding the campaign, e.g. redis://127.0.0.1:6379/0 [env: VELSTACK_REDIS_URL].",
 )
-_ID = click.argument("campaign_id", metavar="ID")
+_ID = id_argument("campaign_id")
 
 
 def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[_T]]) -> _T:
@@ -90,7 +97,7 @@ def create(
     chunk_size: int,
     lease: float,
     max_credits: int | None,
-    send_window: str | None,
+    send_window: SendWindow | None,
     wait_for_window: bool,
     category: Category,  # click.Choice checked it
     policy_store: str | None,
@@ -104,9 +111,8 @@ def create(
 
     session = Session.current()
     chosen = session.default_sender(sender)
-    window = parse_window(send_window)
-    store = policy_store or (redis_url if window is not None else None)
-    policy = None if store is None else open_policy(store, send_window=window)
+    store = policy_store or (redis_url if send_window is not None else None)
+    policy = None if store is None else open_policy(store, send_window=send_window)
 
     async def main() -> None:
         created = await RedisCampaign.create(
@@ -143,16 +149,12 @@ def load(campaign_id: str, file: str, redis_url: str) -> None:
     """Load the recipients of FILE.csv (a phone_number column; other columns fill the
     message's {placeholders}). Run it again after an interruption: loaded rows are skipped."""
     session = Session.current()
-    csv_file = CsvFile.open(file)
-    phone = csv_file.phone_column()
-
-    def messages(rows: Iterator[Any]) -> Iterator[BulkMessage]:
-        for row in rows:
-            yield BulkMessage(row.fields[phone], fields=row.fields)
+    source = CsvFile.open(file)
+    phone = source.column(*PHONE_COLUMNS)
 
     async def work(opened: RedisCampaign) -> int:
-        with csv_file.rows() as rows:
-            return await opened.load(messages(rows))
+        with source.rows() as rows:
+            return await opened.load(BulkMessage(r.fields[phone], fields=r.fields) for r in rows)
 
     count = _open(redis_url, campaign_id, work)
     session.notice(f"{count:,} rows loaded; next: start workers (velstack campaign worker)")

@@ -1,23 +1,41 @@
-"""``velstack contacts list|add|update|delete|import``."""
+"""``velstack contacts list|add|update|delete|import``.
+
+``import`` adds a CSV file's rows to a group, a few at a time: a number that
+appears twice is added once, an invalid one is skipped and listed (not a
+failure), and an error no row can get past (key, permission, unknown group)
+stops it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import anyio
+import attrs
 import click
 
+from ..._client import AsyncVelstack
+from ..._csvfile import CsvFile, Row
+from ..._exceptions import AuthenticationError, NotFoundError, PermissionDeniedError, VelstackError
 from ..._models import Contact
-from ..csvinput import CsvFile
-from ..errors import ExitCode
-from ..importer import import_contacts, show_import
-from ..output import emit_json, rows_table
+from ..._phone import InvalidNumber, normalize
+from ..._redact import mask_phone
+from ..bulkrun import PHONE_COLUMNS
+from ..output import ExitCode, emit_json, rows_table
+from ..progress import LiveProgress
 from ..session import Session
-from .changes import apply_change
-from .options import concurrency_option, confirm_option
+from .options import apply_change, concurrency_option, confirm_option, id_argument
 
 __all__ = ["contacts"]
 
-_PHONE = click.option("--phone", "phone_number", metavar="NUMBER", help="Phone number.")
+#: Errors after which no other row can succeed: stop the import.
+_FATAL = (AuthenticationError, PermissionDeniedError, NotFoundError)
+#: Failures listed one by one (all are counted).
+MAX_LISTED = 1000
+_SHOWN = 10
+_GROUP = click.option(
+    "--group", "group_id", required=True, metavar="ID", help="The group to add to."
+)
 _FIRST = click.option("--first-name", help="First name.")
 _LAST = click.option("--last-name", help="Last name.")
 _EMAIL = click.option("--email", "email_address", help="Email address.")
@@ -32,68 +50,38 @@ def contacts() -> None:
 @click.option("--group", "group_id", metavar="ID", help="Only the contacts of this group.")
 def list_contacts(group_id: str | None) -> None:
     """List contacts: all of them, or one group's."""
-    session = Session.current()
-    show_contacts(session, session.run(lambda client: client.contacts.list(group_id=group_id)))
+    show_contacts(Session.current().run(lambda client: client.contacts.list(group_id=group_id)))
 
 
 @contacts.command("add")
-@click.option("--group", "group_id", required=True, metavar="ID", help="The group to add to.")
+@_GROUP
 @click.option("--phone", "phone_number", required=True, metavar="NUMBER", help="Phone number.")
 @_FIRST
 @_LAST
 @_EMAIL
-def add_contact(
-    group_id: str,
-    phone_number: str,
-    first_name: str | None,
-    last_name: str | None,
-    email_address: str | None,
-) -> None:
+def add_contact(group_id: str, phone_number: str, **names: str | None) -> None:
     """Add a contact to a group."""
-    session = Session.current()
-    contact = session.run(
-        lambda client: client.contacts.create(
-            group_id=group_id,
-            phone_number=phone_number,
-            first_name=first_name,
-            last_name=last_name,
-            email_address=email_address,
-        )
+    contact = Session.current().run(
+        lambda client: client.contacts.create(group_id=group_id, phone_number=phone_number, **names)
     )
-    show_contacts(session, contact, title="Added")
+    show_contacts(contact, title="Added")
 
 
 @contacts.command("update")
-@click.argument("contact_id", metavar="ID")
-@_PHONE
+@id_argument("contact_id")
+@click.option("--phone", "phone_number", metavar="NUMBER", help="Phone number.")
 @_FIRST
 @_LAST
 @_EMAIL
-def update_contact(
-    contact_id: str,
-    phone_number: str | None,
-    first_name: str | None,
-    last_name: str | None,
-    email_address: str | None,
-) -> None:
+def update_contact(contact_id: str, **fields: str | None) -> None:
     """Change a contact's fields (only those given)."""
-    if (phone_number, first_name, last_name, email_address) == (None, None, None, None):
+    if all(value is None for value in fields.values()):
         raise click.UsageError("give at least one of --phone, --first-name, --last-name, --email")
-    apply_change(
-        lambda client: client.contacts.update(
-            contact_id,
-            phone_number=phone_number,
-            first_name=first_name,
-            last_name=last_name,
-            email_address=email_address,
-        ),
-        "updated",
-        contact_id,
-    )
+    apply_change(lambda client: client.contacts.update(contact_id, **fields), "updated", contact_id)
 
 
 @contacts.command("delete")
-@click.argument("contact_id", metavar="ID")
+@id_argument("contact_id")
 @confirm_option
 def delete_contact(contact_id: str, yes: bool) -> None:
     """Delete a contact."""
@@ -105,9 +93,47 @@ def delete_contact(contact_id: str, yes: bool) -> None:
     )
 
 
+def show_contacts(items: Contact | Sequence[Contact], *, title: str | None = None) -> None:
+    """A table of contacts; with ``--json``, a contact as an object and a list as an array."""
+    session = Session.current()
+    if session.json:
+        emit_json(items if isinstance(items, Contact) else list(items))
+        return
+    listed = [items] if isinstance(items, Contact) else items
+    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in listed]
+    headers = ("ID", "Name", "Phone", "Email", "Group")
+    session.out.print(rows_table(headers, rows, title=title, no_wrap=("ID", "Phone")))
+
+
+def _name(contact: Contact) -> str | None:
+    return " ".join(n for n in (contact.first_name, contact.last_name) if n) or None
+
+
+@attrs.define
+class Failure:
+    line: int
+    phone_number: str
+    reason: str
+
+
+@attrs.define
+class ImportReport:
+    group_id: str
+    added: int = 0
+    duplicates: int = 0
+    #: Skipped and listed, as ``velstack bulk`` does: not a failure (exit code 0).
+    invalid_numbers: int = 0
+    failed: int = 0
+    failures: list[Failure] = attrs.field(factory=list)
+
+    def note(self, row: Row, phone: str, reason: str) -> None:
+        if len(self.failures) < MAX_LISTED:
+            self.failures.append(Failure(row.line, phone, reason))
+
+
 @contacts.command("import")
 @click.argument("file", metavar="FILE.csv")
-@click.option("--group", "group_id", required=True, metavar="ID", help="The group to add to.")
+@_GROUP
 @concurrency_option(4, 64, "Contacts added")
 def import_file(file: str, group_id: str, concurrency: int) -> None:
     """Add every row of a CSV file to a group.
@@ -118,26 +144,84 @@ def import_file(file: str, group_id: str, concurrency: int) -> None:
     """
     session = Session.current()
     source = CsvFile.open(file)
-    report = session.run(
-        lambda client: import_contacts(client, session, source, group_id, concurrency)
+    report = session.run(lambda client: _import(client, session, source, group_id, concurrency))
+    session.show_record(
+        report,
+        [
+            ("Group", report.group_id),
+            ("Added", report.added),
+            ("Duplicates skipped", report.duplicates),
+            ("Invalid numbers skipped", report.invalid_numbers),
+            ("Failed", report.failed),
+        ],
+        title="Contacts import",
     )
-    show_import(session, report)
+    if report.failures and not session.json:
+        rows = [(f.line, mask_phone(f.phone_number), f.reason) for f in report.failures[:_SHOWN]]
+        listed = report.failed + report.invalid_numbers
+        more = f" (first {len(rows)} of {listed:,})" if listed > len(rows) else ""
+        session.out.print(
+            rows_table(("Line", "Phone", "Reason"), rows, title="Rows not added" + more)
+        )
     if report.failed:
         raise click.exceptions.Exit(int(ExitCode.PARTIAL))
 
 
-def show_contacts(
-    session: Session, items: Contact | Sequence[Contact], *, title: str | None = None
-) -> None:
-    """A table of contacts; with ``--json``, a contact as an object and a list as an array."""
-    if session.json:
-        emit_json(items if isinstance(items, Contact) else list(items))
-        return
-    headers = ("ID", "Name", "Phone", "Email", "Group")
-    listed = [items] if isinstance(items, Contact) else items
-    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in listed]
-    session.out.print(rows_table(headers, rows, title=title, no_wrap=("ID", "Phone")))
+async def _import(
+    client: AsyncVelstack, session: Session, source: CsvFile, group_id: str, concurrency: int
+) -> ImportReport:
+    phone_column = source.column(*PHONE_COLUMNS)
+    columns = {
+        "first_name": source.find_column("first_name"),
+        "last_name": source.find_column("last_name"),
+        "email_address": source.find_column("email_address", "email"),
+    }
+    await client.groups.get(group_id)  # an unknown group fails once, not once a row
+    report, seen, fatal = ImportReport(group_id), set[str](), list[VelstackError]()
+    slots = anyio.Semaphore(concurrency)
+    stats = (("added", "green"), ("failed", "red"), ("skipped", "yellow"))
 
+    async def add(row: Row, phone: str, bar: LiveProgress) -> None:
+        names = {k: (row.fields[c].strip() or None) if c else None for k, c in columns.items()}
+        try:
+            await client.contacts.create(group_id=group_id, phone_number=phone, **names)
+        except _FATAL as exc:
+            fatal.append(exc)
+            tg.cancel_scope.cancel()
+            return
+        except VelstackError as exc:
+            report.failed += 1
+            report.note(row, phone, exc.message)
+            bar.advance(failed=1)
+            return
+        finally:
+            slots.release()
+        report.added += 1
+        bar.advance(added=1)
 
-def _name(contact: Contact) -> str | None:
-    return " ".join(n for n in (contact.first_name, contact.last_name) if n) or None
+    with (
+        LiveProgress(
+            session.err, description="Importing", total=source.row_count, stats=stats
+        ) as bar,
+        source.rows() as rows,
+    ):
+        async with anyio.create_task_group() as tg:
+            for row in rows:
+                phone = row.fields[phone_column]
+                try:
+                    key = normalize(phone.strip())
+                except InvalidNumber as exc:
+                    report.invalid_numbers += 1
+                    report.note(row, phone, str(exc))
+                    bar.advance(skipped=1)
+                    continue
+                if key in seen:
+                    report.duplicates += 1
+                    bar.advance(skipped=1)
+                    continue
+                seen.add(key)
+                await slots.acquire()
+                tg.start_soon(add, row, phone, bar)
+    if fatal:
+        raise fatal[0]
+    return report

@@ -1,15 +1,32 @@
-"""``velstack estimate``: what a message costs, counted locally."""
+"""What messages cost, counted locally: ``velstack estimate`` for one message, and
+``velstack bulk --dry-run`` for a campaign, row by row, through the engine's own
+`Source` (the number, duplicate and template checks a real run makes) with a
+temporary journal. Nothing is sent; no API key is needed."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
+import anyio
+import attrs
 import click
 
 from ... import _bulk
-from ..._encoding import describe
+from ..._bulk import BulkMessage, BulkStatus, CampaignOptions
+from ..._bulk.estimate import MAX_LISTED
+from ..._bulk.journal import Journal
+from ..._bulk.ports import Job
+from ..._bulk.source import Source
+from ..._encoding import Ucs2Character, describe, ucs2_characters
+from ..bulkrun import Plan
 from ..session import Session
 from .options import message_option
 
-__all__ = ["estimate"]
+__all__ = ["dry_run_estimate", "estimate"]
+
+#: Distinct texts counted for the request estimate (memory stays bounded).
+MAX_TEXTS = 100_000
 
 
 @click.command()
@@ -34,10 +51,9 @@ def estimate(message: str, recipients: int, smart_encoding: bool) -> None:
     Also names the characters that force UCS-2 (70 characters a segment
     instead of 160) and what smart encoding would save.
     """
-    session = Session.current()
     result = _bulk.estimate(message, recipients, smart_encoding=smart_encoding)
     after = result.after
-    session.show_record(
+    Session.current().show_record(
         result,
         [
             ("Encoding", result.encoding),
@@ -53,4 +69,105 @@ def estimate(message: str, recipients: int, smart_encoding: bool) -> None:
             ),
         ],
         title="Estimate",
+    )
+
+
+@attrs.define
+class DryRun:
+    """Counts over every row, and the credits of the messages that would be sent."""
+
+    file: str
+    rows: int = 0
+    to_send: int = 0
+    duplicates: int = 0
+    invalid_numbers: int = 0
+    template_errors: int = 0
+    requests: int = 0
+    credits: int = 0
+    max_segments: int = 0
+    multi_segment_messages: int = 0
+    ucs2_messages: int = 0
+    smart_encoding: bool = False
+    #: Credits smart encoding saves (or, when off, would save) on these messages.
+    smart_encoding_saves: int = 0
+    #: The template's characters that force UCS-2, with their positions.
+    ucs2_characters: tuple[Ucs2Character, ...] = ()
+
+    def add(self, cost: _bulk.Estimate) -> None:
+        self.to_send += 1
+        self.credits += cost.credits
+        self.max_segments = max(self.max_segments, cost.segments)
+        self.multi_segment_messages += cost.segments > 1
+        self.ucs2_messages += cost.encoding == "UCS-2"
+        self.smart_encoding_saves += cost.saved_credits
+
+
+def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
+    """Prepare every row as the campaign would and count its cost. A row whose
+    placeholder cell is empty is a template error, unless ``allow_blank_fields``."""
+    smart = campaign.smart_encoding
+    result = DryRun(plan.source.path, smart_encoding=smart)
+    result.ucs2_characters = ucs2_characters(campaign.message or "", MAX_LISTED)
+    texts: Counter[str] = Counter()
+    others = 0  # rows past MAX_TEXTS distinct texts: a request each
+    # The texts as written: the estimate says what smart encoding saves on them.
+    prepared = attrs.evolve(campaign, smart_encoding=False, journal=None)
+
+    async def count() -> None:
+        nonlocal others
+        with plan.source.rows() as rows:
+            column = plan.phone_column
+            journal = Journal.temporary()
+            messages = (BulkMessage(r.fields[column], fields=r.fields) for r in rows)
+            source = Source(messages, prepared, journal)
+            while items := await source.take():
+                for item in items:
+                    result.rows += 1
+                    if isinstance(item, Job):
+                        result.add(_bulk.estimate(item.text, smart_encoding=smart))
+                        if item.text in texts or len(texts) < MAX_TEXTS:
+                            texts[item.text] += 1
+                        else:
+                            others += 1
+                    elif item.status is BulkStatus.FAILED:
+                        result.template_errors += 1
+                    elif item.error is not None:
+                        result.invalid_numbers += 1
+                    else:
+                        result.duplicates += 1
+            journal.close()
+
+    anyio.run(count)
+    # The fewest requests: recipients of one text share one, up to the batch size (the
+    # engine may split a group that arrives slowly).
+    result.requests = others + sum(math.ceil(n / campaign.batch_size) for n in texts.values())
+    return result
+
+
+def dry_run_estimate(session: Session, plan: Plan, campaign: CampaignOptions) -> None:
+    """``velstack bulk --dry-run``: count the campaign and print it."""
+    result = dry_run(plan, campaign)
+    saves = f"{result.smart_encoding_saves:,} credits"
+    smart = (
+        f"on: saves {saves}"
+        if result.smart_encoding
+        else f"off (--no-smart-encoding): would save {saves}"
+    )
+    session.show_record(
+        {"dry_run": True, **attrs.asdict(result)},
+        [
+            ("Rows", result.rows),
+            ("Would be sent", result.to_send),
+            ("Duplicate numbers", result.duplicates),
+            ("Invalid numbers", result.invalid_numbers),
+            ("Template errors (blank or missing fields)", result.template_errors),
+            ("Requests (at least)", result.requests),
+            ("Longest message", f"{result.max_segments} segment(s)"),
+            ("Multi-segment messages", result.multi_segment_messages),
+            ("UCS-2 messages", result.ucs2_messages),
+            ("Estimated credits", result.credits),
+            ("Template", describe(result.ucs2_characters)),
+            ("Smart encoding", smart),
+        ],
+        title="Dry run: nothing was sent",
     )

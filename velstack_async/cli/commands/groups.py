@@ -9,8 +9,7 @@ import click
 from ..._models import Group
 from ..output import emit_json, rows_table
 from ..session import Session
-from .changes import apply_change
-from .options import confirm_option
+from .options import apply_change, confirm_option, id_argument
 
 __all__ = ["groups"]
 
@@ -23,30 +22,25 @@ def groups() -> None:
 @groups.command("list")
 def list_groups() -> None:
     """List every group."""
-    session = Session.current()
-    show_groups(session, session.run(lambda client: client.groups.list()))
+    show_groups(Session.current().run(lambda client: client.groups.list()))
 
 
 @groups.command("get")
-@click.argument("group_id", metavar="ID")
+@id_argument("group_id")
 def get_group(group_id: str) -> None:
     """Show one group."""
-    session = Session.current()
-    show_groups(session, session.run(lambda client: client.groups.get(group_id)))
+    show_groups(Session.current().run(lambda client: client.groups.get(group_id)))
 
 
 @groups.command("create")
 @click.argument("name")
 def create_group(name: str) -> None:
     """Create a group called NAME."""
-    session = Session.current()
-    show_groups(
-        session, session.run(lambda client: client.groups.create(name=name)), title="Created"
-    )
+    show_groups(Session.current().run(lambda c: c.groups.create(name=name)), title="Created")
 
 
 @groups.command("rename")
-@click.argument("group_id", metavar="ID")
+@id_argument("group_id")
 @click.argument("new_name")
 def rename_group(group_id: str, new_name: str) -> None:
     """Rename a group."""
@@ -54,7 +48,7 @@ def rename_group(group_id: str, new_name: str) -> None:
 
 
 @groups.command("delete")
-@click.argument("group_id", metavar="ID")
+@id_argument("group_id")
 @confirm_option
 def delete_group(group_id: str, yes: bool) -> None:
     """Delete a group and its contacts."""
@@ -66,10 +60,9 @@ def delete_group(group_id: str, yes: bool) -> None:
     )
 
 
-def show_groups(
-    session: Session, items: Group | Sequence[Group], *, title: str | None = None
-) -> None:
+def show_groups(items: Group | Sequence[Group], *, title: str | None = None) -> None:
     """A table of groups; with ``--json``, a group as an object and a list as an array."""
+    session = Session.current()
     if session.json:
         emit_json(items if isinstance(items, Group) else list(items))
         return

@@ -9,10 +9,8 @@ from typing import Any
 
 import click
 
-from ..errors import CliError
-from ..journalfile import JournalInfo, read_info
-from ..journals import journal_dir, list_journals, remove_journal
-from ..output import rows_table
+from ..journals import JournalInfo, journal_dir, list_journals, read_info, remove_journal
+from ..output import CliError, rows_table
 from ..session import Session
 from .options import confirm, confirm_option
 

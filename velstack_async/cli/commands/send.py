@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import click
 
+from ..._client import AsyncVelstack
 from ..._models import SmsSummary
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
-from ..errors import CliError
+from ..output import CliError
 from ..session import Session
 from .options import message_option, sender_option, title_option
 
@@ -28,15 +31,13 @@ __all__ = ["send", "send_group"]
 @title_option
 def send(to: tuple[str, ...], message: str, sender: str | None, title: str | None) -> None:
     """Send a message to one or more phone numbers."""
-    session = Session.current()
-    numbers = recipients(to)
-    sender = session.default_sender(sender)
-    summary = session.run(
-        lambda client: client.sms.send(
-            recipient=",".join(numbers), message=message, sender=sender, title=title
-        )
+    recipient = ",".join(recipients(to))
+    _send(
+        lambda client, sender: client.sms.send(
+            recipient=recipient, message=message, sender=sender, title=title
+        ),
+        sender,
     )
-    show_summary(session, summary)
 
 
 def recipients(to: tuple[str, ...]) -> list[str]:
@@ -58,18 +59,21 @@ def recipients(to: tuple[str, ...]) -> list[str]:
 @title_option
 def send_group(group_id: str, message: str, sender: str | None, title: str | None) -> None:
     """Send a message to every contact of a group."""
-    session = Session.current()
-    sender = session.default_sender(sender)
-    summary = session.run(
-        lambda client: client.sms.send_group(
+    _send(
+        lambda client, sender: client.sms.send_group(
             group_id=group_id, message=message, sender=sender, title=title
-        )
+        ),
+        sender,
     )
-    show_summary(session, summary)
 
 
-def show_summary(session: Session, summary: SmsSummary) -> None:
-    """What Velstack reported for an accepted send (message text left out of tables)."""
+def _send(
+    request: Callable[[AsyncVelstack, str], Awaitable[SmsSummary]], sender: str | None
+) -> None:
+    """Send, then show what Velstack reported (the message text left out of tables)."""
+    session = Session.current()
+    chosen = session.default_sender(sender)
+    summary = session.run(lambda client: request(client, chosen))
     session.show_record(
         summary,
         [

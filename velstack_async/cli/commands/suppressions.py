@@ -11,20 +11,12 @@ import click
 from ..._phone import DEFAULT_REGION
 from ..._policy.suppressions import SuppressionList
 from ..output import rows_table
-from ..policystore import open_policy, policy_store_option
 from ..session import Session
+from .options import open_policy, policy_store_option
 
 __all__ = ["suppressions"]
 
 _T = TypeVar("_T")
-
-
-def _run(store: str | None, region: str, work: Callable[[SuppressionList], Awaitable[_T]]) -> _T:
-    policy = open_policy(store)
-    try:
-        return anyio.run(work, SuppressionList(policy, region.upper()))
-    finally:
-        policy.close()
 
 
 _region_option = click.option(
@@ -33,6 +25,14 @@ _region_option = click.option(
     show_default=True,
     help="Region national numbers are read in.",
 )
+
+
+def _run(store: str | None, region: str, work: Callable[[SuppressionList], Awaitable[_T]]) -> _T:
+    policy = open_policy(store)
+    try:
+        return anyio.run(work, SuppressionList(policy, region.upper()))
+    finally:
+        policy.close()
 
 
 def _report(doc: dict[str, Any], text: str) -> None:
@@ -53,8 +53,9 @@ def suppressions() -> None:
 @click.option("--reason", help="Why (e.g. 'replied STOP').")
 @policy_store_option
 @_region_option
-def add_command(numbers: tuple[str, ...], reason: str | None, policy_store: str | None,
-                region: str) -> None:  # fmt: skip
+def add_command(
+    numbers: tuple[str, ...], reason: str | None, policy_store: str | None, region: str
+) -> None:
     """Suppress NUMBERS."""
     added = _run(policy_store, region, lambda s: s.add(numbers, reason=reason))
     _report({"added": added}, f"Suppressed {added} new number(s).")
@@ -86,8 +87,8 @@ def list_command(policy_store: str | None) -> None:
         return
     rows = [(e.number, e.reason or "", e.added_at.astimezone()) for e in entries]
     title = f"{len(entries)} suppressed number(s)"
-    session.out.print(rows_table(("Number", "Reason", "Added"), rows, title=title,
-                                 no_wrap=("Number",)))  # fmt: skip
+    table = rows_table(("Number", "Reason", "Added"), rows, title=title, no_wrap=("Number",))
+    session.out.print(table)
 
 
 @suppressions.command("import")
