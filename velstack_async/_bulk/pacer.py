@@ -1,40 +1,21 @@
 """The campaign's request rate under throttling: a plain AIMD over one rate.
 
-The start window, as TCP's: at first at most `START_WINDOW` requests are out
-(tickets granted, not yet answered: 429/503 or accepted), one more per accepted
-answer (doubling per round trip), for `START` seconds; once past the
-concurrency it holds nothing back. So a limiter meets a few dozen requests,
-not ``concurrency`` of them at once. The first throttle answer ends it (the
-seed below). A request that ends otherwise (a failure, a split) keeps its
-place in the window until `START`.
+- Start window (TCP's slow start): at most `START_WINDOW` requests out before
+  answers come back, one more per accepted answer, until the first throttle
+  answer or `START` seconds.
+- Unpaced until a 429, or a run of 503s (`BUSY_SHARE` of the last `WINDOW`
+  answers). Paced: at most ``rate`` requests/s over all workers, spaced.
+- Seed: the rate accepted over the last second (at least half the start rate,
+  and ``X-RateLimit-Limit`` per minute); it doubles per second until a decrease.
+- Decrease, on a 429 or a throttling 503 (`unavailable`): to `DECREASE` of the
+  rate, or of the accepted rate when lower; once per round (requests started
+  before it, and the next `ROUND` seconds of slots, do not decrease again).
+- Increase: `STEP` of the last decreased rate per second while requests wait
+  for their slot.
+- ``Retry-After``: no slot before it. `RELEASE` seconds without a throttle: unpaced.
 
-Unpaced until the first 429, or a run of 503s (at least `BUSY_SHARE` of the
-last `WINDOW` answers: a rate limiter answering 503, not a flaky backend's
-occasional one). Then requests start at most ``rate`` per second across all
-workers, spaced, and the rate moves by throttle answers:
-
-- seed: what the server accepted over the last second (a rate limiter lets its
-  rate through), at least half the rate requests started at (a limiter's first
-  burst is no rate) and ``X-RateLimit-Limit`` per minute when it is sent
-  (Laravel's throttle counts per minute); then the rate doubles every second
-  (slow start) until the first decrease;
-- decrease: a throttle answer (429, or a 503 of a run or once paced) sets the
-  rate to `DECREASE` of itself, or of the rate accepted over the last second
-  when that is lower (slow start overshoots, limits change). Once per round:
-  answers to requests started before the decrease were asked at the old rate,
-  and a fixed-window limiter refuses the rest of its window at any rate, so
-  neither they nor the next `ROUND` seconds of slots decrease again;
-- increase: `STEP` of the rate set at the last decrease, per second, while
-  pacing binds (requests wait for their slot) and requests keep up (at most
-  `CEILING` times the accepted rate). So the rate probes just past the limit
-  every few seconds and spends the time between just under it;
-- ``Retry-After`` (at most `MAX_RETRY_AFTER`): no slot before it (the
-  requester's `PauseGate` also holds every request already past the pacer);
-- `RELEASE` seconds without a throttle answer: unpaced again.
-
-Throttling is never a failure: it only moves this rate. `settled_rate` is the
-rate sustained while paced: accepted answers per second over the last
-`SETTLE` seconds of pacing. `is_testing` (``set_testing``) skips every wait.
+Throttling never fails a request. `settled_rate`: accepted answers per second
+over the last `SETTLE` seconds of pacing. `is_testing` skips every wait.
 """
 
 from __future__ import annotations
@@ -50,35 +31,25 @@ from .._retry import MAX_RETRY_AFTER, is_testing, parse_retry_after
 
 __all__ = ["Pacer"]
 
-#: Requests out (tickets granted, not yet answered) before answers come back.
 START_WINDOW = 32
-#: Seconds the start window lasts at most.
 START = 1.0
-#: The rate never drops below this many requests per second.
 MIN_RATE = 0.2
-#: A decrease keeps this share of the rate.
 DECREASE = 0.95
-#: Seconds of slots after a decrease whose throttle answers do not decrease again.
 ROUND = 0.5
-#: The additive increase per second, as a share of the rate set at the last decrease.
 STEP = 0.02
-#: The growth per second from the seed until the first decrease.
 SLOW_START = 2.0
-#: Growth stops at this multiple of the rate accepted over the last second.
-CEILING = 1.5
-#: Answers remembered, and the share of 503s among them that starts pacing.
 WINDOW = 32
 BUSY_SHARE = 0.3
-#: Seconds without a throttle answer after which pacing stops.
 RELEASE = 30.0
-#: Seconds of accepted answers that `settled_rate` measures.
 SETTLE = 5.0
-_BUCKET = 0.1
-_SLACK = 0.02
+_BUCKET = 0.1  # accepted answers are counted per bucket of this many seconds
+_SLACK = 0.02  # a late wake-up keeps the schedule within this many seconds
+
+Headers = Mapping[str, str] | None
 
 
 class Pacer:
-    """Shared by every worker of one campaign; `acquire` before each request."""
+    """Shared by every worker of one campaign: `ticket` or `acquire` before each request."""
 
     def __init__(
         self,
@@ -87,80 +58,67 @@ class Pacer:
     ) -> None:
         self._clock, self._sleep = clock, sleep
         self._lock = anyio.Lock()
-        #: Requests per second, or None while unpaced.
-        self._rate: float | None = None
+        #: Requests per second; None while unpaced.
+        self.rate: float | None = None
+        self._base = 0.0  # the rate set at the last decrease
         self._slow_start = False
-        self._base = 0.0  # the rate set at the last decrease (the additive step's unit)
         self._next = self._updated = self._last_throttle = self._paced_since = 0.0
-        self._last_accepted = self._started = 0.0
-        self._tickets = 0
-        #: The start window (None once over), answers while it lasts, its waiters' event.
-        self._window: int | None = START_WINDOW
-        self._answered = 0
+        self._started = self._last_accepted = 0.0
+        self._tickets = self._floor = 0
+        self._room: int | None = START_WINDOW  # tickets the start window still grants
         self._opened: anyio.Event | None = None
-        self._floor = 0  # a throttled ticket up to this one does not decrease again
-        #: Accepted answers per `_BUCKET` of time, [bucket, count], over the last `SETTLE` s.
-        self._accepted: deque[list[int]] = deque()
+        self._accepted: deque[list[int]] = deque()  # [bucket, accepted answers]
         self._answers: deque[bool] = deque(maxlen=WINDOW)  # True: a 503
         self._settled: float | None = None
-        #: Throttle answers met (429, and 503).
+        #: Throttle answers met (429 and 503).
         self.throttled = 0
 
     @property
-    def rate(self) -> float | None:
-        """The current rate (requests/s), None while unpaced."""
-        return self._rate
-
-    @property
     def settled_rate(self) -> float | None:
-        """Requests/s the server accepted over the last `SETTLE` s of pacing; None if never."""
-        if self._rate is None:
+        """Requests/s accepted over the last `SETTLE` s of pacing; None if never paced."""
+        if self.rate is None:
             return self._settled
         end = self._last_accepted
-        count, seconds = self._accepted_since(
-            math.ceil(max(end - SETTLE, self._paced_since) / _BUCKET), end
-        )
-        if seconds < 1.0:  # too little to measure yet
-            return self._settled or self._rate
-        return count / seconds
+        start = math.ceil(max(end - SETTLE, self._paced_since) / _BUCKET)
+        count, seconds = self._accepted_since(start, end)
+        return count / seconds if seconds >= 1.0 else self._settled or self.rate
 
     def ticket(self) -> int | None:
-        """The next ticket at once while unpaced (no wait); None: `acquire` it."""
+        """The next ticket at once (unpaced, room in the start window); None: `acquire` it."""
         now = self._clock()
         if not self._tickets:
             self._started = now
-        elif self._window is not None and now - self._started >= START:
-            self._end_start()
-        if self._window is not None:
-            if self._tickets - self._answered >= self._window:
+        elif self._room is not None and now - self._started >= START:
+            self._open(None)
+        if self._room is not None:
+            if self._room <= 0:
                 return None
-        elif self._rate is not None:
+            self._room -= 1
+        elif self.rate is not None:
             if now - self._last_throttle <= RELEASE:
                 return None
-            self._settled, self._rate = self.settled_rate, None
+            self._settled, self.rate = self.settled_rate, None
         self._tickets += 1
         return self._tickets
 
     async def acquire(self) -> int:
-        """Wait for the next request slot; return its ticket (pass it to `throttle`)."""
-        ticket = self.ticket()
-        if ticket is not None:
+        """Wait for the next request slot; return its ticket (for `throttle`, `unavailable`)."""
+        if (ticket := self.ticket()) is not None:
             return ticket
         async with self._lock:
-            while self._window is not None:  # full: wait for an answer (or `START`)
+            while self._room is not None:  # the start window is full: wait for an answer
                 if (ticket := self.ticket()) is not None:
                     return ticket
                 opened = self._opened = self._opened or anyio.Event()
                 with anyio.move_on_after(self._started + START - self._clock()):
                     await opened.wait()
             waited = False
-            while (rate := self._rate) is not None:
+            while (rate := self.rate) is not None:
                 now = self._clock()
                 if self._next <= now or is_testing():
                     if waited or self._next > now:  # pacing binds: grow
-                        rate = self._rate = self._grown(rate, now)
+                        rate = self.rate = self._grown(rate, now)
                     self._updated = now
-                    # A late wake-up (a busy loop) keeps the schedule, within `_SLACK`.
                     self._next = max(self._next, now - _SLACK) + 1.0 / rate
                     break
                 waited = True
@@ -168,92 +126,66 @@ class Pacer:
         self._tickets += 1
         return self._tickets
 
-    def _grown(self, rate: float, now: float) -> float:
-        elapsed = max(0.0, now - self._updated)
-        if self._slow_start:
-            grown = rate * math.pow(SLOW_START, elapsed)
-        else:
-            grown = rate + STEP * self._base * elapsed
-        # Only while requests keep up: not past `CEILING` times what was accepted.
-        accepted = self._accepted_rate(now)
-        return min(grown, max(rate, CEILING * accepted)) if accepted else grown
-
-    def _end_start(self) -> None:
-        self._window = None
-        self._wake()
-
-    def _wake(self) -> None:
-        """Wake the request waiting for the start window."""
-        if self._opened is not None:
-            self._opened.set()
-            self._opened = None
-
     def accepted(self) -> None:
-        """A request was answered (not throttled)."""
-        if self._window is not None:  # its slot is free, and one more: doubling per round trip
-            self._window += 1
-            self._answered += 1
-            self._wake()
+        """A request was answered, not throttled."""
+        self._open(2)  # its place, and one more: the start window doubles per round trip
         self._answers.append(False)
         now = self._last_accepted = self._clock()
-        bucket = int(now / _BUCKET)
-        accepted = self._accepted
-        if accepted and accepted[-1][0] == bucket:
-            accepted[-1][1] += 1
+        bucket, counts = int(now / _BUCKET), self._accepted
+        if counts and counts[-1][0] == bucket:
+            counts[-1][1] += 1
         else:
-            accepted.append([bucket, 1])
-            while bucket - accepted[0][0] > SETTLE / _BUCKET:
-                accepted.popleft()
+            counts.append([bucket, 1])
+            while bucket - counts[0][0] > SETTLE / _BUCKET:
+                counts.popleft()
 
-    def unavailable(self, ticket: int, headers: Mapping[str, str] | None) -> bool:
-        """A 503 answered the request with ``ticket``; True if it counts as throttling (the
-        pacer slows down, no other wait is due): one of a run (a rate limiter), or while
-        paced the only one in the last `WINDOW` answers (a limiter's probe answer; a
-        flaky backend's 503s, as they come, would cut the rate to nothing)."""
-        answers = self._answers
-        answers.append(True)
-        busy = answers.count(True)
-        if (len(answers) >= WINDOW // 4 and busy >= BUSY_SHARE * len(answers)) or (
-            busy == 1 and self._rate is not None
-        ):
+    def unavailable(self, ticket: int, headers: Headers) -> bool:
+        """A 503 answered ``ticket``. True: it throttles, as a 429 (one of a run, or the only
+        one of the last `WINDOW` answers once paced); False: the caller backs off."""
+        self._answers.append(True)
+        busy, seen = self._answers.count(True), len(self._answers)
+        if (seen >= WINDOW // 4 and busy >= BUSY_SHARE * seen) or (busy == 1 and self.rate):
             self.throttle(ticket, headers)
             return True
         self.throttled += 1
-        if self._window is not None:  # its slot is free; the window stays
-            self._answered += 1
-            self._wake()
+        self._open(1)
         return False
 
-    def throttle(self, ticket: int, headers: Mapping[str, str] | None) -> None:
-        """A request with ``ticket`` was throttled (429): slow down, once per round."""
+    def throttle(self, ticket: int, headers: Headers) -> None:
+        """A 429 answered ``ticket``: slow down (once per round), honour ``Retry-After``."""
         self.throttled += 1
-        if self._window is not None:  # the start ends: pacing seeds from what it saw
-            self._end_start()
+        self._open(None)
         now = self._last_throttle = self._clock()
         if ticket > self._floor:
-            self._decrease(now, headers)
+            measured = self._accepted_rate(now)
+            if self.rate is None:  # the seed
+                rate = max(measured, self._tickets / max(now - self._started, 1.0) / 2)
+                rate = max(rate, _per_minute(headers))
+                self._slow_start, self._paced_since = True, now
+            else:
+                rate = DECREASE * min(self.rate, measured or self.rate)
+                self._slow_start = False
+            self.rate = self._base = max(MIN_RATE, rate)
+            self._floor = self._tickets + int(self.rate * ROUND)
+            self._updated = now
+            self._next = max(self._next, now + 1.0 / self.rate)
         pause = parse_retry_after(headers.get("retry-after")) if headers else None
-        if pause:  # no slot (nor growth) before it
+        if pause:
             self._next = self._updated = max(self._next, now + min(pause, MAX_RETRY_AFTER))
 
-    def _decrease(self, now: float, headers: Mapping[str, str] | None) -> None:
-        measured = self._accepted_rate(now)
-        if self._rate is None:
-            # At least half the rate requests started at (a limiter's first burst is no rate).
-            rate = max(measured, self._tickets / max(now - self._started, 1.0) / 2)
-            limit = _per_minute(headers)
-            if limit is not None:
-                rate = max(rate, limit / 60)
-            self._slow_start, self._paced_since = True, now
-        else:  # not above what was accepted: slow start overshoots, limits change
-            rate = DECREASE * min(self._rate, measured or self._rate)
-            self._slow_start = False
-        self._rate = self._base = max(MIN_RATE, rate)
-        # Once per round: requests started before this were asked at the old rate, and
-        # a fixed-window limiter refuses the rest of its window at any rate.
-        self._floor = self._tickets + int(self._rate * ROUND)
-        self._updated = now
-        self._next = max(self._next, now + 1.0 / self._rate)
+    def _open(self, more: int | None) -> None:
+        """``more`` room in the start window (None: the window ends); wake its waiter."""
+        if self._room is not None:
+            self._room = None if more is None else self._room + more
+            if self._opened is not None:
+                self._opened.set()
+                self._opened = None
+
+    def _grown(self, rate: float, now: float) -> float:
+        elapsed = max(0.0, now - self._updated)
+        if self._slow_start:
+            return rate * math.pow(SLOW_START, elapsed)
+        return rate + STEP * self._base * elapsed
 
     def _accepted_rate(self, now: float) -> float:
         """Accepted answers per second over the last second (half a second at least)."""
@@ -261,16 +193,16 @@ class Pacer:
         return count / max(seconds, 0.5) if count else 0.0
 
     def _accepted_since(self, bucket: int, end: float) -> tuple[int, float]:
-        """Answers accepted from the start of ``bucket`` (or the first kept) to ``end``."""
+        """Answers accepted from ``bucket`` (or the first kept) to ``end``, and the seconds."""
         if self._accepted:
             bucket = max(bucket, self._accepted[0][0])
         return sum(n for b, n in self._accepted if b >= bucket), end - bucket * _BUCKET
 
 
-def _per_minute(headers: Mapping[str, str] | None) -> float | None:
-    """``X-RateLimit-Limit`` (Laravel's throttle: requests per minute), if usable."""
+def _per_minute(headers: Headers) -> float:
+    """``X-RateLimit-Limit`` per second (Laravel's throttle counts per minute); 0 if unusable."""
     try:
         limit = float(headers.get("x-ratelimit-limit", "")) if headers else 0.0
     except ValueError:
-        return None
-    return limit if limit >= 1 else None
+        return 0.0
+    return limit / 60 if limit >= 1 else 0.0
