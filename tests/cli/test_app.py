@@ -89,7 +89,7 @@ BULK_FIELDS = {
     "title": "title",
     "concurrency": "concurrency",
     "batch_size": "batch_size",
-    "rate": "rate_limit",
+    "rate_limit": "rate_limit",  # --rate
     "request_rate_limit": "request_rate_limit",
     "journal": "journal",
     "resend_unknown": "resend_unknown",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import os
 import shlex
-import signal
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ from .._files import open_private
 from .journals import file_stamp, mark_completed
 from .output import CliError, ExitCode, key_value_table, rows_table
 from .progress import LiveProgress
-from .session import Session
+from .session import Session, watch_ctrl_c
 
 __all__ = ["BulkOptions", "Outcome", "Plan", "cli_reason", "finish", "make_plan", "run_bulk"]
 
@@ -164,9 +163,21 @@ def run_bulk(session: Session, options: BulkOptions) -> Outcome:
                 pending[index] = row
                 yield BulkMessage(row.fields[plan.phone_column], fields=row.fields)
 
+        def on_ctrl_c(presses: int) -> bool:
+            """First: stop after the sends in flight. Second: abort them (``unknown``)."""
+            stop.set(INTERRUPTED, hard=presses > 1)
+            if presses > 1:
+                session.notice("Aborting: the sends in flight are reported unknown")
+            else:
+                session.notice(
+                    "Stopping: no new message will be sent; waiting for the ones in flight "
+                    "(Ctrl-C again to abort now)"
+                )
+            return presses > 1
+
         async def send(client: AsyncVelstack) -> BulkReport:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(_watch_ctrl_c, stop, session)
+                tg.start_soon(watch_ctrl_c, on_ctrl_c)
                 try:
                     return await client.sms.send_campaign(
                         messages(), options.campaign, on_result=on_result, stop=stop
@@ -228,24 +239,6 @@ def _increments(result: BulkResult) -> dict[str, int | Decimal]:
     if status in (BulkStatus.FAILED, BulkStatus.UNKNOWN):
         return {"failed": 1}
     return {"skipped": 1} if status is BulkStatus.SKIPPED else {}
-
-
-async def _watch_ctrl_c(stop: CampaignStop, session: Session) -> None:
-    """First Ctrl-C: stop after the sends in flight. Second: abort them (``unknown``)."""
-    try:
-        with anyio.open_signal_receiver(signal.SIGINT) as signals:
-            async for _ in signals:
-                if stop.is_set():
-                    stop.set(INTERRUPTED, hard=True)
-                    session.notice("Aborting: the sends in flight are reported unknown")
-                    return
-                stop.set(INTERRUPTED)
-                session.notice(
-                    "Stopping: no new message will be sent; waiting for the ones in flight "
-                    "(Ctrl-C again to abort now)"
-                )
-    except (NotImplementedError, ValueError):
-        return  # no signal handling here (Windows, or not the main thread): plain Ctrl-C
 
 
 def exit_code(outcome: Outcome) -> ExitCode:

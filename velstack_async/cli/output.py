@@ -127,27 +127,24 @@ def describe(exc: VelstackError) -> str:
     return exc.message
 
 
-def fail(message: str, code: ExitCode, *, json_output: bool, kind: str = "error") -> None:
-    """Print one error line on stderr (and a JSON error document with ``--json``); exit."""
+@contextmanager
+def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
+    """Expected exceptions as one ``error:`` line on stderr (and a JSON error document
+    when ``json_output()``, i.e. --json) and an exit code."""
+    try:
+        yield
+        return
+    except CliError as exc:
+        message, code, kind = exc.message, exc.code, "error"
+    except VelstackError as exc:
+        message, code, kind = describe(exc), exit_code_for(exc), type(exc).__name__
+    except _INTERRUPTS:
+        message, code, kind = "interrupted", ExitCode.INTERRUPTED, "interrupted"
     click.echo(f"error: {message}", err=True)
-    if json_output:
+    if json_output():
         doc = {"error": {"type": kind, "message": message, "exit_code": int(code)}}
         click.echo(json.dumps(doc, indent=2))
     raise click.exceptions.Exit(int(code))
-
-
-@contextmanager
-def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
-    """Map expected exceptions to an error line and an exit code (``json_output()``: --json)."""
-    try:
-        yield
-    except CliError as exc:
-        fail(exc.message, exc.code, json_output=json_output())
-    except VelstackError as exc:
-        kind = type(exc).__name__
-        fail(describe(exc), exit_code_for(exc), json_output=json_output(), kind=kind)
-    except _INTERRUPTS:
-        fail("interrupted", ExitCode.INTERRUPTED, json_output=json_output(), kind="interrupted")
 
 
 def make_console(*, stderr: bool = False) -> Console:

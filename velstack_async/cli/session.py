@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -16,7 +17,7 @@ from .._client import AsyncVelstack
 from .._policy.policy import SendingPolicy
 from .output import CliError, ExitCode, emit_json, jsonable, key_value_table, make_console
 
-__all__ = ["SANDBOX_SENDER", "Session"]
+__all__ = ["SANDBOX_SENDER", "Session", "watch_ctrl_c"]
 
 _T = TypeVar("_T")
 
@@ -114,6 +115,21 @@ class Session:
             return
         async with _sandbox_client(self) as client:
             yield client
+
+
+async def watch_ctrl_c(on_press: Callable[[int], bool | None]) -> None:
+    """Call ``on_press(n)`` at the n-th Ctrl-C while the calling task group runs, until it
+    returns True. Where signals cannot be watched (Windows, not the main thread), Ctrl-C
+    stays a `KeyboardInterrupt`."""
+    try:
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            presses = 0
+            async for _ in signals:
+                presses += 1
+                if on_press(presses):
+                    return
+    except (NotImplementedError, ValueError):
+        return
 
 
 @asynccontextmanager

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import click
 
 from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
 from ..._exceptions import AuthenticationError
-from ..._policy.limits import Category
 from ..._policy.window import SendWindow
 from ..bulkrun import BulkOptions, Outcome, finish, make_plan, run_bulk
 from ..demo import bulk_input
@@ -30,12 +30,15 @@ from .estimate import dry_run_estimate
 from .options import (
     campaign_policy,
     concurrency_option,
+    flag,
     policy_options,
     sender_option,
     title_option,
 )
 
 __all__ = ["bulk"]
+
+_RATE = click.FloatRange(min=0, min_open=True)
 
 
 @click.command()
@@ -46,9 +49,8 @@ __all__ = ["bulk"]
     help="Message template: {column} is replaced by the row's value ({{ for a brace). "
     "Required, except with --demo.",
 )
-@click.option(
+@flag(
     "--demo",
-    is_flag=True,
     help="Run the demo campaign that ships with the package (300 made-up recipients; "
     "with --sandbox or --dry-run only) instead of FILE.csv.",
 )
@@ -65,13 +67,14 @@ __all__ = ["bulk"]
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    "rate_limit",
+    type=_RATE,
     metavar="R",
     help="At most R messages started per second [default: no limit].",
 )
 @click.option(
     "--request-rate-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_RATE,
     metavar="R",
     help="At most R requests started per second [default: no limit].",
 )
@@ -82,20 +85,17 @@ __all__ = ["bulk"]
     "[default: one per file, message and sender under ~/.local/state/velstack/journals, "
     "kept after the campaign completes].",
 )
-@click.option(
+@flag(
     "--new-campaign",
-    is_flag=True,
     help="Send to every row again, as a new campaign, although this one was run before "
     "(its journal is kept under a new name).",
 )
-@click.option(
+@flag(
     "--resend-unknown",
-    is_flag=True,
     help="On a rerun, send again to rows whose outcome was unknown (they may get it twice).",
 )
-@click.option(
+@flag(
     "--allow-blank-fields",
-    is_flag=True,
     help="Send a row whose placeholder cell is empty, with the placeholder left empty "
     "[default: such a row fails].",
 )
@@ -107,7 +107,7 @@ __all__ = ["bulk"]
     "when that keeps a message GSM-7 (160 characters a segment instead of 70).",
 )
 @policy_options()
-@click.option("--dry-run", is_flag=True, help="Print the credit estimate; send nothing.")
+@flag("--dry-run", help="Print the credit estimate; send nothing.")
 @click.option(
     "--failed-out",
     metavar="PATH",
@@ -118,23 +118,13 @@ def bulk(
     message: str | None,
     demo: bool,
     sender: str | None,
-    title: str | None,
-    concurrency: int,
-    batch_size: int,
-    rate: float | None,
-    request_rate_limit: float | None,
     journal: str | None,
     new_campaign: bool,
-    resend_unknown: bool,
-    allow_blank_fields: bool,
-    smart_encoding: bool,
-    max_credits: int | None,
     send_window: SendWindow | None,
-    wait_for_window: bool,
-    category: Category,  # click.Choice checked it
     policy_store: str | None,
     dry_run: bool,
     failed_out: str | None,
+    **settings: Any,
 ) -> None:
     """Send a message to every row of a CSV file, with a live progress bar.
 
@@ -154,21 +144,9 @@ def bulk(
     """
     session = Session.current()
     file, message = bulk_input(file, message, demo=demo, sandbox=session.sandbox, dry_run=dry_run)
+    # The sender is resolved after the checks (a dry run needs none).
     campaign = CampaignOptions(
-        message=message,
-        sender=sender or SANDBOX_SENDER,  # the real sender is resolved below, after the checks
-        title=title,
-        concurrency=concurrency,
-        batch_size=batch_size,
-        rate_limit=rate,
-        request_rate_limit=request_rate_limit,
-        resend_unknown=resend_unknown,
-        allow_blank_fields=allow_blank_fields,
-        smart_encoding=smart_encoding,
-        keep_unsent=0,
-        category=category,
-        max_credits=max_credits,
-        wait_for_window=wait_for_window,
+        message=message, sender=sender or SANDBOX_SENDER, keep_unsent=0, **settings
     )
     assert campaign.template is not None  # a message is always given
     plan = make_plan(file, campaign.template.names)

@@ -7,7 +7,6 @@ on any machines share one campaign.
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,11 +16,10 @@ import click
 
 from ... import BulkMessage
 from ..._csvfile import CsvFile
-from ..._policy.limits import Category
 from ..._policy.window import SendWindow
 from ..bulkrun import PHONE_COLUMNS
 from ..output import CliError, ExitCode, key_value_table
-from ..session import Session
+from ..session import Session, watch_ctrl_c
 from .options import (
     id_argument,
     message_option,
@@ -37,33 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["campaign"]
 
 _T = TypeVar("_T")
-
-redis_option = click.option(
-    "--redis",
-    "redis_url",
-    envvar="VELSTACK_REDIS_URL",
-    required=True,
-    metavar="URL",
-    help="Redis holding the campaign, e.g. redis://127.0.0.1:6379/0 [env: VELSTACK_REDIS_URL].",
-)
-_ID = id_argument("campaign_id")
-
-
-def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[_T]]) -> _T:
-    try:
-        from ...distributed import RedisCampaign
-    except ImportError as exc:  # pragma: no cover - the extra is missing
-        raise CliError(
-            f"distributed campaigns need the extra: pip install 'velstack-async[distributed]' "
-            f"({exc})",
-            ExitCode.USAGE,
-        ) from None
-
-    async def main() -> _T:
-        async with await RedisCampaign.open(url, campaign_id) as campaign:
-            return await work(campaign)
-
-    return anyio.run(main)
+_F = TypeVar("_F", bound=Callable[..., Any])
+_RATE = click.FloatRange(min=0, min_open=True)
 
 
 @click.group()
@@ -71,16 +44,41 @@ def campaign() -> None:
     """Distributed campaigns: one campaign in Redis, sent by many worker processes."""
 
 
-@campaign.command()
-@_ID
-@redis_option
+def _command(command: _F) -> _F:
+    """A ``velstack campaign`` command taking the campaign ``ID`` and ``--redis URL``."""
+    command = click.option(
+        "--redis",
+        "redis_url",
+        envvar="VELSTACK_REDIS_URL",
+        required=True,
+        metavar="URL",
+        help="Redis holding the campaign, e.g. redis://127.0.0.1:6379/0 [env: VELSTACK_REDIS_URL].",
+    )(command)
+    return campaign.command()(id_argument("campaign_id")(command))  # type: ignore[return-value]
+
+
+def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[_T]]) -> _T:
+    try:
+        from ...distributed import RedisCampaign
+    except ImportError as exc:  # pragma: no cover - the extra is missing
+        extra = "pip install 'velstack-async[distributed]'"
+        raise CliError(
+            f"distributed campaigns need the extra: {extra} ({exc})", ExitCode.USAGE
+        ) from None
+
+    async def main() -> _T:
+        async with await RedisCampaign.open(url, campaign_id) as opened:
+            return await work(opened)
+
+    return anyio.run(main)
+
+
+@_command
 @message_option
 @sender_option
 @title_option
-@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), help="Messages/s.")
-@click.option(
-    "--request-rate-limit", type=click.FloatRange(min=0, min_open=True), help="Requests/s."
-)
+@click.option("--rate-limit", type=_RATE, help="Messages/s.")
+@click.option("--request-rate-limit", type=_RATE, help="Requests/s.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True)
@@ -88,19 +86,10 @@ def campaign() -> None:
 def create(
     campaign_id: str,
     redis_url: str,
-    message: str,
     sender: str | None,
-    title: str | None,
-    rate_limit: float | None,
-    request_rate_limit: float | None,
-    batch_size: int,
-    chunk_size: int,
-    lease: float,
-    max_credits: int | None,
     send_window: SendWindow | None,
-    wait_for_window: bool,
-    category: Category,  # click.Choice checked it
     policy_store: str | None,
+    **settings: Any,
 ) -> None:
     """Create campaign ID in Redis (its message and settings).
 
@@ -116,20 +105,7 @@ def create(
 
     async def main() -> None:
         created = await RedisCampaign.create(
-            redis_url,
-            campaign_id,
-            message=message,
-            sender=chosen,
-            title=title,
-            rate_limit=rate_limit,
-            request_rate_limit=request_rate_limit,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            lease=lease,
-            policy=policy,
-            category=category,
-            max_credits=max_credits,
-            wait_for_window=wait_for_window,
+            redis_url, campaign_id, sender=chosen, policy=policy, **settings
         )
         await created.aclose()
 
@@ -141,14 +117,11 @@ def create(
     session.notice(f"campaign {campaign_id!r} created; next: velstack campaign load")
 
 
-@campaign.command()
-@_ID
+@_command
 @click.argument("file", type=click.Path(dir_okay=False))
-@redis_option
-def load(campaign_id: str, file: str, redis_url: str) -> None:
+def load(campaign_id: str, redis_url: str, file: str) -> None:
     """Load the recipients of FILE.csv (a phone_number column; other columns fill the
     message's {placeholders}). Run it again after an interruption: loaded rows are skipped."""
-    session = Session.current()
     source = CsvFile.open(file)
     phone = source.column(*PHONE_COLUMNS)
 
@@ -157,12 +130,12 @@ def load(campaign_id: str, file: str, redis_url: str) -> None:
             return await opened.load(BulkMessage(r.fields[phone], fields=r.fields) for r in rows)
 
     count = _open(redis_url, campaign_id, work)
-    session.notice(f"{count:,} rows loaded; next: start workers (velstack campaign worker)")
+    Session.current().notice(
+        f"{count:,} rows loaded; next: start workers (velstack campaign worker)"
+    )
 
 
-@campaign.command()
-@_ID
-@redis_option
+@_command
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
 def worker(campaign_id: str, redis_url: str, concurrency: int) -> None:
     """Send chunks of campaign ID until it is finished (run as many as you like)."""
@@ -195,9 +168,7 @@ def _status_table(status: dict[str, Any]) -> Any:
     return key_value_table(pairs, title="Campaign")
 
 
-@campaign.command()
-@_ID
-@redis_option
+@_command
 @click.option("--once", is_flag=True, help="Print once instead of a live view.")
 def status(campaign_id: str, redis_url: str, once: bool) -> None:
     """A live view of campaign ID across every worker (Ctrl-C to leave it)."""
@@ -212,44 +183,32 @@ def status(campaign_id: str, redis_url: str, once: bool) -> None:
     from rich.live import Live
 
     async def view(opened: RedisCampaign) -> None:
-        current = await opened.status()
-        with Live(_status_table(current), console=session.out, auto_refresh=False) as live:
-            while current["chunks_left"] or not current["loaded"]:
-                if current["stopped"]:
-                    break
-                await anyio.sleep(0.5)
-                current = await opened.status()
-                live.update(_status_table(current), refresh=True)
-
-    async def work(opened: RedisCampaign) -> None:
         # Ctrl-C cancels a scope (cancelled until the view has left it), not the main task
         # once: on 3.10 that one cancellation can be lost in a Redis call and the view,
         # which never ends on its own, went on after Ctrl-C.
         interrupted = False
+
+        def leave(_presses: int) -> None:
+            nonlocal interrupted
+            interrupted = True
+            tg.cancel_scope.cancel()
+
         async with anyio.create_task_group() as tg:
-
-            async def ctrl_c() -> None:
-                nonlocal interrupted
-                try:
-                    with anyio.open_signal_receiver(signal.SIGINT) as signals:
-                        async for _ in signals:
-                            interrupted = True
-                            tg.cancel_scope.cancel()
-                except (NotImplementedError, ValueError):
-                    return  # no signal handling here (Windows, not the main thread)
-
-            tg.start_soon(ctrl_c)
-            await view(opened)
+            tg.start_soon(watch_ctrl_c, leave)
+            current = await opened.status()
+            with Live(_status_table(current), console=session.out, auto_refresh=False) as live:
+                while (current["chunks_left"] or not current["loaded"]) and not current["stopped"]:
+                    await anyio.sleep(0.5)
+                    current = await opened.status()
+                    live.update(_status_table(current), refresh=True)
             tg.cancel_scope.cancel()
         if interrupted:
             raise KeyboardInterrupt
 
-    _open(redis_url, campaign_id, work)
+    _open(redis_url, campaign_id, view)
 
 
-@campaign.command()
-@_ID
-@redis_option
+@_command
 def report(campaign_id: str, redis_url: str) -> None:
     """The report of campaign ID (exact counts over every worker)."""
     session = Session.current()
@@ -268,9 +227,7 @@ def report(campaign_id: str, redis_url: str) -> None:
     session.show_record(result, pairs, title="Campaign report")
 
 
-@campaign.command()
-@_ID
-@redis_option
+@_command
 @click.option(
     "--resend-unknown",
     is_flag=True,

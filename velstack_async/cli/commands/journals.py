@@ -12,7 +12,7 @@ import click
 from ..journals import JournalInfo, journal_dir, list_journals, read_info, remove_journal
 from ..output import CliError, rows_table
 from ..session import Session
-from .options import confirm, confirm_option
+from .options import confirm, confirm_option, flag
 
 __all__ = ["journals"]
 
@@ -20,18 +20,12 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 
 
-class Age(click.ParamType):  # type: ignore[type-arg]
-    """A duration such as ``30d``, ``12h``, ``2w`` or ``90m``."""
-
-    name = "age"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, timedelta):
-            return value
-        match = _AGE.match(str(value))
-        if match is None:
-            self.fail(f"{value!r} is not an age such as 30d, 12h, 2w or 90m", param, ctx)
-        return timedelta(**{_UNITS[match[2]]: int(match[1])})
+def _age(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
+    """``--older-than``: a duration such as ``30d``, ``12h``, ``2w`` or ``90m``."""
+    match = _AGE.match(value)
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not an age such as 30d, 12h, 2w or 90m")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
 @click.group()
@@ -43,27 +37,11 @@ def journals() -> None:
 def list_command() -> None:
     """List the journals: state, counts and last change."""
     session = Session.current()
-    infos = []
-    for path in list_journals():
-        try:
-            infos.append(_info(path))
-        except CliError as exc:  # in use by a running campaign, or not a journal
-            session.notice(f"skipped: {exc.message}")
+    infos = _readable("skipped")
     if session.json:
         session.emit_json([_document(info) for info in infos])
         return
-    rows = [
-        (
-            Path(i.path).name,
-            _state(i),
-            i.counts["sent"],
-            i.counts["failed"],
-            i.counts["unknown"],
-            i.runs,
-            i.modified.astimezone(),
-        )
-        for i in infos
-    ]
+    rows = [_row(info) for info in infos]
     headers = ("Journal", "State", "Sent", "Failed", "Unknown", "Runs", "Changed")
     session.out.print(rows_table(headers, rows, title=str(journal_dir()), no_wrap=("Journal",)))
 
@@ -72,8 +50,10 @@ def list_command() -> None:
 @click.argument("journal", metavar="NAME_OR_PATH")
 def show_command(journal: str) -> None:
     """Show one journal: its campaign's state and counts."""
-    session = Session.current()
-    info = _info(_find(journal))
+    found = next((p for p in _candidates(journal) if p.is_file()), None)
+    info = None if found is None else read_info(str(found))
+    if info is None:
+        raise click.BadParameter(f"no journal {journal!r} (see velstack journals list)")
     pairs: list[tuple[str, object]] = [
         ("Path", info.path),
         ("State", _state(info)),
@@ -91,20 +71,19 @@ def show_command(journal: str) -> None:
             ("Credits used", summary.get("credit_used")),
             ("Credit left then", summary.get("credit_left")),
         ]
-    session.show_record(_document(info), pairs, title="Journal")
+    Session.current().show_record(_document(info), pairs, title="Journal")
 
 
 @journals.command("prune")
 @click.option(
     "--older-than",
-    type=Age(),
+    callback=_age,
     required=True,
     metavar="AGE",
     help="Delete journals last changed longer ago than AGE: 30d, 12h, 2w, 90m.",
 )
-@click.option(
+@flag(
     "--unfinished",
-    is_flag=True,
     help="Also delete journals of campaigns that did not complete (a rerun could then "
     "send their rows again).",
 )
@@ -113,15 +92,11 @@ def prune_command(older_than: timedelta, unfinished: bool, yes: bool) -> None:
     """Delete old journals of completed campaigns."""
     session = Session.current()
     cutoff = datetime.now(timezone.utc) - older_than
-    doomed = []
-    for path in list_journals():
-        try:
-            info = _info(path)
-        except CliError as exc:
-            session.notice(f"kept: {exc.message}")
-            continue
-        if info.modified < cutoff and (info.completed is not None or unfinished):
-            doomed.append(info)
+    doomed = [
+        info
+        for info in _readable("kept")
+        if info.modified < cutoff and (info.completed is not None or unfinished)
+    ]
     if doomed:
         confirm(yes, f"Delete {len(doomed)} journal(s) from {journal_dir()}?")
     for info in doomed:
@@ -132,20 +107,28 @@ def prune_command(older_than: timedelta, unfinished: bool, yes: bool) -> None:
         session.out.print(f"Deleted {len(doomed)} journal(s).", markup=False)
 
 
-def _find(journal: str) -> str:
+def _candidates(journal: str) -> list[Path]:
     """A path, or the name of a journal in the journal directory (with or without .journal)."""
-    candidates = [Path(journal), journal_dir() / journal, journal_dir() / f"{journal}.journal"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return str(candidate)
-    raise click.BadParameter(f"no journal {journal!r} (see velstack journals list)")
+    return [Path(journal), journal_dir() / journal, journal_dir() / f"{journal}.journal"]
 
 
-def _info(path: Path | str) -> JournalInfo:
-    info = read_info(str(path))
-    if info is None:
-        raise click.BadParameter(f"no journal {str(path)!r}")
-    return info
+def _readable(verb: str) -> list[JournalInfo]:
+    """The journals of the journal directory; one in use or not a journal is ``verb``."""
+    infos = []
+    for path in list_journals():
+        try:
+            info = read_info(str(path))
+        except CliError as exc:  # in use by a running campaign, or not a journal
+            Session.current().notice(f"{verb}: {exc.message}")
+            continue
+        if info is not None:
+            infos.append(info)
+    return infos
+
+
+def _row(info: JournalInfo) -> tuple[object, ...]:
+    counts = (info.counts[k] for k in ("sent", "failed", "unknown"))
+    return (Path(info.path).name, _state(info), *counts, info.runs, info.modified.astimezone())
 
 
 def _state(info: JournalInfo) -> str:
@@ -155,10 +138,11 @@ def _state(info: JournalInfo) -> str:
 
 
 def _document(info: JournalInfo) -> dict[str, Any]:
+    done = info.completed
     return {
         "path": info.path,
-        "completed_at": None if info.completed is None else info.completed.at.isoformat(),
-        "completed": None if info.completed is None else info.completed.summary,
+        "completed_at": None if done is None else done.at.isoformat(),
+        "completed": None if done is None else done.summary,
         "runs": info.runs,
         **info.counts,
         "modified": info.modified.isoformat(),

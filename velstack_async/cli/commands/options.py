@@ -25,6 +25,7 @@ __all__ = [
     "concurrency_option",
     "confirm",
     "confirm_option",
+    "flag",
     "id_argument",
     "message_option",
     "open_policy",
@@ -49,7 +50,14 @@ sender_option = click.option(
     help="Sender ID, up to 11 letters and digits [env: VELSTACK_SENDER; sandbox: VELSTACK].",
 )
 title_option = click.option("--title", help='Campaign title, e.g. "Announcement".')
-confirm_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+
+
+def flag(*names: str, help: str) -> Callable[[_F], _F]:
+    """An ``is_flag`` option."""
+    return click.option(*names, is_flag=True, help=help)
+
+
+confirm_option = flag("--yes", "-y", help="Do not ask for confirmation.")
 
 
 def id_argument(name: str) -> Callable[[_F], _F]:
