@@ -203,9 +203,9 @@ async def test_attempting_rows_are_unknown_after_a_crash(tmp_path: Path) -> None
     path = tmp_path / "j"
     journal = await Journal.open(path, "c", resend_unknown=False)
     assert journal.classify([1, 2, 3, 3]) == [Verdict.NEW] * 3 + [Verdict.DUPLICATE]
-    await journal.record(1, Row.ATTEMPTING)
-    await journal.record(2, Row.ATTEMPTING)
-    await journal.record(2, Row.SENT, "msg-2")
+    await journal.record_many([(Row.ATTEMPTING, None, 1)])
+    await journal.record_many([(Row.ATTEMPTING, None, 2)])
+    await journal.record_many([(Row.SENT, "msg-2", 2)])
     journal._conn.close()  # a crash: no orderly close (and the lock is released)
 
     again = await Journal.open(path, "c", resend_unknown=False)
@@ -240,7 +240,7 @@ async def test_classify_gives_the_same_verdicts_with_or_without_returning(
     path = tmp_path / "j"
     journal = await Journal.open(path, "c", resend_unknown=False)
     assert journal.classify([1, 2, 2]) == [Verdict.NEW, Verdict.NEW, Verdict.DUPLICATE]
-    await journal.record(1, Row.SENT, "m")
+    await journal.record_many([(Row.SENT, "m", 1)])
     journal.close()
     again = await Journal.open(path, "c", resend_unknown=False)
     # An earlier run's row, twice in this batch: its verdict once, then a duplicate.

@@ -1,12 +1,9 @@
 """Bulk campaigns: a bounded worker pool that sends each recipient's message once.
 
-Modules: `models` (what goes in and out), `options` (settings), `source`
-(reading and preparing recipients), `batcher` (grouping recipients of one text
-into requests), `journal` (duplicates and crash-safe resume), `limiter` (fixed
-rate limits), `pacer` (the adaptive rate under throttling), `delivery` (one
-request: retries, splits, per-recipient results), `template`, `control` (a
-caller's stop), `engine` (the workers), `report`, `run` (``send_bulk`` /
-``stream_bulk``) and `estimate`.
+`models` and `options` (what goes in and out), `source` and `batcher` (reading and
+grouping recipients), `journal` (duplicates, crash-safe resume), `limiter` and
+`pacer` (rates), `outcome` (what each answer means), `delivery` (one request),
+`engine` (the workers), `run` (``send_bulk`` / ``stream_bulk``, the report).
 """
 
 from typing import TYPE_CHECKING

@@ -1,19 +1,11 @@
 """`CampaignStop`: a graceful stop a caller asks of a running campaign.
 
-``stop = CampaignStop()``, pass ``stop=stop`` to ``send_campaign`` /
-``stream_campaign``, then ``stop.set()`` from anywhere: ``on_result``, a
-task, a signal handler, another thread (the sync client's caller). The
-campaign then behaves as when it stops by itself (insufficient balance,
-``max_failures``): no new request starts, the sends in flight finish and
-their results are emitted, every later recipient is emitted ``not_attempted``
-with the stop's reason, and the report's ``stopped_reason`` is that reason.
-
-``stop.set(hard=True)`` (or a second `set` with it) aborts instead: the sends
-in flight are cut off and reported ``unknown`` (they may have been sent), every
-other recipient ``not_attempted``; a rerun with the journal resumes.
-
-Setting it is only a write of its reason, safe from any thread: the engine
-looks at it before each request and at least every 50 ms while it waits.
+Pass ``stop=CampaignStop()`` to ``send_campaign`` / ``stream_campaign`` and call
+``stop.set()`` from anywhere (``on_result``, a task, a signal handler, another
+thread): no new request starts, the sends in flight finish, every later
+recipient is ``not_attempted`` with the stop's reason (``stopped_reason``).
+``set(hard=True)`` aborts: the sends in flight are cut off (``unknown``).
+The engine looks at it before each request and at least every 50 ms.
 """
 
 from __future__ import annotations
@@ -45,8 +37,7 @@ class CampaignStop:
         return self._reason is not None
 
     def set(self, reason: str = STOPPED_BY_CALLER, *, hard: bool = False) -> None:
-        """Stop the campaign after its in-flight sends (``hard``: cut them off);
-        ``reason`` becomes ``stopped_reason``."""
+        """Stop after the in-flight sends (``hard``: cut them off), with ``reason``."""
         if not isinstance(reason, str) or not reason:
             raise TypeError("reason must be a non-empty str")
         if self._reason is None:

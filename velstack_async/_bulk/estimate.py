@@ -33,17 +33,12 @@ def _own_cost(estimate: Estimate) -> MessageCost:
 class Estimate:
     """The encoding and size of a message, and the credits it takes for ``recipients``.
 
-    ``characters`` counts GSM-7 septets (extension characters such as ``€`` or
-    ``{`` count twice) or UCS-2 code units; ``credits`` is ``segments`` times
-    the number of recipients (one credit per segment per recipient). These
-    figures are for the text that is sent: smart-encoded when
-    ``smart_encoding`` is True.
-
-    ``before`` is the text as given, ``after`` the text smart encoding would
-    send (``saved_credits`` is the difference, whether or not smart encoding
-    is on), and ``ucs2_characters`` lists the characters of the text as given
-    that force UCS-2, with their positions (at most `MAX_LISTED`). Equality
-    compares the figures of the text that is sent.
+    ``characters`` counts GSM-7 septets (``€`` or ``{`` count twice) or UCS-2 code
+    units; ``credits`` is ``segments`` per recipient. The figures are those of the
+    text sent (smart-encoded with ``smart_encoding``); ``before`` and ``after`` are
+    the text as given and as smart encoding would send it (``saved_credits``: the
+    difference); ``ucs2_characters`` lists the given text's characters that force
+    UCS-2, with positions (at most `MAX_LISTED`). Equality compares the sent figures.
     """
 
     encoding: Encoding

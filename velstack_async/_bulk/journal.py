@@ -1,24 +1,16 @@
 """The campaign's record of recipients: duplicate detection, and with a path, crash-safe resume.
 
-Both are one SQLite table keyed by the recipient's E.164 digits as an integer
-(``+233205550368`` -> ``233205550368``), so memory stays flat however many
-recipients a campaign has: SQLite keeps a small page cache and the rest on disk.
-
-Without a path the table lives in a private temporary SQLite file (deleted on
-close, never synced) and only answers "seen before in this run?".
-
-With a path it is a durable journal (WAL, ``synchronous=FULL``, one process at
-a time through an exclusive lock). A recipient's row goes
+One SQLite table keyed by the recipient's E.164 digits as an int, so memory stays
+flat however many recipients. Without a path: a private temporary file (never
+synced) that only answers "seen before in this run?". With a path: a durable
+journal (WAL, ``synchronous=FULL``, one process at a time), where a row goes
 
     queued -> attempting -> sent | failed | unknown
 
-and the ``attempting`` row is committed (fsync'd) **before** the request is
-made, the outcome **before** the result is reported. A process killed at any
-moment therefore leaves either no durable trace of a send (never attempted:
-sent on resume), an ``attempting`` row (the request may have gone out:
-``unknown`` on resume, not resent unless ``resend_unknown``), or the outcome.
-Commits from many workers are grouped: whoever finds no commit running writes
-everything pending in one transaction; the others wait for it.
+``attempting`` is committed **before** the request, the outcome **before** the
+result is reported: a killed process leaves no trace (sent on resume), an
+``attempting`` row (``unknown`` on resume, resent only with ``resend_unknown``)
+or the outcome. Commits of many workers are grouped into one transaction.
 """
 
 from __future__ import annotations
@@ -44,6 +36,7 @@ __all__ = [
     "Row",
     "Verdict",
     "campaign_id",
+    "earlier_verdict",
     "read_meta",
 ]
 
@@ -52,15 +45,12 @@ _CACHE_KIB = 2048
 
 
 class Row(enum.IntEnum):
-    """A recipient's state in the table."""
-
     QUEUED = 0
     ATTEMPTING = 1
     SENT = 2
     FAILED = 3
     UNKNOWN = 4
-    #: Skipped by the sending policy (suppressed, over the frequency cap): a resumed
-    #: campaign keeps the verdict instead of checking again.
+    #: The sending policy's skips, kept by a resumed campaign.
     SUPPRESSED = 5
     CAPPED = 6
 
@@ -90,33 +80,22 @@ class JournalStore(Protocol):
 
     async def aclassify(self, keys: list[int]) -> list[Verdict]:
         """Mark ``keys`` seen in this run and say what to do with each."""
-        ...
 
     async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None:
         """Set ``(state, message_id, key)`` rows at once; return once they are durable."""
-        ...
-
-    async def record(self, key: int, state: Row, message_id: str | None = None) -> None:
-        """Set one row; return once it is durable."""
-        ...
 
     def close(self) -> None:
         """Flush and close (synchronous, idempotent). An ``async aclose()``, if any, follows."""
-        ...
 
 
 @runtime_checkable
 class JournalOpener(Protocol):
-    """What ``journal=`` takes besides a path: opens a `JournalStore` for one campaign run.
-
-    ``campaign`` is `CampaignOptions.identity`; a journal of another campaign is
-    refused (`InvalidInputError`); a new run turns rows left attempting into unknown.
-    ``velstack_async.distributed.RedisJournal`` is one.
-    """
+    """What ``journal=`` takes besides a path (``RedisJournal`` is one): opens the journal
+    of `CampaignOptions.identity` (another campaign's is refused: `InvalidInputError`) for
+    a new run, which turns rows left attempting into unknown."""
 
     async def open_journal(self, campaign: str, *, resend_unknown: bool) -> JournalStore:
         """Start a run of ``campaign`` and return the open journal."""
-        ...
 
 
 _SCHEMA = (
@@ -129,10 +108,22 @@ _INSERT = "INSERT OR IGNORE INTO recipients (number, state, seen_run) VALUES (?,
 _UPDATE = "UPDATE recipients SET state = ?, message_id = ? WHERE number = ?"
 #: ``INSERT ... RETURNING`` exists from SQLite 3.35 (2021); older ones insert row by row.
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
-
-
 #: A sending-policy verdict recorded in an earlier run, kept by a resumed one.
-_POLICY_VERDICTS = {Row.SUPPRESSED: Verdict.ALREADY_SUPPRESSED, Row.CAPPED: Verdict.ALREADY_CAPPED}
+_POLICY_VERDICTS: dict[int, Verdict] = {
+    Row.SUPPRESSED: Verdict.ALREADY_SUPPRESSED,
+    Row.CAPPED: Verdict.ALREADY_CAPPED,
+}
+
+
+def earlier_verdict(state: int, resend_unknown: bool) -> Verdict:
+    """What a row an earlier run left in ``state`` means for this run (`Verdict.NEW`: sent
+    again, as queued). Every journal (SQLite, Redis) decides it here."""
+    if state == Row.SENT:
+        return Verdict.ALREADY_SENT
+    if state == Row.UNKNOWN and not resend_unknown:
+        return Verdict.ALREADY_UNKNOWN
+    return _POLICY_VERDICTS.get(state, Verdict.NEW)
+
 
 #: Keys per statement (SQLite allows 999 parameters before 3.32).
 _MOST_KEYS = 500
@@ -140,8 +131,8 @@ _MOST_KEYS = 500
 
 @functools.lru_cache(maxsize=128)
 def _insert_returning(count: int) -> str:
-    """Insert ``count`` keys (the run number first, then the keys) at once, returning the
-    keys inserted. Plain ``?`` only: Python 3.12.0-3.12.3 warn on numbered ones (``?1``)."""
+    """Insert ``count`` keys (parameters: the run, then the keys), returning those inserted.
+    Plain ``?`` only: Python 3.12.0-3.12.3 warn on numbered ones (``?1``)."""
     keys = ",".join(["(?)"] * count)
     return (
         "INSERT OR IGNORE INTO recipients (number, state, seen_run)"
@@ -181,10 +172,7 @@ class Journal:
     async def open(
         cls, path: str | os.PathLike[str], campaign: str, *, resend_unknown: bool
     ) -> Journal:
-        """Open or create the durable journal at ``path`` for ``campaign``.
-
-        Starts a new run: rows left ``attempting`` by a crashed run become ``unknown``.
-        """
+        """Open or create the durable journal at ``path`` for a new run of ``campaign``."""
         name = os.fspath(path)
         # Shielded: a cancelled open still closes what it opened.
         with anyio.CancelScope(shield=True):
@@ -192,12 +180,9 @@ class Journal:
         return cls(conn, durable=True, run=run, resend_unknown=resend_unknown)
 
     def classify(self, keys: list[int]) -> list[Verdict]:
-        """Mark ``keys`` seen in this run and say what to do with each (blocking).
-
-        One statement inserts the new ones and names them (``RETURNING``, SQLite
-        3.35+): a key it returns is new at its first place in ``keys``; any other
-        is a duplicate of this run or, in a durable journal, `_verdict` decides.
-        """
+        """Mark ``keys`` seen in this run and say what to do with each (blocking). A key
+        inserted now is new at its first place; any other is a duplicate of this run or, in
+        a durable journal, `_verdict` decides."""
         conn, run = self._conn, self._run
         if not conn.in_transaction:
             conn.execute("BEGIN")
@@ -231,14 +216,8 @@ class Journal:
         ).fetchone()
         if seen_run == self._run:
             return Verdict.DUPLICATE
-        verdict = Verdict.NEW
-        if state == Row.SENT:
-            verdict = Verdict.ALREADY_SENT
-        elif state == Row.UNKNOWN and not self._resend_unknown:
-            verdict = Verdict.ALREADY_UNKNOWN
-        elif state in _POLICY_VERDICTS:
-            verdict = _POLICY_VERDICTS[state]
-        else:
+        verdict = earlier_verdict(state, self._resend_unknown)
+        if verdict is Verdict.NEW:
             state = Row.QUEUED
         conn.execute(
             "UPDATE recipients SET state = ?, seen_run = ? WHERE number = ?",
@@ -252,12 +231,9 @@ class Journal:
             return self.classify(keys)  # a temporary file, never synced: microseconds
         return await anyio.to_thread.run_sync(self.classify, keys, limiter=self._limiter)
 
-    async def record(self, key: int, state: Row, message_id: str | None = None) -> None:
-        """Set ``key``'s state and return once that is durable (grouped with other workers')."""
-        await self.record_many([(state, message_id, key)])
-
     async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None:
-        """Set several ``(state, message_id, key)`` rows in one commit; return once durable."""
+        """Set ``(state, message_id, key)`` rows; return once durable (grouped with other
+        workers': whoever finds no commit running writes everything pending)."""
         self._pending.extend(rows)
         self._queued += 1
         seq = self._queued
@@ -318,7 +294,6 @@ def _connect(name: str, campaign: str) -> tuple[sqlite3.Connection, int]:
 
 def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
     try:
-        # One process at a time: the lock is taken by the first read and held until close.
         conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         _check_is_journal(conn, name)  # before anything that writes (WAL mode is persistent)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -8,13 +8,9 @@ __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    """At most ``rate`` units (messages or requests) per second across all workers, spaced.
-
-    Each `acquire` books the next free slot (``n / rate`` seconds after the
-    previous one, for ``n`` units) and sleeps until it. A slot left unused does
-    not pile up: after an idle spell the schedule restarts from now, so there
-    is no burst.
-    """
+    """At most ``rate`` units (messages or requests) per second across all workers, spaced:
+    `acquire` books the next slot (``n / rate`` s after the last) and sleeps until it. After
+    an idle spell the schedule restarts from now: unused slots do not pile up into a burst."""
 
     __slots__ = ("_interval", "_next")
 

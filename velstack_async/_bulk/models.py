@@ -21,16 +21,13 @@ class BulkStatus(str, enum.Enum):
 
     #: Velstack accepted the message.
     SENT = "sent"
-    #: Velstack refused it, or it could not be built (e.g. a template field is
-    #: missing). It was certainly not sent; a rerun with the journal tries again.
+    #: Refused, or not buildable (a missing template field): certainly not sent.
     FAILED = "failed"
-    #: No request was made: an invalid number, a duplicate, or already sent in
-    #: an earlier run of the same journal.
+    #: No request: an invalid number, a duplicate, already sent by an earlier run.
     SKIPPED = "skipped"
-    #: The campaign stopped (or this run's journal says so) before this recipient.
+    #: The campaign stopped before this recipient.
     NOT_ATTEMPTED = "not_attempted"
-    #: The request may have been processed (a timeout or dropped connection
-    #: after sending): check before resending. Never resent automatically.
+    #: May have been processed (a timeout after sending): check before resending.
     UNKNOWN = "unknown"
 
     def __str__(self) -> str:
@@ -56,11 +53,8 @@ def _field_names(value: Mapping[str, Any]) -> str:
 
 @frozen
 class BulkMessage:
-    """One recipient of a campaign, with its own template fields (and optional overrides).
-
-    ``message`` and ``sender`` replace the campaign's for this recipient;
-    ``fields`` fill the ``{name}`` placeholders of the message template.
-    """
+    """One recipient of a campaign: ``fields`` fill the template's ``{name}`` placeholders;
+    ``message`` and ``sender`` replace the campaign's for this recipient."""
 
     recipient: str = field(repr=_mask)
     message: str | None = field(default=None, repr=_describe_optional)
@@ -70,14 +64,9 @@ class BulkMessage:
 
 @frozen
 class BulkResult:
-    """The outcome for one recipient.
-
-    ``recipient`` is the number as it was given. ``summary`` is Velstack's
-    answer when ``status`` is ``sent``; ``error`` is the error behind a
-    ``failed``, ``unknown`` or invalid-number ``skipped`` result; ``reason``
-    says why in words for every status but ``sent``. ``index`` is the
-    recipient's 0-based position in the input.
-    """
+    """The outcome for one recipient (the number as given, at 0-based ``index`` of the
+    input): ``summary`` is Velstack's answer when ``sent``; ``error`` the error behind a
+    ``failed``, ``unknown`` or invalid-number ``skipped``; ``reason`` says why in words."""
 
     recipient: str = field(repr=_mask)
     status: BulkStatus
@@ -89,29 +78,20 @@ class BulkResult:
 
 @frozen
 class BulkReport:
-    """What a campaign did: counts per status, credit, speed and the results that were not sent.
+    """What a campaign did: counts per status, credit, speed and the results not sent.
 
-    ``unsent`` holds the non-``sent`` results in the order they finished, at
-    most ``keep_unsent`` of them (``unsent_omitted`` counts the rest); the
-    counts are always exact. ``stopped_reason`` says why the campaign stopped
-    early (insufficient balance, authentication, ``max_failures``), or is None.
-    ``messages_per_second`` is ``sent / elapsed``. ``credit_used`` adds each
-    request's ``credit_used`` once (a batch's results share one summary).
-
-    ``requests`` counts the send requests made, retries and splits included
-    (about ``sent / batch_size`` on a healthy service). ``throttled`` counts
-    the 429 and 503 answers met; ``settled_rate`` is the request rate
-    (requests per second, over all workers) the campaign sustained while
-    paced (accepted over its last 5 s of pacing), None if it was never paced.
-
-    ``unknown_stale`` counts the ``unknown`` results (included in ``unknown``)
-    whose request met a `StaleConnectionError`: the server closed a reused
-    keep-alive connection before answering, so they were almost certainly not
-    processed and are safe to resend after a check (``resend_unknown=True``).
-
-    With a sending policy: ``suppressed`` and ``capped`` count the ``skipped``
-    recipients that opted out or were over the frequency cap; ``deferred`` the
-    ``not_attempted`` ones outside their send window (``wait_for_window=False``).
+    ``unsent``: the non-``sent`` results in the order they finished, at most
+    ``keep_unsent`` (``unsent_omitted`` counts the rest; counts are always exact).
+    ``stopped_reason``: why it stopped early, or None. ``messages_per_second`` is
+    ``sent / elapsed``; ``credit_used`` adds each request's credit once.
+    ``requests``: send requests made, retries and splits included. ``throttled``:
+    429 and 503 answers met. ``settled_rate``: requests/s the campaign sustained
+    while paced (accepted over its last 5 s of pacing), None if never paced.
+    ``unknown_stale``: ``unknown`` results whose reused keep-alive connection the
+    server closed before answering (almost certainly not processed: safe to resend
+    after a check). With a sending policy, ``suppressed`` and ``capped`` count the
+    ``skipped`` recipients opted out or over the frequency cap, ``deferred`` the
+    ``not_attempted`` ones outside their send window.
     """
 
     total: int
@@ -131,11 +111,8 @@ class BulkReport:
     throttled: int = 0
     settled_rate: float | None = None
     unknown_stale: int = 0
-    #: ``skipped`` results (in ``skipped``) whose recipient is on the suppression list.
     suppressed: int = 0
-    #: ``skipped`` results (in ``skipped``) over the policy's frequency cap.
     capped: int = 0
-    #: ``not_attempted`` results (in ``not_attempted``) outside their send window.
     deferred: int = 0
 
     def count(self, status: BulkStatus | str) -> int:

@@ -1,15 +1,15 @@
 """`CampaignOptions`: every setting of a bulk campaign in one frozen, checked object.
 
-``send_bulk`` / ``stream_bulk`` build one from their keywords; the CLI builds
-one from its flags; the engine reads nothing else. A new bulk setting is a new
-field here and a new keyword on ``send_bulk`` / ``stream_bulk`` (a test checks
-that the signatures and the fields agree).
+``send_bulk`` / ``stream_bulk`` build one from their keywords, the CLI from its
+flags; the engine reads nothing else. A new setting is a field here and a keyword
+there (a test checks that they agree).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 from attrs import field, frozen
@@ -18,7 +18,7 @@ from .. import _validation as check
 from .._exceptions import InvalidInputError
 from .._policy.limits import Category, category, credits_cap
 from .journal import JournalOpener, campaign_id
-from .template import Template, TemplateError
+from .template import Template
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -37,9 +37,9 @@ MAX_CONCURRENCY = 10_000
 DEFAULT_BATCH_SIZE = 100
 #: The largest batch: far above what any server accepts in one request.
 MAX_BATCH_SIZE = 10_000
-#: Seconds without a single accepted send (only refusals: 429, 503, no connection)
-#: before a campaign gives up.
+#: Seconds without an accepted send (only 429, 503, no connection) before a campaign gives up.
 DEFAULT_STALL_TIMEOUT = 600.0
+_T = TypeVar("_T")
 
 
 def _journal(value: object) -> str | JournalOpener | None:
@@ -54,29 +54,29 @@ def _journal(value: object) -> str | JournalOpener | None:
     return path
 
 
+def _unless_none(checker: Callable[..., _T], name: str, value: object, *args: Any) -> _T | None:
+    return None if value is None else checker(name, value, *args)
+
+
 def _checked(o: CampaignOptions) -> dict[str, Any]:
     """Every field of ``o`` checked and normalised; `InvalidInputError` for the first bad one."""
     return {
-        "message": None if o.message is None else check.text("message", o.message),
+        "template": None if o.message is None else Template.parse(o.message),
         "sender": check.sender(o.sender),
         "title": check.optional_text("title", o.title),
         "concurrency": check.count("concurrency", o.concurrency, 1, MAX_CONCURRENCY),
         "batch_size": check.count("batch_size", o.batch_size, 1, MAX_BATCH_SIZE),
-        "rate_limit": None
-        if o.rate_limit is None
-        else check.positive("rate_limit", o.rate_limit, "messages per second"),
-        "request_rate_limit": None
-        if o.request_rate_limit is None
-        else check.positive("request_rate_limit", o.request_rate_limit, "requests per second"),
+        "rate_limit": _unless_none(
+            check.positive, "rate_limit", o.rate_limit, "messages per second"
+        ),
+        "request_rate_limit": _unless_none(
+            check.positive, "request_rate_limit", o.request_rate_limit, "requests per second"
+        ),
         "journal": _journal(o.journal),
         "resend_unknown": check.flag("resend_unknown", o.resend_unknown),
-        "max_failures": None
-        if o.max_failures is None
-        else check.count("max_failures", o.max_failures, 1),
+        "max_failures": _unless_none(check.count, "max_failures", o.max_failures, 1),
         "region": None if o.region is None else check.region(o.region, "region"),
-        "keep_unsent": None
-        if o.keep_unsent is None
-        else check.count("keep_unsent", o.keep_unsent, 0),
+        "keep_unsent": _unless_none(check.count, "keep_unsent", o.keep_unsent, 0),
         "allow_blank_fields": check.flag("allow_blank_fields", o.allow_blank_fields),
         "stall_timeout": check.positive("stall_timeout", o.stall_timeout, "seconds"),
         "smart_encoding": check.flag("smart_encoding", o.smart_encoding),
@@ -90,11 +90,9 @@ def _checked(o: CampaignOptions) -> dict[str, Any]:
 class CampaignOptions:
     """The settings of one campaign, checked when it is built (`InvalidInputError` if bad).
 
-    The fields are the keywords of ``send_bulk`` (see there for what each
-    does); ``region`` None means the client's default region. Build one and
-    pass it to ``client.sms.send_campaign(recipients, options)`` (or
-    ``stream_campaign``), or let ``send_bulk`` build it from its keywords.
-    `attrs.evolve` makes a changed copy (checked again).
+    The fields are the keywords of ``send_bulk`` (see there); ``region`` None means
+    the client's default region. Pass one to ``client.sms.send_campaign(recipients,
+    options)`` (or ``stream_campaign``); `attrs.evolve` makes a checked copy.
     """
 
     message: str | None = None
@@ -127,19 +125,11 @@ class CampaignOptions:
     def __attrs_post_init__(self) -> None:
         for name, value in _checked(self).items():
             object.__setattr__(self, name, value)
-        template = None
-        if self.message is not None:
-            try:
-                template = Template(self.message)
-            except TemplateError as exc:
-                raise InvalidInputError(str(exc)) from None
-        object.__setattr__(self, "template", template)
 
     @property
     def journal_path(self) -> str | None:
         """``journal`` as a str; None without one or for a journal object."""
-        journal = self.journal
-        return None if journal is None or isinstance(journal, JournalOpener) else os.fspath(journal)
+        return self.journal if isinstance(self.journal, str) else None
 
     @property
     def identity(self) -> str:

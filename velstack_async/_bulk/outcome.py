@@ -1,32 +1,26 @@
 """What one send request's answer or failure means for each of its recipients: decided here only.
 
-Local campaigns (`Delivery` over the SQLite journal), distributed chunks (the
-same `Delivery` over Redis claims) and the CLI carry out these decisions; every
-reason text and limit is written here once.
+`Delivery` (local and distributed alike) and the CLI carry out these decisions;
+every reason text and limit is written here once.
 
-- **accepted** (`answered`): each recipient in the answer's ``recipients``
-  (compared as normalised numbers) is ``sent`` with the request's `SmsSummary`;
-  one missing from it is ``failed`` (`NOT_ACCEPTED`) and never resent.
+- **accepted** (`answered`): each recipient in the answer's ``recipients`` is
+  ``sent``; one missing from it is ``failed`` (`NOT_ACCEPTED`), never resent.
 - **certainly not processed** (`Action.PACE`: 429, 503; `Action.RETRY`: no
-  connection): sent again as one request. 429 and 503 slow the campaign's gate
-  and are never a failure; a connection error waits the retry policy's backoff.
-  The campaign gives up only when Velstack accepted nothing for
-  ``stall_timeout`` seconds (`stalled`).
-- **a 413, or a 422 about the size of the list** (`Action.SPLIT` with
-  `Decision.shrink`): the campaign's batch size is halved for good and the batch
-  goes again in halves.
+  connection): sent again. 429 and 503 slow the gate and are never a failure;
+  a connection error waits a backoff. The campaign gives up only when nothing
+  was accepted for ``stall_timeout`` seconds (`stalled`).
+- **a 413, or a 422 about the list's size** (`Action.SPLIT`, `Decision.shrink`):
+  the batch size is halved for good and the batch goes again in halves.
 - **another 422 about the numbers (or naming no field), insufficient balance**
   (`Action.SPLIT`): halves, until the offending numbers fail alone or the
-  balance is used up; a spend cap (`Budget`) cuts the same way, the part that
-  fits first (`split`). A 422 about another field (message, sender) fails the
-  whole batch.
+  balance is used up; a spend cap (`Budget`) sends the part that fits first
+  (`split`). A 422 about another field fails the whole batch.
 - **may have been processed** (a timeout after sending, 500/502/504, a dropped
-  answer): every recipient is ``unknown`` and never resent; `STALE` when a
-  reused keep-alive connection was closed under it (almost surely not processed).
+  answer): ``unknown``, never resent; `STALE` when a reused keep-alive
+  connection was closed under it (almost surely not processed).
 - **stops**: insufficient balance and a refused API key stop the campaign
-  (`Decision.stop`); on any stop, sends in flight end as they end (``unknown`` if
-  cut off: `ABORTED`), every later recipient is ``not_attempted`` with the stop's
-  reason.
+  (`Decision.stop`); sends in flight end as they end (``unknown`` if cut off:
+  `ABORTED`), every later recipient is ``not_attempted`` with the stop's reason.
 """
 
 from __future__ import annotations
@@ -83,29 +77,26 @@ _SIZE_WORDS = ("more than", "greater than", "at most", "too many", "too long")
 
 
 class Action(enum.Enum):
-    """What to do with the recipients of a request that failed."""
+    """What to do with the recipients of a request that failed: send them again once the
+    gate slowed down (`PACE`) or after a backoff (`RETRY`), in two requests (`SPLIT`), or
+    end each with the decision's status and reason (`END`)."""
 
-    #: Send them again after the gate slowed down (429, 503).
     PACE = "pace"
-    #: Send them again after a backoff (no connection).
     RETRY = "retry"
-    #: Send them again in two requests, the first of `Decision.size` (after lowering the
-    #: batch size to `Decision.shrink` for good, when that is set).
     SPLIT = "split"
-    #: Done: each gets `Decision.status` with `Decision.reason`.
     END = "end"
 
 
 @frozen
 class Decision:
+    """`Action.SPLIT`: ``size`` recipients first, the batch size ``shrink`` from now on (0:
+    unchanged). ``stop``: the campaign stops with this reason."""
+
     action: Action
     status: BulkStatus | None = None
     reason: str | None = None
-    #: The campaign stops with this reason.
     stop: str | None = None
-    #: `Action.SPLIT`: the size of the first part.
     size: int = 0
-    #: `Action.SPLIT`: the campaign's batch size from now on (0: unchanged).
     shrink: int = 0
 
 

@@ -60,8 +60,7 @@ class Pacer:
         self._lock = anyio.Lock()
         #: Requests per second; None while unpaced.
         self.rate: float | None = None
-        self._base = 0.0  # the rate set at the last decrease
-        self._slow_start = False
+        self._base = 0.0  # the rate set at the last decrease; 0: slow start
         self._next = self._updated = self._last_throttle = self._paced_since = 0.0
         self._started = self._last_accepted = 0.0
         self._tickets = self._floor = 0
@@ -160,12 +159,11 @@ class Pacer:
             measured = self._accepted_rate(now)
             if self.rate is None:  # the seed
                 rate = max(measured, self._tickets / max(now - self._started, 1.0) / 2)
-                rate = max(rate, _per_minute(headers))
-                self._slow_start, self._paced_since = True, now
+                self.rate, self._base = max(MIN_RATE, rate, _per_minute(headers)), 0.0
+                self._paced_since = now
             else:
-                rate = DECREASE * min(self.rate, measured or self.rate)
-                self._slow_start = False
-            self.rate = self._base = max(MIN_RATE, rate)
+                lower = DECREASE * min(self.rate, measured or self.rate)  # not above accepted
+                self.rate = self._base = max(MIN_RATE, lower)
             self._floor = self._tickets + int(self.rate * ROUND)
             self._updated = now
             self._next = max(self._next, now + 1.0 / self.rate)
@@ -183,9 +181,9 @@ class Pacer:
 
     def _grown(self, rate: float, now: float) -> float:
         elapsed = max(0.0, now - self._updated)
-        if self._slow_start:
-            return rate * math.pow(SLOW_START, elapsed)
-        return rate + STEP * self._base * elapsed
+        if self._base:
+            return rate + STEP * self._base * elapsed
+        return rate * math.pow(SLOW_START, elapsed)
 
     def _accepted_rate(self, now: float) -> float:
         """Accepted answers per second over the last second (half a second at least)."""

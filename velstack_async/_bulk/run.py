@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import inspect
+import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import anyio
 
 from .. import _telemetry
+from .._exceptions import StaleConnectionError
+from .._policy.reasons import verdict_of
 from .._retry import RetryPolicy
 from .control import CampaignStop
 from .delivery import LocalGate
 from .engine import Engine, SendOne
-from .models import BulkReport, BulkResult
+from .models import BulkReport, BulkResult, BulkStatus
 from .options import CampaignOptions
 from .ports import Admission, Budget
-from .report import ReportBuilder
 
-__all__ = ["OnResult", "send_bulk", "stream_bulk"]
+__all__ = ["OnResult", "ReportBuilder", "send_bulk", "stream_bulk"]
 
 OnResult = Callable[[BulkResult], object]
 
@@ -26,6 +30,9 @@ OnResult = Callable[[BulkResult], object]
 MAX_BURST = 16
 #: Seconds a cancelled `send_bulk` may spend reporting the recipients it did not send.
 REPORT_REST = 30.0
+#: Summaries remembered to count each request's credit once (a request's results come
+#: together: one worker emits them in a row).
+_RECENT_SUMMARIES = 4096
 
 
 async def send_bulk(
@@ -39,23 +46,15 @@ async def send_bulk(
     admission: Admission | None = None,
     budget: Budget | None = None,
 ) -> BulkReport:
-    """Run the whole campaign in one pass of the worker pool; return its report.
-
-    ``stop``: a `CampaignStop` the caller may set to stop it gracefully. ``admission`` and
-    ``budget``: the sending policy's say per recipient and the spend caps (`ports`).
-    """
+    """Run the whole campaign in one pass of the worker pool; return its report."""
     engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
     add = _seen_by(admission, report.add)
-    if on_result is None:
-        emit: Callable[[BulkResult], Awaitable[Any] | None] = add
-    else:
 
-        def emit(result: BulkResult) -> Awaitable[Any] | None:
-            add(result)
-            pending = on_result(result)
-            return pending if inspect.isawaitable(pending) else None
+    def emit(result: BulkResult) -> Awaitable[Any] | None:
+        add(result)
+        return None if on_result is None else _awaitable(on_result(result))
 
     delivery = engine.delivery
     counted = _telemetry.counting(trace, emit)
@@ -93,13 +92,10 @@ async def stream_bulk(
 ) -> AsyncGenerator[BulkResult, None]:
     """Run the campaign in bursts of results; yield them between bursts.
 
-    No task is running while this generator is suspended at a ``yield``, so a
-    consumer may stop iterating at any time (``break``, an exception,
-    cancellation): nothing is in flight, the journal is consistent, and no
-    further message is sent. The first burst is ``concurrency`` results (the
-    first results come quickly); each next one doubles, up to `MAX_BURST`
-    times ``concurrency``, where waiting for a burst's slowest send costs
-    little throughput.
+    No task runs while this generator is suspended at a ``yield``, so a consumer
+    may stop iterating at any time: nothing is in flight, the journal is
+    consistent, nothing more is sent. Bursts start at ``concurrency`` results and
+    double up to `MAX_BURST` times it.
     """
     engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "stream_bulk", campaign)
@@ -115,15 +111,87 @@ async def stream_bulk(
                 return
             batch, results = results, []
             for result in batch:
-                if on_result is not None:
-                    pending = on_result(result)
-                    if inspect.isawaitable(pending):
-                        await pending
+                if on_result is not None and (pending := _awaitable(on_result(result))):
+                    await pending
                 yield result
     finally:
         _telemetry.finish(trace, engine.stop_reason)
         await engine.aclose()
         await _finish(admission)
+
+
+class ReportBuilder:
+    """Counts every result; keeps the non-sent ones, up to ``keep`` (None: all)."""
+
+    def __init__(self, keep: int | None) -> None:
+        self._keep = keep
+        self._counts = dict.fromkeys(BulkStatus, 0)
+        self._credit_used = Decimal(0)
+        self._credit_left: Decimal | None = None
+        self._unsent: list[BulkResult] = []
+        self._omitted = self._stale = 0
+        self._started = time.monotonic()
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._policy = dict.fromkeys(("suppressed", "capped", "deferred"), 0)
+
+    def add(self, result: BulkResult) -> None:
+        self._counts[result.status] += 1
+        summary = result.summary
+        if summary is not None and summary.message_id not in self._recent:
+            self._recent[summary.message_id] = None  # a batch's credit counts once
+            if len(self._recent) > _RECENT_SUMMARIES:
+                self._recent.popitem(last=False)
+            self._credit_used += summary.credit_used
+            # Completion order is not the server's order; the balance only goes down.
+            if self._credit_left is None or summary.credit_left < self._credit_left:
+                self._credit_left = summary.credit_left
+        if result.status is BulkStatus.SENT:
+            return
+        if result.status is BulkStatus.UNKNOWN and isinstance(result.error, StaleConnectionError):
+            self._stale += 1
+        elif result.reason is not None and result.error is None:
+            verdict = verdict_of(result.reason)
+            if verdict is not None:
+                self._policy[verdict] += 1
+        if self._keep is None or len(self._unsent) < self._keep:
+            self._unsent.append(result)
+        else:
+            self._omitted += 1
+
+    def build(
+        self,
+        stopped_reason: str | None,
+        *,
+        requests: int = 0,
+        throttled: int = 0,
+        settled_rate: float | None = None,
+    ) -> BulkReport:
+        elapsed = time.monotonic() - self._started
+        counts = self._counts
+        return BulkReport(
+            total=sum(counts.values()),
+            sent=counts[BulkStatus.SENT],
+            failed=counts[BulkStatus.FAILED],
+            skipped=counts[BulkStatus.SKIPPED],
+            not_attempted=counts[BulkStatus.NOT_ATTEMPTED],
+            unknown=counts[BulkStatus.UNKNOWN],
+            credit_used=self._credit_used,
+            credit_left=self._credit_left,
+            elapsed=elapsed,
+            messages_per_second=counts[BulkStatus.SENT] / elapsed if elapsed > 0 else 0.0,
+            stopped_reason=stopped_reason,
+            unsent=tuple(self._unsent),
+            unsent_omitted=self._omitted,
+            requests=requests,
+            throttled=throttled,
+            settled_rate=settled_rate,
+            unknown_stale=self._stale,
+            **self._policy,
+        )
+
+
+def _awaitable(value: object) -> Awaitable[Any] | None:
+    return value if inspect.isawaitable(value) else None
 
 
 def _seen_by(

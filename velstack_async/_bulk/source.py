@@ -1,15 +1,15 @@
-"""Reading the recipients lazily and turning each into a send job or an immediate result.
+"""Reading the recipients lazily and turning each into a send job or a result, in order.
 
-The `Batcher` pulls from one `Source` (it holds the one read-ahead buffer; the
-source keeps none). It reads the input a small batch at a time
-(a sync or async iterable, never the whole of it), normalises each number,
-renders its message, and asks the journal which numbers are new, so every
-per-recipient decision that needs no request is made here, once, in order.
+`Source.take` reads the input `BATCH` items at a time (a sync or async iterable,
+never all of it), normalises each number, renders its message and asks the
+journal, then the sending policy's `Admitter`, about each new number: every
+decision that needs no request is made here, once. It keeps no buffer: the
+`Batcher`, its one reader, holds the read-ahead.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -25,7 +25,7 @@ from .models import BulkMessage, BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import not_attempted
 from .ports import Admission, Job
-from .template import Template, TemplateError
+from .template import Template
 
 __all__ = ["Recipients", "Source", "iterate"]
 
@@ -42,22 +42,19 @@ _NO_FIELDS: Mapping[str, Any] = {}
 
 def iterate(recipients: object) -> Iterator[Any] | AsyncIterator[Any]:
     """An iterator over ``recipients``; `InvalidInputError` for a str or a non-iterable."""
-    if isinstance(recipients, (str, bytes, BulkMessage)):
-        raise InvalidInputError(
-            "recipients must be an iterable of numbers (a list, a generator...), not one "
-            f"{type(recipients).__name__}"
-        )
     if isinstance(recipients, AsyncIterable):
         return recipients.__aiter__()
-    if isinstance(recipients, Iterable):
+    if isinstance(recipients, Iterable) and not isinstance(recipients, (str, bytes)):
         return iter(recipients)
+    one = "one " if isinstance(recipients, (str, bytes, BulkMessage)) else ""
     raise InvalidInputError(
-        f"recipients must be an iterable or async iterable, not {type(recipients).__name__}"
+        "recipients must be an iterable or async iterable of numbers (a list, a generator...), "
+        f"not {one}{type(recipients).__name__}"
     )
 
 
 class Source:
-    """Turns the input into `Job` and ready-made `BulkResult` items, in input order."""
+    """The `WorkSource` of a local campaign (and of the Redis loader and the CLI's dry run)."""
 
     def __init__(
         self,
@@ -66,13 +63,10 @@ class Source:
         journal: JournalStore,
         admission: Admission | None = None,
     ) -> None:
-        self._items = items
+        self._items, self._campaign, self._journal = items, campaign, journal
         self._admitter = (
             None if admission is None else Admitter(admission, campaign.wait_for_window)
         )
-        self._campaign = campaign
-        self._journal = journal
-        #: Resolved by the caller (the client's default region when the options have none).
         self._region = campaign.region or DEFAULT_REGION
         self._allow_blank = campaign.allow_blank_fields
         self._index = 0
@@ -81,29 +75,26 @@ class Source:
         self.stop_reason: str | None = None
 
     async def take(self) -> list[Job | BulkResult]:
-        """The next jobs and results, in input order; [] at the end.
-
-        No buffer of its own (the caller's is the read-ahead) and no lock: one
-        caller at a time (the `Batcher` reads for every worker).
-        """
-        while not (self._exhausted and not self._holding):
-            ready = await self._refill()
-            if ready:
+        """The next jobs and results, in input order; [] at the end. One caller at a time."""
+        admitter = self._admitter
+        while True:
+            if admitter is not None and admitter.holding:  # jobs wait for their send window
+                if self.stop_reason is not None:
+                    return list(admitter.drop(self.stop_reason))
+                if due := admitter.due():  # admitted again: an opt-out added meanwhile counts
+                    if ready := await self._admit(due):
+                        return ready
+                    continue
+                if self._exhausted:
+                    await admitter.wait()
+                    continue
+            elif self._exhausted:
+                return []
+            if ready := await self._prepared(await self._read()):
                 return ready
-        return []
 
-    @property
-    def _holding(self) -> bool:
-        return self._admitter is not None and self._admitter.holding
-
-    async def _refill(self) -> list[Job | BulkResult]:
-        if self._holding:
-            due = await self._refill_deferred()
-            if due is not None:
-                return due
-        start = self._index
-        batch = await self._read()
-        self._index += len(batch)
+    async def _prepared(self, batch: list[Any]) -> list[Job | BulkResult]:
+        start = self._index - len(batch)
         if self.stop_reason is not None:
             return [
                 not_attempted(_recipient_of(item), start + i, self.stop_reason)
@@ -118,12 +109,11 @@ class Source:
             else _seen(item, v)
             for item in prepared
         ]
-        if self._admitter is not None:
-            ready = await self._admit(ready)
-        return ready
+        return ready if self._admitter is None else await self._admit(ready)
 
-    async def _admit(self, ready: list[Job | BulkResult]) -> list[Job | BulkResult]:
-        """The sending policy's verdict on each new job (`Admitter`): send, skip or defer."""
+    async def _admit(self, ready: Sequence[Job | BulkResult]) -> list[Job | BulkResult]:
+        """The sending policy's verdicts; its skips recorded durably before they are reported
+        (a resumed campaign keeps them)."""
         assert self._admitter is not None
         admitted, ended = await self._admitter.admit(ready)
         kept: list[tuple[int, str | None, int]] = [
@@ -132,31 +122,14 @@ class Source:
             if result.status is BulkStatus.SKIPPED
             and (row := _POLICY_ROWS.get(verdict_of(result.reason or "") or "")) is not None
         ]
-        if kept and self._journal.durable:  # what a resumed campaign keeps: durable first
+        if kept and self._journal.durable:
             await self._journal.record_many(kept)
         return admitted
 
-    async def _refill_deferred(self) -> list[Job | BulkResult] | None:
-        """The deferred recipients whose window opened (admitted again: an opt-out added
-        meanwhile counts); once the input is read, wait for the next one ([] after the
-        wait). None: read the input instead."""
-        admitter = self._admitter
-        assert admitter is not None
-        if self.stop_reason is not None:
-            return list(admitter.drop(self.stop_reason))
-        due: list[Job | BulkResult] = list(admitter.due())
-        if due:
-            return await self._admit(due)
-        if not self._exhausted:
-            return None
-        await admitter.wait()
-        return []
-
     async def _read(self) -> list[Any]:
-        items = self._items
-        batch: list[Any] = []
+        """Up to `BATCH` input items (of an async input, what came within `READ_WAIT`)."""
+        items, batch = self._items, list[Any]()
         if isinstance(items, AsyncIterator):
-            # A slow input is handed on as it comes: what arrived within READ_WAIT.
             deadline = anyio.current_time() + READ_WAIT
             try:
                 while len(batch) < BATCH:
@@ -172,74 +145,67 @@ class Source:
                     break
             else:
                 self._exhausted = True
+        self._index += len(batch)
         return batch
 
     def _prepare(self, index: int, item: Any) -> Job | BulkResult:
-        """Check one input item; a `Job`, or the `skipped` / `failed` result (no request)."""
+        """Check one input item: a `Job`, or its ``skipped`` / ``failed`` result (no request)."""
         campaign = self._campaign
-        if isinstance(item, str):
-            recipient, template, fields, sender = item, campaign.template, _NO_FIELDS, None
-        elif isinstance(item, BulkMessage):
+        recipient, template, fields, sender = item, campaign.template, _NO_FIELDS, None
+        if isinstance(item, BulkMessage):
             recipient, fields, sender = item.recipient, item.fields, item.sender
-            template = campaign.template
             if item.message is not None:
                 try:
-                    template = Template(check.text("message", item.message))
-                except (TemplateError, InvalidInputError) as exc:
-                    return _failed(item.recipient, index, str(exc))
-        else:
-            reason = f"recipient must be a str or BulkMessage, not {type(item).__name__}"
-            return _skipped(str(item), index, reason, InvalidInputError(reason))
+                    template = Template.parse(item.message)
+                except InvalidInputError as exc:
+                    return _result(BulkStatus.FAILED, recipient, index, exc)
         if not isinstance(recipient, str):
-            reason = f"recipient must be a str, not {type(recipient).__name__}"
-            return _skipped(str(recipient), index, reason, InvalidInputError(reason))
+            kind = "a str" if isinstance(item, BulkMessage) else "a str or BulkMessage"
+            error = InvalidInputError(f"recipient must be {kind}, not {type(recipient).__name__}")
+            return _result(BulkStatus.SKIPPED, str(recipient), index, error)
         try:
             e164 = normalize(recipient.strip(), self._region)
         except InvalidNumber as exc:
-            return _skipped(recipient, index, str(exc), InvalidInputError(f"recipient: {exc}"))
-        if template is None:
-            return _failed(recipient, index, "no message: pass message= or BulkMessage(message=)")
+            error = InvalidInputError(f"recipient: {exc}")
+            return _result(BulkStatus.SKIPPED, recipient, index, error, str(exc))
         try:
+            if template is None:
+                raise InvalidInputError("no message: pass message= or BulkMessage(message=)")
             text = template.render(fields, allow_blank=self._allow_blank)
-            if sender is not None:
-                sender = check.sender(sender)
-        except (TemplateError, InvalidInputError) as exc:
-            return _failed(recipient, index, str(exc))
-        if not text.strip():
-            return _failed(recipient, index, "the message is empty once its template is filled")
+            sender = campaign.sender if sender is None else check.sender(sender)
+            if not text.strip():
+                raise InvalidInputError("the message is empty once its template is filled")
+        except InvalidInputError as exc:
+            return _result(BulkStatus.FAILED, recipient, index, exc)
         if campaign.smart_encoding:
             text = smart_encode(text)
-        number = to_api_format(e164)
-        return Job(index, recipient, int(e164[1:]), number, text, sender or campaign.sender)
+        return Job(index, recipient, int(e164[1:]), to_api_format(e164), text, sender)
 
 
 def _recipient_of(item: Any) -> str:
     return str(item.recipient if isinstance(item, BulkMessage) else item)
 
 
-def _skipped(recipient: str, index: int, reason: str, error: InvalidInputError) -> BulkResult:
-    return BulkResult(recipient, BulkStatus.SKIPPED, None, error, reason=reason, index=index)
+def _result(
+    status: BulkStatus, recipient: str, index: int, error: InvalidInputError, reason: str = ""
+) -> BulkResult:
+    return BulkResult(recipient, status, None, error, reason=reason or error.message, index=index)
 
 
-def _failed(recipient: str, index: int, reason: str) -> BulkResult:
-    error = InvalidInputError(reason)
-    return BulkResult(recipient, BulkStatus.FAILED, None, error, reason=reason, index=index)
+_UNKNOWN = (
+    "outcome unknown in an earlier run (journal): it may have been sent; "
+    "pass resend_unknown=True to send it again"
+)
+#: The result of a number the journal has already seen, by its verdict.
+_SEEN = {
+    Verdict.DUPLICATE: (BulkStatus.SKIPPED, "duplicate"),
+    Verdict.ALREADY_SENT: (BulkStatus.SKIPPED, "already sent (journal of an earlier run)"),
+    Verdict.ALREADY_SUPPRESSED: (BulkStatus.SKIPPED, f"{SUPPRESSED} (journal of an earlier run)"),
+    Verdict.ALREADY_CAPPED: (BulkStatus.SKIPPED, f"{FREQUENCY_CAP}: in an earlier run (journal)"),
+    Verdict.ALREADY_UNKNOWN: (BulkStatus.UNKNOWN, _UNKNOWN),
+}
 
 
 def _seen(job: Job, verdict: Verdict) -> BulkResult:
-    """The result for a number the journal has already seen."""
-    if verdict is Verdict.DUPLICATE:
-        status, reason = BulkStatus.SKIPPED, "duplicate"
-    elif verdict is Verdict.ALREADY_SENT:
-        status, reason = BulkStatus.SKIPPED, "already sent (journal of an earlier run)"
-    elif verdict is Verdict.ALREADY_SUPPRESSED:
-        status, reason = BulkStatus.SKIPPED, f"{SUPPRESSED} (journal of an earlier run)"
-    elif verdict is Verdict.ALREADY_CAPPED:
-        status, reason = BulkStatus.SKIPPED, f"{FREQUENCY_CAP}: in an earlier run (journal)"
-    else:
-        status = BulkStatus.UNKNOWN
-        reason = (
-            "outcome unknown in an earlier run (journal): it may have been sent; "
-            "pass resend_unknown=True to send it again"
-        )
+    status, reason = _SEEN[verdict]
     return BulkResult(job.recipient, status, reason=reason, index=job.index)

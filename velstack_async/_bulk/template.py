@@ -1,12 +1,9 @@
 """Message templates: ``str.format`` placeholders filled from `BulkMessage.fields`.
 
-``"Hi {first_name}, your code is {code}"`` is rendered with
-``str.format_map(fields)``; ``{{`` and ``}}`` stand for literal braces. Only
-named placeholders are allowed (``{0}`` and ``{}`` have nothing to fill them),
-without conversions (``{name!r}`` would send ``'Ama'`` with its quotes), without
-placeholders nested in a format spec (``{code:>{width}}``) and without private
-attributes (``{user._secret}``). A field that is missing, None or blank fails
-that recipient (``"Hi "`` is not a message) unless blanks are allowed.
+``"Hi {first_name}"`` renders with ``str.format_map(fields)``; ``{{`` and ``}}``
+are literal braces. Only named placeholders, without conversions (``{name!r}``),
+nested placeholders (``{code:>{width}}``) or private attributes (``{u._secret}``).
+A field that is missing, None or blank fails that recipient unless blanks are allowed.
 """
 
 from __future__ import annotations
@@ -15,7 +12,8 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from .._redact import mask_digits
+from .. import _validation as check
+from .._exceptions import InvalidInputError
 
 __all__ = ["Template", "TemplateError"]
 
@@ -23,7 +21,7 @@ _FORMATTER = string.Formatter()
 _BRACES = "(write {{ and }} for literal braces)"
 
 
-class TemplateError(ValueError):
+class TemplateError(InvalidInputError):
     """A template that cannot be parsed, or cannot be filled for one recipient."""
 
 
@@ -70,6 +68,11 @@ class Template:
         # A template without placeholders renders the same for everyone: once.
         self._static = source.format() if not names else None
 
+    @classmethod
+    def parse(cls, message: object) -> Template:
+        """``message`` checked (a non-blank str) and parsed; `InvalidInputError` if bad."""
+        return cls(check.text("message", message))
+
     @property
     def names(self) -> tuple[str, ...]:
         """The placeholder names, in order of first use."""
@@ -81,11 +84,8 @@ class Template:
         return self._static is not None
 
     def render(self, fields: Mapping[str, Any], *, allow_blank: bool = False) -> str:
-        """The message for one recipient; `TemplateError` when ``fields`` cannot fill it.
-
-        A field that is missing, None or a blank string is an error unless
-        ``allow_blank`` (then None and blanks render as ``""``).
-        """
+        """The message for one recipient; `TemplateError` when ``fields`` cannot fill it
+        (``allow_blank``: None and blank fields render as ``""``)."""
         if self._static is not None:
             return self._static
         missing = [n for n in self._names if n not in fields]
@@ -103,10 +103,8 @@ class Template:
         try:
             return self._source.format_map(fields)
         except Exception as exc:
-            # Messages from format() name types and specs, not values; mask digits anyway.
-            raise TemplateError(
-                f"template field error: {mask_digits(f'{type(exc).__name__}: {exc}')}"
-            ) from None
+            # Digit runs in the text are masked (`VelstackError`): values never show.
+            raise TemplateError(f"template field error: {type(exc).__name__}: {exc}") from None
 
 
 def _is_blank(value: object) -> bool:
