@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from velstack_async.distributed._claims import ClaimLog
+from velstack_async.distributed._process import ClaimLog
 
 
 @pytest.fixture

@@ -20,13 +20,21 @@ __all__ = [
     "SUPPRESSED",
     "SUPPRESSIONS",
     "UNSUPPRESS",
+    "fence_guard",
 ]
 
-_FENCE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  return redis.error_reply('VSFENCED the policy store fence is missing: Redis lost its data')
+
+def fence_guard(what: str, fence: str = "ARGV[1]") -> str:
+    """The Lua every fenced script starts with (policy store, campaign, Redis journal):
+    refuse (``VSFENCED``) unless the fencing key ``KEYS[1]`` holds ``fence``."""
+    return f"""
+if redis.call('GET', KEYS[1]) ~= {fence} then
+  return redis.error_reply('VSFENCED the {what} fence is missing: Redis lost its data')
 end
 """
+
+
+_FENCE = fence_guard("policy store")
 
 #: KEYS: fence, suppressions (hash number -> JSON). ARGV: fence, then number, JSON pairs.
 #: Returns how many numbers were added (existing entries are kept).

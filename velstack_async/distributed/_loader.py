@@ -1,12 +1,9 @@
 """Loading recipients into a distributed campaign: checked, rendered and deduplicated in Redis.
 
-Recipients are prepared by the bulk engine's own `Source` (number normalisation,
-template rendering, overrides: the same rules as ``send_bulk``) and written about 64
-at a time by one script that deduplicates them by normalised number across the
-whole campaign, files each new one in the current chunk and updates the
-counters. The script also records how far the input was loaded, so a producer
-that crashed can call `load` again with the same input: what was loaded is
-skipped, nothing is counted twice.
+The bulk engine's own `Source` prepares them (the rules of ``send_bulk``); `_lua.LOAD`
+writes 64 at a time, deduplicated by number across the campaign, and records how far
+the input was loaded: a producer that crashed calls `load` again with the same input
+and nothing is loaded or counted twice.
 """
 
 from __future__ import annotations
@@ -21,10 +18,11 @@ from .._bulk.models import BulkResult
 from .._bulk.options import CampaignOptions
 from .._bulk.ports import Job
 from .._bulk.source import Source, iterate
+from ._settings import plain_text
 from ._store import Store
 from .errors import CampaignError
 
-__all__ = ["ChunkEntry", "load", "plain_text"]
+__all__ = ["ChunkEntry", "load"]
 
 _GROUP = 64
 
@@ -58,15 +56,14 @@ class ChunkEntry:
     def from_list(cls, values: list[Any], raw: str = "") -> ChunkEntry:
         """From the stored list (a script may have dropped trailing nulls)."""
         index, recipient, *rest = values
-        rest += [None] * (4 - len(rest))
-        key, number, text, sender = rest[:4]
+        key, number, text, sender = (rest + [None] * 4)[:4]
         return cls(int(index), str(recipient), key, number, text, sender, raw=raw)
 
     def as_list(self) -> list[Any]:
         return [self.index, self.recipient, self.key, self.number, self.text, self.sender]
 
     def result(self, result: BulkResult) -> str:
-        """``result`` as the campaign stores it (``_report`` reads it back; so do scripts)."""
+        """``result`` as the campaign stores it (`RedisCampaign.report` reads it back; so do scripts)."""
         return json.dumps({"s": str(result.status), "r": result.reason or "", "e": self.as_list()})
 
 
@@ -77,12 +74,6 @@ class _AllNew:
 
     async def aclassify(self, keys: list[int]) -> list[Verdict]:
         return [Verdict.NEW] * len(keys)
-
-
-def plain_text(options: CampaignOptions) -> str | None:
-    """The text every recipient gets when the message has no placeholder, else None."""
-    template = options.template
-    return template.render({}) if template is not None and template.static else None
 
 
 def _ready(result: BulkResult) -> tuple[str, str, str]:

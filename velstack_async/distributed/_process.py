@@ -1,34 +1,110 @@
-"""What every call of one campaign in this worker process shares (thread-safe).
+"""What one worker process keeps of a campaign: its claim log, claim budget and chunk slots.
 
-* ``seen`` and ``life``: the highest campaign epoch this process saw and the Redis life
-  it saw it in (sent with every script call: a Redis behind it rolled back, see
-  `_lua_head`);
-* the claim budget: recipients claimed and not yet resolved by this process, at most
-  ``concurrency x batch_size`` across all its chunks and tasks (what one killed
-  process can leave unknown);
-* chunk slots: chunks this process holds a lease on at once, at most `MAX_CHUNKS`;
-* the claim log (`_claims.ClaimLog`).
+`Local` is shared by every call of the campaign in the process (thread-safe: Celery's
+threads pool runs tasks on several event loops, so waits poll under a lock): the highest
+epoch and Redis life seen (sent with every script call, see `_lua`), the claim budget
+(recipients claimed and unresolved, at most ``concurrency x batch_size``: what one killed
+process can leave unknown) and at most `MAX_CHUNKS` leased chunks at once.
 
-Celery's threads pool runs tasks on several event loops of one process, so these
-wait by polling under a `threading.Lock` rather than with an event loop's primitives.
+`ClaimLog`: before a claimed batch is sent, its recipients and the claim's epoch and
+life are appended to the process's own file and ``fsync`` ed. After Redis rolled back,
+a worker files every log of the campaign on its machine with Redis (`_lua.RESTORE`) and
+renames them ``*.filed``; a worker starting on the machine begins at the highest epoch
+the logs hold, so it detects a rollback that happened while no worker was alive. Files:
+``<campaign>-<hash of id and fence>.<host>.<pid>.<random>.claims``, lines ``<epoch>
+<life> <key> <chunk entry JSON>``; delete a campaign's once its report is final.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import secrets
+import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 
-from ._claims import ClaimLog, default_dir
+from .._files import private_directory, state_dir
 
-__all__ = ["MAX_CHUNKS", "Local", "local_state"]
+__all__ = ["CLAIMS_DIR_ENV", "MAX_CHUNKS", "ClaimLog", "Local", "local_state"]
 
+#: The environment variable naming the claims directory.
+CLAIMS_DIR_ENV = "VELSTACK_CLAIMS_DIR"
 #: Chunks one process runs at once per campaign: its own and one taken over from a dead worker.
 MAX_CHUNKS = 2
 _POLL = 0.005
 _LOCK = threading.Lock()
 _STATES: dict[tuple[str, str], Local] = {}
+
+
+class ClaimLog:
+    """This process's claim log of one campaign, and the reader of every log of it here."""
+
+    def __init__(self, directory: Path, campaign_id: str, fence: str) -> None:
+        private_directory(directory)  # claims hold phone numbers: 0700 whatever the umask
+        self.directory = directory
+        digest = hashlib.sha256(f"{campaign_id} {fence}".encode()).hexdigest()[:12]
+        self._stem = f"{re.sub(r'[^A-Za-z0-9_-]', '_', campaign_id)[:40]}-{digest}"
+        self.path = self._new_path(f"{self._stem}.{socket.gethostname()}.{os.getpid()}")
+        self._fd: int | None = None
+        self._lock = threading.Lock()  # appends run in worker threads
+
+    def _new_path(self, name: str) -> Path:
+        return self.directory / f"{name}.{secrets.token_hex(4)}.claims"
+
+    def append(self, epoch: int, life: str, pairs: list[tuple[str, str]]) -> None:
+        """Record ``(key, entry JSON)`` claims made at ``epoch`` in ``life``; durable when
+        it returns."""
+        if not pairs:
+            return
+        data = "".join(f"{epoch} {life} {key} {entry}\n" for key, entry in pairs).encode()
+        with self._lock:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(self._fd, data)
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
+
+    def _lines(self, paths: list[Path]) -> Iterator[tuple[int, str, str, str]]:
+        for path in paths:
+            with path.open(encoding="utf-8") as file:
+                for line in file:
+                    parts = line.rstrip("\n").split(" ", 3)
+                    # (a torn last line, never sent, is skipped)
+                    if len(parts) == 4 and parts[0].isdigit() and parts[3].endswith("]"):
+                        yield int(parts[0]), parts[1], parts[2], parts[3]
+
+    def claims(self) -> tuple[dict[str, str], list[Path]]:
+        """Every recipient the logs of this campaign here claimed (key -> entry JSON),
+        and the logs read."""
+        paths = sorted(self.directory.glob(f"{self._stem}.*.claims"))
+        return {key: entry for _, _, key, entry in self._lines(paths)}, paths
+
+    def highest(self) -> tuple[int, str]:
+        """The highest epoch the logs of this campaign here hold, and its Redis life."""
+        paths = sorted(self.directory.glob(f"{self._stem}.*.claims"))
+        return max(((e, life) for e, life, _, _ in self._lines(paths)), default=(0, "-"))
+
+    def filed(self, paths: list[Path]) -> None:
+        """The claims of ``paths`` are filed with Redis: set them aside (``*.filed``); this
+        process's next claim starts a new log."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
+            self.path = self._new_path(self.path.name.rsplit(".", 2)[0])
+        for path in paths:
+            if path.exists():
+                path.rename(path.with_suffix(".filed"))
 
 
 def local_state(campaign_id: str, fence: str) -> Local:
@@ -48,32 +124,28 @@ class Local:
         self.life = "-"
         #: Recipients claimed (or being claimed) and unresolved: key -> claim token.
         self.claimed: dict[str, str] = {}
-        #: Most recipients in `claimed` (0: not set, no limit).
+        #: Most recipients in `claimed` (0: no limit).
         self.limit = 0
-        self.chunks = 0
-        #: Queue tasks running the campaign's loop in this process (see `_tasks`).
-        self.loops = 0
+        #: Chunks leased, and queue tasks running the campaign's loop (see `_tasks`).
+        self.slots = {"chunks": 0, "loops": 0}
         self.log: ClaimLog | None = None
         #: The rolled-back epoch whose claims this process already filed.
         self.filed: int | None = None
         self._lock = threading.Lock()
 
-    def see(self, epoch: int, life: str) -> None:
+    def see(self, epoch: int, life: str, *, adopt: bool = False) -> None:
+        """A reply's epoch (``adopt``: after filing a rollback's claims, Redis's as it is)."""
         with self._lock:
-            if epoch >= self.seen:
+            if adopt or epoch >= self.seen:
                 self.seen, self.life = epoch, life
-
-    def adopt(self, epoch: int, life: str) -> None:
-        """After filing a rollback's claims: carry on from where Redis is now."""
-        with self._lock:
-            self.seen, self.life = epoch, life
 
     def attach(self, directory: Path | None, limit: int) -> ClaimLog:
         """Open the claim log (once; its epochs raise `seen`) and raise the claim budget."""
         with self._lock:
             self.limit = max(self.limit, limit)
             if self.log is None:
-                self.log = ClaimLog(directory or default_dir(), self.campaign_id, self.fence)
+                directory = directory or state_dir(CLAIMS_DIR_ENV, "claims")
+                self.log = ClaimLog(directory, self.campaign_id, self.fence)
                 epoch, life = self.log.highest()
                 if epoch > self.seen:
                     self.seen, self.life = epoch, life
@@ -85,8 +157,7 @@ class Local:
             with self._lock:
                 new = [key for key in keys if key not in self.claimed]
                 if not self.limit or not self.claimed or len(self.claimed) + len(new) <= self.limit:
-                    for key in new:
-                        self.claimed[key] = token
+                    self.claimed.update(dict.fromkeys(new, token))
                     return new
             await anyio.sleep(_POLL)
 
@@ -98,35 +169,23 @@ class Local:
     def forget(self, token: str) -> None:
         """A chunk run ended: whatever its token still holds is no longer in flight here."""
         with self._lock:
-            for key in [key for key, held in self.claimed.items() if held == token]:
-                del self.claimed[key]
+            self.claimed = {key: held for key, held in self.claimed.items() if held != token}
 
-    async def take_chunk(self, *, wait: bool) -> bool:
-        """A chunk slot (False if none is free and ``wait`` is False)."""
+    async def take(self, slot: str, *, wait: bool = True) -> bool:
+        """A ``chunks`` slot (`MAX_CHUNKS`) or the ``loops`` one; False if none is free and
+        ``wait`` is False."""
         while True:
             with self._lock:
-                if self.chunks < MAX_CHUNKS:
-                    self.chunks += 1
+                if self.slots[slot] < (MAX_CHUNKS if slot == "chunks" else 1):
+                    self.slots[slot] += 1
                     return True
             if not wait:
                 return False
             await anyio.sleep(_POLL * 10)
 
-    def give_chunk(self) -> None:
+    def give(self, slot: str) -> None:
         with self._lock:
-            self.chunks -= 1
-
-    def start_loop(self) -> bool:
-        """True if no queue task of this process runs the campaign yet (now this one does)."""
-        with self._lock:
-            if self.loops:
-                return False
-            self.loops += 1
-            return True
-
-    def end_loop(self) -> None:
-        with self._lock:
-            self.loops -= 1
+            self.slots[slot] -= 1
 
     def first_to_file(self, epoch: int) -> bool:
         """True once per rolled-back ``epoch``: this caller files the claim logs."""

@@ -1,27 +1,158 @@
-"""A distributed campaign's settings: checked once at create time, stored in its meta hash."""
+"""A distributed campaign's settings: checked once at create time, stored in its meta hash.
+
+A `SendingPolicy` cannot travel (its store is a connection, its clock a function), so
+`PolicySpec` keeps what rebuilds it in each worker: where its store is (a ``redis://``
+URL, or a SQLite path: workers on the creating machine only), the window and the caps.
+"""
 
 from __future__ import annotations
 
-import math
+import os
+import re
+import warnings
 from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
 from .. import _validation as check
 from .._bulk.options import CampaignOptions
 from .._exceptions import InvalidInputError
-from ._loader import plain_text
-from ._sending_policy import PolicySpec
+from .._policy.limits import Clock
+from .errors import CampaignError
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_LEASE", "Settings"]
+if TYPE_CHECKING:
+    from .._policy.policy import SendingPolicy
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_LEASE", "PolicySpec", "Settings", "plain_text"]
 
 DEFAULT_CHUNK_SIZE = 500
 #: Seconds a chunk stays leased without a heartbeat (heartbeats every third of it).
 DEFAULT_LEASE = 30.0
-_FIELDS = (
-    *("message", "sender", "title", "region", "rate_limit", "request_rate_limit"),
-    *("category", "max_credits"),
-)
+_TYPES = {"rate_limit": float, "request_rate_limit": float, "max_credits": int}
+_FIELDS = ("message", "sender", "title", "region", "category", *_TYPES)
+_URL = ("redis://", "rediss://", "unix://")
+_PASSWORD = re.compile(r"//[^@/]*:[^@/]*@")
+#: The store is the campaign's own Redis (the URL a worker opened the campaign with).
+_CAMPAIGN = "campaign"
+
+
+def plain_text(options: CampaignOptions) -> str | None:
+    """The text every recipient gets when the message has no placeholder, else None."""
+    template = options.template
+    return template.render({}) if template is not None and template.static else None
+
+
+@frozen
+class PolicySpec:
+    """What rebuilds a campaign's `SendingPolicy` in any worker (stored in its meta hash)."""
+
+    #: A ``redis://`` URL, an absolute SQLite path, or "campaign" (the campaign's Redis).
+    store: str
+    #: (start, end, IANA zone or None) as ``HH:MM``.
+    send_window: tuple[str, str, str | None] | None
+    max_credits_per_day: int | None
+    #: (messages, per seconds)
+    frequency: tuple[int, float] | None
+    idempotency_ttl: float
+
+    @classmethod
+    def of(cls, policy: SendingPolicy, campaign_url: str) -> PolicySpec:
+        """The spec of ``policy`` (given as a path or URL); `InvalidInputError` if it cannot
+        be shipped. A SQLite store warns: only workers on this machine can reach it."""
+        store = policy.spec
+        if store is None:
+            raise InvalidInputError(
+                "a distributed campaign's policy needs its store given as a redis:// URL (or "
+                "a SQLite path), not a store object: every worker opens it again"
+            )
+        if store == campaign_url:
+            store = _CAMPAIGN
+        elif store.startswith(_URL) and _PASSWORD.search(store):
+            raise InvalidInputError(
+                "the policy store's URL holds a password, and a campaign's settings are "
+                "readable in its Redis: use the campaign's own Redis URL for the policy"
+            )
+        elif not store.startswith(_URL):
+            store = os.path.abspath(store)
+            warnings.warn(
+                f"the sending policy's store is a SQLite file ({store}): only workers on "
+                "this machine can reach it; use a redis:// URL for workers on other machines",
+                UserWarning,
+                stacklevel=3,
+            )
+        window, cap = policy.send_window, policy.frequency_cap
+        zone = None if window is None else window.timezone
+        if zone is not None and not isinstance(zone, ZoneInfo):
+            raise InvalidInputError(
+                "a distributed campaign's SendWindow timezone must be an IANA name "
+                "(such as 'Africa/Accra'), not a fixed tzinfo"
+            )
+        return cls(
+            store,
+            None
+            if window is None
+            else (
+                f"{window.start:%H:%M}",
+                f"{window.end:%H:%M}",
+                None if zone is None else zone.key,
+            ),
+            policy.max_credits_per_day,
+            None if cap is None else (cap.messages, cap.per.total_seconds()),
+            policy.idempotency_ttl.total_seconds(),
+        )
+
+    def to_meta(self) -> dict[str, str]:
+        meta = {"policy_store": self.store, "policy_ttl": repr(self.idempotency_ttl)}
+        if self.send_window is not None:
+            start, end, zone = self.send_window
+            meta["policy_window"] = f"{start}-{end}" + ("" if zone is None else f" {zone}")
+        if self.max_credits_per_day is not None:
+            meta["policy_daily"] = str(self.max_credits_per_day)
+        if self.frequency is not None:
+            meta["policy_frequency"] = f"{self.frequency[0]} {self.frequency[1]!r}"
+        return meta
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, str]) -> PolicySpec | None:
+        if "policy_store" not in meta:
+            return None
+        window, frequency, daily = None, None, meta.get("policy_daily")
+        if "policy_window" in meta:
+            hours, _, zone = meta["policy_window"].partition(" ")
+            start, end = hours.split("-")
+            window = (start, end, zone or None)
+        if "policy_frequency" in meta:
+            messages, per = meta["policy_frequency"].split()
+            frequency = (int(messages), float(per))
+        ttl = float(meta["policy_ttl"])
+        daily_cap = None if daily is None else int(daily)
+        return cls(meta["policy_store"], window, daily_cap, frequency, ttl)
+
+    def build(self, campaign_url: str, clock: Clock | None = None) -> SendingPolicy:
+        """The policy, with its store opened (this process's connection)."""
+        from .._policy.limits import FrequencyCap
+        from .._policy.policy import SendingPolicy
+        from .._policy.window import SendWindow
+
+        store = campaign_url if self.store == _CAMPAIGN else self.store
+        if not store.startswith(_URL) and not os.path.exists(store):
+            raise CampaignError(
+                f"the campaign's sending-policy store is a SQLite file that is not on this "
+                f"machine ({store}): its suppression list would be empty here. Run workers "
+                "on the machine that created the campaign, or create it with a redis:// store"
+            )
+        window, cap = self.send_window, self.frequency
+        return SendingPolicy(
+            store,
+            send_window=None if window is None else SendWindow(*window),
+            max_credits_per_day=self.max_credits_per_day,
+            frequency_cap=None if cap is None else FrequencyCap(cap[0], timedelta(seconds=cap[1])),
+            idempotency_ttl=timedelta(seconds=self.idempotency_ttl),
+            clock=clock,
+        )
 
 
 @frozen
@@ -34,13 +165,10 @@ class Settings:
 
     @classmethod
     def create(
-        cls, *, chunk_size: int, lease: float, policy: PolicySpec | None = None, **keywords: object
+        cls, options: CampaignOptions, chunk_size: int, lease: float, policy: PolicySpec | None
     ) -> Settings:
-        options = CampaignOptions(**keywords)  # type: ignore[arg-type]
         check.count("chunk_size", chunk_size, 1)
-        if isinstance(lease, bool) or not isinstance(lease, (int, float)):
-            raise InvalidInputError("lease must be a number of seconds")
-        if not math.isfinite(lease) or lease < 1:
+        if check.positive("lease", lease, "seconds") < 1:
             raise InvalidInputError(f"lease must be at least 1 second, got {lease!r}")
         return cls(options, chunk_size, float(lease), policy)
 
@@ -58,25 +186,16 @@ class Settings:
             chunk_size=str(self.chunk_size),
             lease=str(self.lease),
         )
-        if self.policy is not None:
-            meta.update(self.policy.to_meta())
-        return meta
+        return {**meta, **(self.policy.to_meta() if self.policy else {})}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> Settings:
-        types = {"rate_limit": float, "request_rate_limit": float, "max_credits": int}
-        keywords: dict[str, object] = {
-            name: types.get(name, str)(meta[name]) for name in _FIELDS if name in meta
-        }
-        keywords.update(
+        options = CampaignOptions(
+            **{name: _TYPES.get(name, str)(meta[name]) for name in _FIELDS if name in meta},
             batch_size=int(meta["batch_size"]),
             allow_blank_fields=meta.get("allow_blank_fields") == "1",
             wait_for_window=meta.get("wait_for_window", "1") == "1",
             keep_unsent=0,
         )
-        return cls.create(
-            chunk_size=int(meta["chunk_size"]),
-            lease=float(meta["lease"]),
-            policy=PolicySpec.from_meta(meta),
-            **keywords,
-        )
+        spec = PolicySpec.from_meta(meta)
+        return cls.create(options, int(meta["chunk_size"]), float(meta["lease"]), spec)

@@ -1,18 +1,22 @@
 """One campaign's keys in Redis and the calls that run its scripts (retried across outages).
 
-Every script call goes through `Store.run` or `Store.grouped`, which also keep the
-process-wide guarantees whatever runs the chunks: the epoch this process has seen goes
-with each call and rises with each reply (a Redis behind it rolled back); a claim
-(``TAKE``/``CLAIM``) first waits for room in the process's claim budget and, once Redis
-granted it, is appended to the claim log (fsynced) before it is returned, so nothing is
-sent before its claim is on disk; an ``OUTCOME`` frees the budget. On a rollback the
-process files its claim logs with Redis (``RESTORE``) and raises `CampaignRolledBackError`.
+Every script call goes through `Store.run`, which keeps the process-wide guarantees
+whatever runs the chunks: the epoch this process saw goes with each call and rises with
+each reply (see `_lua`); a claim (``TAKE``/``CLAIM``) first waits for room in the
+process's claim budget and, once granted, is appended to the claim log (fsynced) before
+it is returned, so nothing is sent before its claim is on disk; an ``OUTCOME`` frees the
+budget. On a rollback the process files its claim logs with Redis (``RESTORE``) and
+raises `CampaignRolledBackError`.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -23,7 +27,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import _lua
-from ._process import Local, local_state
+from ._process import ClaimLog, Local, local_state
 from .errors import CampaignError, CampaignFencedError, CampaignRolledBackError
 
 __all__ = ["REDIS_OUTAGE", "Store", "keys_of"]
@@ -43,44 +47,55 @@ def keys_of(campaign_id: str) -> list[str]:
     """The campaign's keys, in the order the scripts take them (one hash tag)."""
     if not campaign_id or "}" in campaign_id or "{" in campaign_id:
         raise CampaignError("a campaign id must be non-empty, without { or }")
-    tag = f"vs:{{{campaign_id}}}:"
-    return [tag + name for name in _NAMES]
+    return [f"vs:{{{campaign_id}}}:{name}" for name in _NAMES]
 
 
 class Store:
     """The Redis client, key names and scripts of one campaign, with the fence it opened at."""
 
-    #: Concurrent claims and outcomes share round trips (False: one each; for benchmarks).
+    #: Concurrent `run` calls with ``group=True`` share round trips (False: for benchmarks).
     group_calls = True
 
-    def __init__(self, url: str, campaign_id: str, *, client: aioredis.Redis | None = None) -> None:
+    def __init__(self, url: str, campaign_id: str) -> None:
         self.campaign_id = campaign_id
         self.keys = keys_of(campaign_id)
+        _, self.meta, self.state, self.counters, self.unsent, self.todo, *_ = self.keys
         self.prefix = self.keys[0].rsplit(":", 1)[0] + ":c:"
-        self.redis: aioredis.Redis = client or aioredis.Redis.from_url(
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(
             url, decode_responses=True, health_check_interval=5
         )
         self.fence = ""
         self._local: Local | None = None
-        self._scripts: dict[str, Any] = {}
         self._pending: list[_Call] = []
         self._leading = False
 
-    @property
-    def meta(self) -> str:
-        return self.keys[1]
-
-    @property
-    def counters(self) -> str:
-        return self.keys[3]
-
-    @property
-    def unsent(self) -> str:
-        return self.keys[4]
-
-    @property
-    def todo(self) -> str:
-        return self.keys[5]
+    @classmethod
+    async def opened(
+        cls, url: str, campaign_id: str, *, create: bool | None, meta: Any = None
+    ) -> Store:
+        """The store with its fence: ``create`` True writes a new one and ``meta``
+        (`CampaignError` if the campaign exists), False reads it (`CampaignError` if there
+        is none), None does either."""
+        store = cls(url, campaign_id)
+        redis, key = store.redis, store.keys[0]
+        try:
+            if create is not False:
+                fence = secrets.token_hex(16)
+                made = await store.retry(lambda: redis.set(key, fence, nx=True))
+                if create and not made:
+                    raise CampaignError(f"campaign {campaign_id!r} already exists in this Redis")
+            store.fence = await store.retry(lambda: redis.get(key)) or ""
+            if not store.fence:
+                raise CampaignError(
+                    f"no campaign {campaign_id!r} in this Redis (never created, deleted, or "
+                    "Redis lost its data)"
+                )
+            if meta:
+                await store.retry(lambda: redis.hset(store.meta, mapping=meta))
+        except BaseException:
+            await store.aclose()
+            raise
+        return store
 
     def chunk_key(self, chunk: int) -> str:
         return f"{self.prefix}{chunk}"
@@ -95,30 +110,20 @@ class Store:
             self._local = local_state(self.campaign_id, self.fence)
         return self._local
 
-    async def run(self, name: str, *args: str | int | float) -> Any:
-        """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix."""
-        return await self._through(name, list(args), self._run)
+    async def run(self, name: str, *args: str | int | float, group: bool = False) -> Any:
+        """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix.
 
-    async def grouped(self, name: str, *args: str | int | float) -> Any:
-        """`run`, but calls made at the same time share one round trip (a pipeline).
-
-        The first caller leads: it lets the others join, sends every pending call, hands
-        each its reply, and passes the lead to whoever queued meanwhile.
+        ``group``: calls made at the same time share one round trip (a pipeline).
+        Budget and claim log around a claim; the epoch; the rollback (see the module).
         """
-        send = self._grouped if self.group_calls else self._run
-        return await self._through(name, list(args), send)
-
-    async def _through(self, name: str, args: list[Any], send: Any) -> Any:
-        """Budget and claim log around a claim; the epoch; the rollback (see the module)."""
         local = self.local
         claims = _CLAIMS.get(name)
-        keys: list[str] = []
-        reserved: list[str] = []
-        if claims is not None:
-            keys = [str(key) for key in args[claims[0] :: 2]]
-            reserved = await local.reserve(keys, str(args[claims[1]]))
+        keys = [str(key) for key in args[claims[0] :: 2]] if claims else []
+        reserved = await local.reserve(keys, str(args[claims[1]])) if claims else []
+        call = _Call(name, [f"{self.fence} {local.seen} {local.life}", self.prefix, *args])
         try:
-            reply = await send(name, args)
+            await (self._grouped(call) if group and self.group_calls else self._send([call]))
+            epoch, life, *rest = call.outcome()
         except CampaignRolledBackError as exc:
             local.release(reserved)
             await self.file_claims(exc)
@@ -126,23 +131,22 @@ class Store:
         except BaseException:
             local.release(reserved)
             raise
-        epoch, life = int(reply[0]), str(reply[1])
-        result = reply[2] if len(reply) > 2 else None
-        local.see(epoch, life)
-        if claims is not None:
+        local.see(int(epoch), str(life))
+        result = rest[0] if rest else None
+        if claims:
             granted = _granted(name, result)
             if granted is None:
                 local.release(reserved)
-            else:
-                entries = [str(entry) for entry in args[claims[0] + 1 :: 2]]
-                mine = [(keys[i - 1], entries[i - 1]) for i in granted]
-                await anyio.to_thread.run_sync(self.claim_log().append, epoch, life, mine)
-                local.release(sorted(set(keys) - {key for key, _ in mine}))
+                return result
+            entries = [str(entry) for entry in args[claims[0] + 1 :: 2]]
+            mine = [(keys[i - 1], entries[i - 1]) for i in granted]
+            await anyio.to_thread.run_sync(self.claim_log().append, int(epoch), life, mine)
+            local.release(sorted(set(keys) - {key for key, _ in mine}))
         elif name == "OUTCOME":
             local.release([str(key) for key in args[5::3]])
         return result
 
-    def claim_log(self) -> Any:
+    def claim_log(self) -> ClaimLog:
         """This process's claim log of the campaign (the default directory unless attached)."""
         local = self.local
         return local.log if local.log is not None else local.attach(None, 0)
@@ -167,44 +171,32 @@ class Store:
             "%d claims it lost are now unknown",
             *(self.campaign_id, rollback.epoch, local.seen, filed),
         )
-        local.adopt(rollback.epoch, rollback.life)
+        local.see(rollback.epoch, rollback.life, adopt=True)
         return filed
 
-    async def _run(self, name: str, args: list[Any]) -> Any:
-        script = self._script(name)
-        argv = [self._fence_arg(), self.prefix, *args]
-        return await self.retry(lambda: script(keys=self.keys, args=argv))
-
-    def _fence_arg(self) -> str:
-        local = self.local
-        return f"{self.fence} {local.seen} {local.life}"
-
-    async def _grouped(self, name: str, args: list[Any]) -> Any:
-        call = _Call(name, [self._fence_arg(), self.prefix, *args])
+    async def _grouped(self, call: _Call) -> None:
+        """The first caller leads: it lets the others join, sends every pending call, hands
+        each its reply, and passes the lead to whoever queued meanwhile."""
         self._pending.append(call)
         if self._leading:
             try:
                 await call.event.wait()
             except BaseException:
-                self._abandon(call)
+                if call in self._pending:
+                    self._pending.remove(call)
+                if call.lead:
+                    self._pass_lead()
                 raise
             if not call.lead:
-                return call.outcome()
+                return
         self._leading = True
         try:
             with anyio.CancelScope(shield=True):
                 if not call.lead:
                     await anyio.lowlevel.checkpoint()  # let the concurrent callers join
                 group, self._pending = self._pending, []
-                await self._flush(group)
+                await self._send(group)
         finally:
-            self._pass_lead()
-        return call.outcome()
-
-    def _abandon(self, call: _Call) -> None:
-        if call in self._pending:
-            self._pending.remove(call)
-        if call.lead:
             self._pass_lead()
 
     def _pass_lead(self) -> None:
@@ -215,37 +207,35 @@ class Store:
         else:
             self._leading = False
 
-    async def _flush(self, group: list[_Call]) -> None:
+    async def _send(self, calls: list[_Call]) -> None:
+        """One round trip (retried while Redis is unreachable or loading); each call gets
+        its reply, a script's refusal as its campaign error."""
         try:
-            replies = await self.retry(lambda: self._pipeline(group))
+            replies = await self.retry(lambda: self._pipeline(calls))
         except Exception as exc:
-            replies = [exc] * len(group)
-        for call, reply in zip(group, replies, strict=True):
+            replies = [exc] * len(calls)
+        for call, reply in zip(calls, replies, strict=True):
             if isinstance(reply, ResponseError):
                 reply = self._refusal(reply) or reply
             call.reply = reply
             call.event.set()
 
-    async def _pipeline(self, group: list[_Call]) -> list[Any]:
+    async def _pipeline(self, calls: list[_Call]) -> list[Any]:
         for _ in range(2):
             async with self.redis.pipeline(transaction=False) as pipe:
-                for call in group:
-                    script = self._script(call.name)
-                    pipe.evalsha(script.sha, len(self.keys), *self.keys, *call.args)
+                for call in calls:
+                    pipe.evalsha(_sha(call.name), len(self.keys), *self.keys, *call.args)
                 replies: list[Any] = await pipe.execute(raise_on_error=False)
+            for reply in replies:
+                if isinstance(reply, ResponseError) and "LOADING" in str(reply):
+                    raise reply  # scripts are safe to run again: `retry` sends them all
             if not any(isinstance(reply, NoScriptError) for reply in replies):
                 return replies
-            for name in {call.name for call in group}:  # Redis restarted: load them again
+            for name in {call.name for call in calls}:  # Redis restarted: load them again
                 await self.redis.script_load(getattr(_lua, name))
         return replies
 
-    def _script(self, name: str) -> Any:
-        script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = self.redis.register_script(getattr(_lua, name))
-        return script
-
-    async def retry(self, call: Any) -> Any:
+    async def retry(self, call: Callable[[], Awaitable[Any]]) -> Any:
         """Await ``call()``; retry while Redis is unreachable (up to `REDIS_OUTAGE` s)."""
         deadline = time.monotonic() + REDIS_OUTAGE
         delay = 0.05
@@ -287,17 +277,20 @@ class Store:
         return None
 
 
+@functools.cache
+def _sha(name: str) -> str:
+    return hashlib.sha1(getattr(_lua, name).encode()).hexdigest()  # how Redis names it
+
+
 def _granted(name: str, result: Any) -> list[int] | None:
     """The 1-based positions a claiming script's reply granted (None: it claimed nothing)."""
     if name == "CLAIM":
         return [int(i) for i in result or ()]
-    if result and int(result[0]) == 2:  # TAKE: claimed now
-        return [int(i) for i in result[2:]]
-    return None
+    return [int(i) for i in result[2:]] if result and int(result[0]) == 2 else None
 
 
 class _Call:
-    """A script call waiting for its group's round trip."""
+    """A script call waiting for its round trip."""
 
     __slots__ = ("args", "event", "lead", "name", "reply")
 

@@ -1,12 +1,9 @@
 """What a queue task of a distributed campaign does, whatever the queue.
 
-The first task a process receives runs the campaign (its chunk, then every free or
-lapsed chunk, `RedisCampaign.run_worker`) until it is finished or stopped. A task
-arriving at a process that already runs the campaign is surplus: it puts itself back
-in the queue (at once the first time, then every half lease) and returns, so a queue
-consumer that read many tasks at once never sits on them: an idle instance gets
-them and joins. Liveness never depends on the queue redelivering anything: every
-process running the campaign takes over dead workers' chunks.
+The first task a process receives runs the campaign (`RedisCampaign.run_worker` from its
+chunk on) until it is finished or stopped. A task reaching a process that already runs it
+goes back to the queue (at once the first time, then every half lease), so a consumer
+that read many tasks never sits on them. Liveness never depends on the queue.
 """
 
 from __future__ import annotations
@@ -59,8 +56,8 @@ async def run_chunk_task(
     already runs it, go back to the queue. True if the campaign finished."""
     campaign = await RedisCampaign.open(redis_url, campaign_id)
     async with campaign:
-        local = campaign._local
-        if not local.start_loop():
+        local = campaign._store.local
+        if not await local.take("loops", wait=False):
             if hops:
                 await anyio.sleep(min(campaign.settings.lease / 2, _MAX_HOP_WAIT))
             status = await campaign.status()
@@ -73,4 +70,4 @@ async def run_chunk_task(
                     client, concurrency=concurrency, claims_dir=claims_dir, first=index
                 )
         finally:
-            local.end_loop()
+            local.give("loops")

@@ -1,14 +1,12 @@
-"""What a worker process does for a campaign: run chunks until none is left, and take over
-the chunks of dead workers while it runs its own.
+"""What a worker process does for a campaign: run chunks until none is left, taking over
+the chunks of dead workers meanwhile.
 
-The main loop leases a chunk (the queue task's own first, then any free or lapsed
-one) and runs it; when everything left is leased by live workers it polls (at most
-every second), so it takes a chunk over as soon as its lease lapses. Meanwhile a
-watcher looks for lapsed chunks every `watch_period` and runs one it finds next to
-the main loop's. A process holds at most `_process.MAX_CHUNKS` chunks of a campaign
-at once (other loops of the same process wait for a slot, holding no lease), and
-its claims share one budget (``concurrency x batch_size`` recipients, `_process`),
-so running two chunks never puts more recipients in flight.
+The main loop leases a chunk (a queue task's own first, then any free or lapsed one) and
+runs it; when every chunk left is leased it polls (at most every second). A watcher looks
+for lapsed chunks every `watch_period` and runs one beside the main loop's: a takeover
+waits at most the lease plus that. A process holds at most `_process.MAX_CHUNKS` chunks
+of a campaign and its claims share one budget, so two chunks never put more recipients
+in flight.
 """
 
 from __future__ import annotations
@@ -57,15 +55,9 @@ async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> 
     outcome = False
     failure: list[Exception] = []  # raised once both ended (no exception group)
 
-    async def main() -> None:
-        try:
-            await running()
-        except Exception as exc:
-            failure.insert(0, exc)
-
     async def running() -> None:
         nonlocal outcome
-        await local.take_chunk(wait=True)
+        await local.take("chunks")
         try:
             if first is not None:
                 await lease_and_run(store, lease, run, first)
@@ -76,32 +68,31 @@ async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> 
                     return
                 if status in ("busy", "none"):  # all leased by live workers (or still loading)
                     await anyio.sleep(min(max(wait / 1000, 0.05), 1.0))
+        except Exception as exc:
+            failure.insert(0, exc)
         finally:
-            local.give_chunk()
+            local.give("chunks")
             finished.set()
 
-    async def watch() -> None:
+    async def watching() -> None:
         try:
-            await watching()
+            while not finished.is_set():
+                with anyio.move_on_after(watch_period(lease)):
+                    await finished.wait()
+                if finished.is_set() or not await local.take("chunks", wait=False):
+                    continue
+                try:
+                    status, _ = await lease_and_run(store, lease, run, _LAPSED)
+                finally:
+                    local.give("chunks")
+                if status in ("done", "stopped"):
+                    return
         except Exception as exc:
             failure.append(exc)
 
-    async def watching() -> None:
-        while not finished.is_set():
-            with anyio.move_on_after(watch_period(lease)):
-                await finished.wait()
-            if finished.is_set() or not await local.take_chunk(wait=False):
-                continue
-            try:
-                status, _ = await lease_and_run(store, lease, run, _LAPSED)
-            finally:
-                local.give_chunk()
-            if status in ("done", "stopped"):
-                return
-
     async with anyio.create_task_group() as tg:
-        tg.start_soon(watch)
-        await main()
+        tg.start_soon(watching)
+        await running()
     if failure:
         raise failure[0]
     return outcome

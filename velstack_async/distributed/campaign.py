@@ -1,18 +1,18 @@
 """`RedisCampaign`: one campaign shared by any number of worker processes through Redis.
 
-A producer `create` s the campaign and `load` s its recipients (deduplicated by
-normalised number, split into chunks of ``chunk_size``); workers run chunks,
-either pulling them (`run_worker`: no queue needed) or as tasks of a queue
-(`run_chunk`, then `sweep`; see the ``taskiq`` and ``celery`` modules). Every
-chunk is leased with a heartbeat; a chunk whose lease lapsed (its worker died)
-is taken over by a live worker within the lease plus `_worker.watch_period`
-(see `_worker`). Exactly-once comes from per-recipient claims in Redis (see
-`_lua`) and a claim log per worker machine (`_claims`), never from the queue.
+A producer `create` s it and `load` s its recipients (in chunks of ``chunk_size``);
+workers run chunks, pulling them (`run_worker`) or as queue tasks (the ``taskiq`` and
+``celery`` modules). A chunk whose lease lapsed is taken over within the lease plus
+`_worker.watch_period`. Exactly-once comes from per-recipient claims in Redis (`_lua`)
+and a claim log per worker machine (`_process`), never from the queue. The report is
+read from counters the scripts keep.
 """
 
 from __future__ import annotations
 
-import secrets
+import functools
+import json
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .. import _validation as check
-from .._bulk.models import BulkReport
+from .._bulk.models import BulkReport, BulkResult, BulkStatus
+from .._bulk.options import CampaignOptions
+from .._bulk.outcome import STALE
 from .._policy.limits import Category, Clock
-from ._loader import load
-from ._process import Local
-from ._report import build_report, counters
-from ._sending_policy import PolicySpec
-from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, Settings
+from ._loader import ChunkEntry, load
+from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, PolicySpec, Settings
 from ._store import Store
 from ._worker import lease_and_run, work
 from .chunk_source import ChunkRun, SmsClient
@@ -39,6 +38,11 @@ __all__ = ["DEFAULT_CONCURRENCY", "RedisCampaign"]
 
 #: Batches in flight at once in one worker process, by default.
 DEFAULT_CONCURRENCY = 16
+_MICRO = Decimal(1_000_000)
+_COUNTS = (
+    *("inputs", "queued", "attempting", "sent", "failed", "skipped", "unknown"),
+    *("duplicates", "requests", "throttled", "suppressed", "capped", "deferred"),
+)
 
 
 class RedisCampaign:
@@ -98,35 +102,12 @@ class RedisCampaign:
         ``max_credits`` caps the credits of the whole campaign, across every worker.
         ``category`` and ``wait_for_window`` as for ``send_bulk``.
         """
+        keywords = {**locals(), "region": region or "GH", "keep_unsent": 0}
+        options = CampaignOptions.from_keywords(keywords)
         spec = None if policy is None else PolicySpec.of(policy, url)
-        settings = Settings.create(
-            chunk_size=chunk_size,
-            lease=lease,
-            message=message,
-            sender=sender,
-            title=title,
-            rate_limit=rate_limit,
-            request_rate_limit=request_rate_limit,
-            batch_size=batch_size,
-            region=region or "GH",
-            allow_blank_fields=allow_blank_fields,
-            keep_unsent=0,
-            policy=spec,
-            category=category,
-            max_credits=max_credits,
-            wait_for_window=wait_for_window,
-        )
-        store = Store(url, campaign_id)
-        try:
-            fence = secrets.token_hex(16)
-            if not await store.retry(lambda: store.redis.set(store.keys[0], fence, nx=True)):
-                raise CampaignError(f"campaign {campaign_id!r} already exists in this Redis")
-            store.fence = fence
-            meta: dict[Any, Any] = settings.to_meta()
-            await store.retry(lambda: store.redis.hset(store.meta, mapping=meta))
-        except BaseException:
-            await store.aclose()
-            raise
+        settings = Settings.create(options, chunk_size, lease, spec)
+        meta: dict[Any, Any] = settings.to_meta()
+        store = await Store.opened(url, campaign_id, create=True, meta=meta)
         return cls(url, store, settings, policy)
 
     @classmethod
@@ -136,16 +117,11 @@ class RedisCampaign:
         A campaign created with a policy gets it back, its store opened in this process.
         ``clock`` (tests): the policy's clock here (default: the system's UTC time).
         """
-        store = Store(url, campaign_id)
+        store = await Store.opened(url, campaign_id, create=False)
         try:
-            fence = await store.retry(lambda: store.redis.get(store.keys[0]))
             meta = await store.retry(lambda: store.redis.hgetall(store.meta))
-            if fence is None or "sender" not in meta:
-                raise CampaignError(
-                    f"no campaign {campaign_id!r} in this Redis (never created, deleted, or "
-                    "Redis lost its data)"
-                )
-            store.fence = fence
+            if "sender" not in meta:
+                raise CampaignError(f"no campaign {campaign_id!r} in this Redis (not created)")
             settings = Settings.from_meta(meta)
             spec = settings.policy
             policy = None if spec is None else spec.build(url, clock)
@@ -195,11 +171,6 @@ class RedisCampaign:
         run = self._attach(client, concurrency, claims_dir)
         return await work(self._store, self.settings.lease, run, first)
 
-    @property
-    def _local(self) -> Local:
-        """What this process's calls of the campaign share (claim budget, chunk slots)."""
-        return self._store.local
-
     async def run_chunk(
         self,
         client: SmsClient,
@@ -211,11 +182,11 @@ class RedisCampaign:
         """Run chunk ``index`` if nobody holds it; True if it is finished. Idempotent."""
         run = self._attach(client, concurrency, claims_dir)
         local = self._store.local
-        await local.take_chunk(wait=True)
+        await local.take("chunks")
         try:
             status, _ = await lease_and_run(self._store, self.settings.lease, run, index)
         finally:
-            local.give_chunk()
+            local.give("chunks")
         return status in ("finished", "done")
 
     async def sweep(
@@ -248,39 +219,91 @@ class RedisCampaign:
 
     async def enqueue(self, task: Any) -> int:
         """Send every unfinished chunk to ``task`` (from ``taskiq.register`` or
-        ``celery.register``); returns how many were sent. Call it after `load` (chunks are
-        queued as they fill), and again after restarting a whole fleet: a finished chunk's
-        task does nothing."""
+        ``celery.register``); returns how many were sent. Call it after `load`, and again
+        after restarting a whole fleet: a finished chunk's task does nothing."""
         chunks = await self.chunks()
         for chunk in chunks:
             args = (self.url, self.id, chunk)
             if hasattr(task, "kiq"):
                 await task.kiq(*args)
             else:
-                await anyio.to_thread.run_sync(_apply_async, task, args)
+                await anyio.to_thread.run_sync(functools.partial(task.apply_async, args=args))
         return len(chunks)
 
     async def report(self, *, keep_unsent: int | None = 1000) -> BulkReport:
         """The `BulkReport` over every worker (counts exact; ``keep_unsent`` results listed)."""
-        return await build_report(self._store, keep_unsent)
+        store, keep = self._store, keep_unsent
+        raw, (_, stopped, _), *_, stored = await self._read()
+        n = {name: int(raw.get(name, 0)) for name in _COUNTS}
+        unsent: list[BulkResult] = []
+        stale = 0
+        # Every stored result is read when there are unknown ones (to count the stale ones).
+        if n["unknown"] or keep is None or keep > 0:
+            async for _, value in store.redis.hscan_iter(store.unsent, count=500):
+                data = json.loads(value)
+                entry, status = ChunkEntry.from_list(data["e"]), BulkStatus(data["s"])
+                reason = data["r"] or None
+                stale += status is BulkStatus.UNKNOWN and reason == STALE
+                if keep is None or len(unsent) < keep:
+                    unsent.append(
+                        BulkResult(entry.recipient, status, reason=reason, index=entry.index)
+                    )
+                elif not n["unknown"]:
+                    break
+        unsent.sort(key=lambda result: result.index)
+        elapsed = max(0.0, (float(raw.get("last_ms", 0)) - float(raw.get("first_ms", 0))) / 1000)
+        left = raw.get("credit_left")
+        return BulkReport(
+            total=n["inputs"],
+            sent=n["sent"],
+            failed=n["failed"],
+            skipped=n["skipped"],
+            not_attempted=n["queued"] + n["attempting"] + n["deferred"],
+            unknown=n["unknown"],
+            credit_used=Decimal(raw.get("credit", 0)) / _MICRO,
+            credit_left=None if left is None else Decimal(left) / _MICRO,
+            elapsed=elapsed,
+            messages_per_second=n["sent"] / elapsed if elapsed > 0 else 0.0,
+            stopped_reason=stopped,
+            unsent=tuple(unsent),
+            unsent_omitted=int(stored) - len(unsent),
+            requests=n["requests"],
+            throttled=n["throttled"],
+            unknown_stale=stale,
+            suppressed=n["suppressed"],
+            capped=n["capped"],
+            deferred=n["deferred"],
+        )
 
     async def status(self) -> dict[str, Any]:
         """Counters, chunks left and leased, loaded and stopped: for a live view."""
-        store, redis = self._store, self._store.redis
-        raw = await store.retry(lambda: redis.hgetall(store.counters))
-        meta = await store.retry(lambda: redis.hmget(store.meta, ["loaded", "stopped", "chunks"]))
-        leased = await store.retry(lambda: redis.zcount(store.todo, 1, "+inf"))
-        left = await store.retry(lambda: redis.zcard(store.todo))
-        paused = await store.retry(lambda: redis.pttl(store.keys[8]))
+        raw, (loaded, stopped, chunks), leased, left, paused, _ = await self._read()
         return {
-            **counters(raw),
-            "loaded": meta[0] == "1",
-            "stopped": meta[1],
-            "chunks": int(meta[2] or 0),
+            **{name: int(raw.get(name, 0)) for name in _COUNTS},
+            "loaded": loaded == "1",
+            "stopped": stopped,
+            "chunks": int(chunks or 0),
             "chunks_left": int(left),
             "chunks_leased": int(leased),
             "paused_ms": max(0, int(paused)),
         }
+
+    async def _read(self) -> list[Any]:
+        """Counters, meta (loaded, stopped, chunks), chunks leased and left, the pause and
+        the stored results, at one moment."""
+        store = self._store
+
+        async def read() -> list[Any]:
+            async with store.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(store.counters)
+                pipe.hmget(store.meta, ["loaded", "stopped", "chunks"])
+                pipe.zcount(store.todo, 1, "+inf")
+                pipe.zcard(store.todo)
+                pipe.pttl(store.keys[8])
+                pipe.hlen(store.unsent)
+                return list(await pipe.execute())
+
+        return list(await store.retry(read))
 
     async def resume(self, *, resend_unknown: bool = False) -> int:
         """Clear a stop; with ``resend_unknown`` the unknown recipients go back to the queue
@@ -289,7 +312,3 @@ class RedisCampaign:
         flag = "1" if resend_unknown else "0"
         requeued, _ = await self._store.run("RESUME", flag, self.settings.chunk_size)
         return int(requeued)
-
-
-def _apply_async(task: Any, args: tuple[str, str, int]) -> None:
-    task.apply_async(args=args)

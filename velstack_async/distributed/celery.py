@@ -1,25 +1,10 @@
 """Distributed campaigns on Celery: ``register(app)`` gives the (sync) task that runs one chunk.
 
-```python
-from celery import Celery
-from velstack_async.distributed import celery as vs_celery
+    run_chunk = vs_celery.register(app)  # producer: await campaign.enqueue(run_chunk)
 
-app = Celery("sms", broker="redis://127.0.0.1:6379/1")
-app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True,
-                worker_prefetch_multiplier=1,
-                broker_transport_options={"visibility_timeout": 6 * 3600})
-run_chunk = vs_celery.register(app)
-# producer: await campaign.enqueue(run_chunk); workers: celery -A myapp worker
-```
-
-The task runs its chunk, then every free or lapsed chunk until the campaign is
-finished (`RedisCampaign.run_worker`), with ``anyio.run`` (asyncio), so it fits any pool
-but gevent/eventlet (use prefork, solo or threads). It takes over a dead worker's chunk
-within its lease plus a second whether or not Celery redelivers anything. Queue settings
-that help: ``acks_late`` and ``task_reject_on_worker_lost`` (a task whose worker died is
-redelivered), prefetch 1 (a worker does not sit on tasks), a visibility timeout far above
-a campaign's duration (Redis redelivers unacknowledged tasks after it: an hour by
-default; a redelivered task of a finished campaign does nothing).
+The task runs `RedisCampaign.run_worker` from its chunk on with ``anyio.run`` (any pool
+but gevent/eventlet). Queue settings (``acks_late``, prefetch 1, the visibility timeout):
+see the docs, "Scaling out over Redis"; liveness never depends on Celery redelivering.
 """
 
 from __future__ import annotations

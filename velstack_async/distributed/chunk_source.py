@@ -1,21 +1,13 @@
 """Running one leased chunk on the campaign engine, with Redis as its ports.
 
-A `ChunkRun` is the `WorkSource`, `Gate` and `Ledger` (``_bulk.ports``) of the
-same `Engine` and `Delivery` that run ``send_bulk``, so a chunk's recipients
-end with the statuses and reasons `velstack_async._bulk.outcome` decides, as in
-a local campaign. Only the ports differ:
-
-- gate: the pause gate, a rate slot booked on Redis time, then the claim of
-  every recipient (queued -> attempting with this run's token), in one script
-  (``TAKE``) once the slot has come: a killed worker's unknowns are what was
-  really in flight. A 429 pauses every worker of the campaign (``PAUSE``).
-- ledger: each outcome (``OUTCOME``) applies only where the claim is still this
-  token's; a request certainly not processed keeps its claims until its next try
-  (as the local journal keeps them attempting) and counts as a request.
-
-A heartbeat extends the chunk's lease; when it finds the lease lost (another
-worker took the chunk after it lapsed) no new batch starts. A stop decided here
-(insufficient balance, a refused key, stalled) stops the campaign in Redis.
+A `ChunkRun` is the `WorkSource`, `Gate` and `Ledger` (``_bulk.ports``) of the same
+`Engine` that runs ``send_bulk``, so recipients end with the statuses and reasons
+``_bulk.outcome`` decides, as in a local campaign. Gate: the pause gate, a rate slot on
+Redis time, then the claim of every recipient (``TAKE``), so a killed worker's unknowns
+are what was really in flight; a 429 pauses every worker (``PAUSE``). Ledger: an
+outcome applies only where the claim is still this token's (``OUTCOME``); a request
+certainly not processed keeps its claims until its next try. A heartbeat extends the
+lease; once lost, no new batch starts. A stop decided here stops the campaign.
 """
 
 from __future__ import annotations
@@ -42,14 +34,13 @@ from .._policy.campaign import campaign_ports
 from .._policy.reasons import verdict_of
 from .._retry import RetryPolicy
 from ._loader import ChunkEntry
-from ._sending_policy import RedisTally
 from ._settings import Settings
 from ._store import Store
 
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
-__all__ = ["HALTED", "ChunkRun", "SmsClient"]
+__all__ = ["HALTED", "ChunkRun", "RedisTally", "SmsClient"]
 
 logger = logging.getLogger("velstack_async.distributed")
 
@@ -88,19 +79,17 @@ class ChunkRun:
         concurrency: int,
         policy: SendingPolicy | None = None,
     ) -> None:
-        self.store = store
-        self.settings = settings
-        self.client = client
-        self.chunk = chunk
-        self.token = token
-        self.concurrency = concurrency
+        self.store, self.settings, self.client = store, settings, client
+        self.chunk, self.token, self.concurrency = chunk, token, concurrency
         #: Set when the lease was lost or the campaign stopped: no new batch starts.
         self.control = CampaignStop()
         #: `WorkSource.stop_reason` (the engine sets it).
         self.stop_reason: str | None = None
-        options = settings.options
-        self._mi = 1000.0 / options.rate_limit if options.rate_limit else 0.0
-        self._ri = 1000.0 / options.request_rate_limit if options.request_rate_limit else 0.0
+        o = settings.options
+        #: Milliseconds between messages and between requests (`_lua.TAKE`; 0: no limit).
+        self._intervals = [
+            1000.0 / rate if rate else 0.0 for rate in (o.rate_limit, o.request_rate_limit)
+        ]
         #: The stored entry of each recipient, by journal key (a claim files it as is).
         self._entries: dict[int, ChunkEntry] = {}
         self._jobs: list[Job | BulkResult] = []
@@ -109,12 +98,10 @@ class ChunkRun:
         self._outcomes = 0
         self._stopping: str | None = None
         self._error: Exception | None = None
-        ports = campaign_ports(policy, options, RedisTally(store))
-        self._admission = ports["admission"]
-        self._budget = ports["budget"]
-        self._admitter = (
-            None if self._admission is None else Admitter(self._admission, options.wait_for_window)
-        )
+        ports = campaign_ports(policy, o, RedisTally(store))
+        self._admission, self._budget = ports["admission"], ports["budget"]
+        admission = self._admission
+        self._admitter = None if admission is None else Admitter(admission, o.wait_for_window)
 
     async def run(self) -> bool:
         """Send every batch of the chunk; True if the chunk is finished (and removed)."""
@@ -126,24 +113,21 @@ class ChunkRun:
             keys = [str(entry.key) for entry in entries]
             states = await store.retry(lambda: store.redis.hmget(store.keys[2], keys))
         for entry, state in zip(entries, states, strict=True):
-            # E.164 ("+" and the key's digits): the client reads it the same in any region.
             key, text = int(entry.key or 0), entry.text or settings.plain
             assert text is not None  # stored when the message has placeholders
             sender = entry.sender or settings.options.sender
             self._entries[key] = entry
-            job = Job(entry.index, entry.recipient, key, f"+{key}", text, sender)
+            job = Job(entry.index, entry.recipient, key, f"+{key}", text, sender)  # E.164
             if state == "q":
                 self._jobs.append(job)
             elif state is not None and state.startswith("a:"):
-                # A lost run's claim: `TAKE` makes it unknown (it may have been sent), no
-                # verdict. Those an earlier run finished are not asked about again.
+                # A lost run's claim: `TAKE` makes it unknown, with no verdict.
                 self._lost.append(job)
         options = attrs.evolve(settings.options, concurrency=self.concurrency)
         engine = Engine(
             self._send_one(), RetryPolicy(), options, self, self, self, self.control,
             budget=self._budget, on_stop=self._stop,
         )  # fmt: skip
-        # The chunk's span is current for its workers: their request spans are its children.
         trace = _chunk_trace(self.client, settings, store.campaign_id, self.chunk)
         try:
             with _telemetry.running(trace, lambda: engine.stop_reason):
@@ -165,9 +149,8 @@ class ChunkRun:
         return bool(await store.run("COMPLETE", self.chunk, self.token))
 
     async def take(self) -> list[Job | BulkResult]:
-        """`WorkSource`: the whole chunk at once, then nothing; with a sending policy, `BATCH`
-        jobs at a time through its `Admitter` (an opt-out added meanwhile counts), the
-        verdicts filed in Redis before they are reported, held jobs when their window opens."""
+        """`WorkSource`: the whole chunk at once; with a sending policy, `BATCH` jobs at a
+        time through its `Admitter`, verdicts filed in Redis before they are reported."""
         admitter = self._admitter
         if admitter is None:
             jobs, self._jobs = self._jobs, []
@@ -202,22 +185,21 @@ class ChunkRun:
             counter = verdict_of(result.reason or "") or ""
             stored = self._entries[job.key].result(result)
             items += (str(job.key), "k" if skipped else "w", counter, stored)
-        await self.store.grouped("VERDICT", *items)
+        await self.store.run("VERDICT", *items, group=True)
 
     def _ended(self, result: BulkResult) -> None:
-        """Every result (recorded in Redis by `settle`): the policy gives back what it
-        counted for a recipient not sent."""
+        """Every result: the policy gives back what it counted for a recipient not sent."""
         if self._admission is not None:
             self._admission.ended(result)
 
     async def acquire(self, jobs: list[Job]) -> Ticket | None:
-        """`Gate`: pause gate, rate slot, claim (one round trip when the slot is now); the
-        jobs claimed, None when the campaign stopped."""
+        """`Gate`: pause gate, rate slot, claim; the jobs claimed (None: stopped)."""
         await self._flush_stop()
         store, token = self.store, self.token
         pairs = [item for job in jobs for item in (str(job.key), self._entries[job.key].raw)]
+        args: list[str | int | float] = [len(jobs), *self._intervals, token, *pairs]
         while True:
-            reply = await store.grouped("TAKE", len(jobs), self._mi, self._ri, token, *pairs)
+            reply = await store.run("TAKE", *args, group=True)
             kind, wait = reply[0], reply[1]
             if kind < 0:
                 self.control.set(HALTED)
@@ -244,8 +226,7 @@ class ChunkRun:
     async def settle(
         self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
     ) -> None:
-        """`Ledger`: the outcomes, where the claims are still this token's (queued again:
-        not attempted)."""
+        """`Ledger`: the outcomes, where the claims are still this token's."""
         items: list[str | int] = []
         for job, result in results:
             state = _STATES.get(result.status, "q")
@@ -258,15 +239,16 @@ class ChunkRun:
             used, left = int(summary.credit_used * _MICRO), str(int(summary.credit_left * _MICRO))
         self._outcomes += 1
         outcome_id = f"{self.token}:{self._outcomes}"
-        await self.store.grouped("OUTCOME", self.token, outcome_id, requests, used, left, *items)
+        await self.store.run(
+            "OUTCOME", self.token, outcome_id, requests, used, left, *items, group=True
+        )
 
     async def release(self, jobs: list[Job]) -> None:
         """`Ledger`: the claims stay until the next try; the request is counted."""
         await self.settle([], None, 1)
 
     def _send_one(self) -> SendOne:
-        # No retries inside the client: every 429 reaches the engine, which pauses every
-        # worker of the campaign through Redis, and retries what certainly was not processed.
+        # No retries in the client: every 429 reaches the engine (it pauses every worker).
         derive = getattr(self.client, "with_options", None)
         sms = (derive(max_retries=0) if derive is not None else self.client).sms
 
@@ -302,7 +284,7 @@ class ChunkRun:
 def _chunk_trace(
     client: object, settings: Settings, campaign: str, chunk: int
 ) -> _telemetry.CampaignTrace | None:
-    """The span of one chunk run, when ``client`` is an `AsyncVelstack` with telemetry."""
+    """The span of one chunk run (its requests' parent), for an `AsyncVelstack` client."""
     from .._client import AsyncVelstack
 
     if not isinstance(client, AsyncVelstack):
@@ -315,3 +297,23 @@ def _chunk_trace(
             {"velstack.campaign.name": campaign, "velstack.campaign.chunk": chunk}
         )
     return trace
+
+
+class RedisTally:
+    """``max_credits`` reserved in the campaign's counters, shared by every worker
+    (`_policy.campaign.Tally`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def take(self, credits: float, cap: float) -> float | None:
+        reserved, left = await self.store.run("BUDGET", _micro(credits), _micro(cap))
+        return None if int(reserved) else float(Decimal(int(left)) / _MICRO)
+
+    async def add(self, credits: float) -> None:
+        if credits:
+            await self.store.run("SPEND", _micro(credits))
+
+
+def _micro(credits: float) -> int:
+    return int(Decimal(repr(credits)) * _MICRO)

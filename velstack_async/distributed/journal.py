@@ -1,12 +1,11 @@
 """`RedisJournal`: the journal of one ``send_bulk`` in Redis instead of an SQLite file.
 
-The same contract as the SQLite journal (`velstack_async._bulk.journal`): a
-recipient's row goes queued -> attempting -> sent | failed | unknown, the
-attempting mark is durable (``appendfsync always``) before the request, and a
-new run turns rows left attempting into unknown. One Redis hash per journal
-(key -> ``state:run``), all keys under one ``{hash tag}``; a fencing key
-written when the journal is first opened makes every script refuse if Redis
-lost its data, so a rerun never resends what Redis forgot it sent.
+The SQLite journal's contract (`velstack_async._bulk.journal`): a row goes queued ->
+attempting -> sent | failed | unknown (or the policy's suppressed | capped), attempting is
+durable (``appendfsync always``) before the request, a new run turns rows left attempting
+into unknown, and what an earlier run's row means is `earlier_verdict`'s. One hash (key
+-> ``state:run``) under one ``{hash tag}``, fenced: a Redis that lost its data refuses
+every script, so a rerun never resends what Redis forgot it sent.
 
     report = await client.sms.send_bulk(numbers, message="Hi", sender="SHOP",
                                         journal=RedisJournal("redis://127.0.0.1:6379/0", "id"))
@@ -14,19 +13,17 @@ lost its data, so a rerun never resends what Redis forgot it sent.
 
 from __future__ import annotations
 
-import secrets
+import json
+from typing import Any
 
-from .._bulk.journal import Row, Verdict
+from .._bulk.journal import Row, Verdict, earlier_verdict
 from .._exceptions import InvalidInputError
+from .._policy.redis_scripts import fence_guard
 from ._store import Store
 
 __all__ = ["RedisJournal"]
 
-_HEAD = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  return redis.error_reply('VSFENCED the journal fence is missing: Redis lost its data')
-end
-"""
+_HEAD = fence_guard("journal")
 #: ARGV: fence, campaign. New run: check the campaign, bump the run, attempting -> unknown.
 _OPEN = (
     _HEAD
@@ -49,31 +46,21 @@ until cursor == '0'
 return run
 """
 )
-#: ARGV: fence, run, resend unknown (1/0), keys... Returns a Verdict per key.
+#: ARGV: fence, run, {state: verdict} of the rows an earlier run left that keep their
+#: state (JSON; any other becomes queued: NEW), keys... Returns a Verdict per key.
 _CLASSIFY = (
     _HEAD
     + """
-local run, resend = ARGV[2], ARGV[3] == '1'
-local verdicts = {}
+local run, kept, verdicts = ARGV[2], cjson.decode(ARGV[3]), {}
 for i = 4, #ARGV do
-  local key = ARGV[i]
-  local value = redis.call('HGET', KEYS[3], key)
-  local verdict = 0
-  if not value then
-    redis.call('HSET', KEYS[3], key, '0:' .. run)
-  else
-    local state, seen = string.match(value, '^(%d+):(%d+)$')
-    if seen == run then
-      verdict = 1
-    elseif state == '2' then
-      verdict = 2
-      redis.call('HSET', KEYS[3], key, state .. ':' .. run)
-    elseif state == '4' and not resend then
-      verdict = 3
-      redis.call('HSET', KEYS[3], key, state .. ':' .. run)
-    else
-      redis.call('HSET', KEYS[3], key, '0:' .. run)
-    end
+  local value = redis.call('HGET', KEYS[3], ARGV[i])
+  local state, seen = '0', nil
+  if value then state, seen = string.match(value, '^(%d+):(%d+)$') end
+  local verdict = 1
+  if seen ~= run then
+    verdict = kept[state] or 0
+    if verdict == 0 then state = '0' end
+    redis.call('HSET', KEYS[3], ARGV[i], state .. ':' .. run)
   end
   verdicts[#verdicts + 1] = verdict
 end
@@ -84,9 +71,7 @@ return verdicts
 _RECORD = (
     _HEAD
     + """
-for i = 3, #ARGV, 2 do
-  redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i] .. ':' .. ARGV[2])
-end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i] .. ':' .. ARGV[2]) end
 return 1
 """
 )
@@ -107,24 +92,19 @@ class RedisJournal:
         self.journal_id = journal_id
         self._store: Store | None = None
         self._run = 0
-        self._resend_unknown = False
+        self._kept = "{}"
 
     def __repr__(self) -> str:
         return f"RedisJournal({self.journal_id!r})"
 
     async def open_journal(self, campaign: str, *, resend_unknown: bool) -> RedisJournal:
         """Start a run of ``campaign`` (rows left attempting become unknown); returns self."""
-        store = Store(self.url, f"journal:{self.journal_id}")
-        keys = store.keys
+        store = await Store.opened(self.url, f"journal:{self.journal_id}", create=None)
+        self._store = store
         try:
-            fence = secrets.token_hex(16)
-            await store.retry(lambda: store.redis.set(keys[0], fence, nx=True))
-            store.fence = await store.retry(lambda: store.redis.get(keys[0]))
-            self._store = store
-            run = int(str(await self._call(_OPEN, campaign)))
+            run = int(await self._call(_OPEN, campaign))
         except BaseException:
-            self._store = None
-            await store.aclose()
+            await self.aclose()
             raise
         if run < 0:
             await self.aclose()
@@ -133,39 +113,31 @@ class RedisJournal:
                 "or sender differ): use a new journal id for a new campaign"
             )
         self._run = run
-        self._resend_unknown = resend_unknown
+        kept = {row: earlier_verdict(row, resend_unknown) for row in Row}
+        self._kept = json.dumps({str(int(r)): int(v) for r, v in kept.items() if v})
         return self
 
-    async def _call(self, source: str, *args: str | int) -> object:
-        store = self._store
-        if store is None:
+    def _open(self) -> Store:
+        if self._store is None:
             raise InvalidInputError("the journal is not open")
+        return self._store
+
+    async def _call(self, source: str, *args: str | int) -> Any:
+        store = self._open()
         script = store.redis.register_script(source)
-        argv: list[str | int | float] = [store.fence, *args]
-        return await store.retry(lambda: script(keys=store.keys, args=argv))
+        return await store.retry(lambda: script(keys=store.keys, args=[store.fence, *args]))
 
     async def aclassify(self, keys: list[int]) -> list[Verdict]:
         """Mark ``keys`` seen in this run; say what to do with each (one round trip)."""
-        flag = "1" if self._resend_unknown else "0"
-        verdicts = await self._call(_CLASSIFY, self._run, flag, *keys)
-        assert isinstance(verdicts, list)
-        return [Verdict(int(v)) for v in verdicts]
+        return [Verdict(int(v)) for v in await self._call(_CLASSIFY, self._run, self._kept, *keys)]
 
     async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None:
         """Set ``(state, message_id, key)`` rows in one script; returns once Redis has them."""
-        args: list[str | int] = []
-        for state, _message_id, key in rows:
-            args += (int(state), key)
-        await self._call(_RECORD, self._run, *args)
-
-    async def record(self, key: int, state: Row, message_id: str | None = None) -> None:
-        await self.record_many([(state, message_id, key)])
+        await self._call(_RECORD, self._run, *(v for s, _, k in rows for v in (int(s), k)))
 
     async def states(self) -> dict[int, Row]:
         """Every recipient's state (a scan: for tests and inspection)."""
-        store = self._store
-        if store is None:
-            raise InvalidInputError("the journal is not open")
+        store = self._open()
         rows = await store.retry(lambda: store.redis.hgetall(store.keys[2]))
         return {int(key): Row(int(value.split(":")[0])) for key, value in rows.items()}
 

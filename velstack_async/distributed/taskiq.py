@@ -1,24 +1,11 @@
 """Distributed campaigns on taskiq: ``register(broker)`` gives the task that runs one chunk.
 
-```python
-from taskiq_redis import RedisStreamBroker
-from velstack_async.distributed import RedisCampaign, taskiq as vs_taskiq
+    run_chunk = vs_taskiq.register(broker)  # producer: await campaign.enqueue(run_chunk)
 
-broker = RedisStreamBroker("redis://127.0.0.1:6379/1", xread_count=1, idle_timeout=600_000)
-run_chunk = vs_taskiq.register(broker)
-# producer: campaign = await RedisCampaign.create(...); await campaign.load(...)
-#           await campaign.enqueue(run_chunk)
-# workers:  taskiq worker myapp:broker --max-async-tasks 2 --max-prefetch 0
-```
-
-A task runs its chunk, then every free or lapsed chunk until the campaign is finished
-(`RedisCampaign.run_worker`), and takes over a dead worker's chunk within its lease
-plus a second whether or not taskiq ever redelivers anything. Tasks of one process
-share its chunk slots (two at once) and its claim budget (``concurrency x batch_size``
-recipients), so ``--max-async-tasks`` does not raise what a killed process can leave
-unknown. ``xread_count=1`` (taskiq-redis reads 100 messages per ``XREADGROUP`` by
-default) keeps one instance from taking every message of the campaign; with it or
-without, a lost message never stalls the campaign.
+The task runs `RedisCampaign.run_worker` from its chunk on. Tasks of one process share
+its chunk slots and claim budget, so ``--max-async-tasks`` does not raise what a killed
+process can leave unknown. Broker settings (``xread_count=1``): see the docs, "Scaling
+out over Redis"; liveness never depends on taskiq redelivering.
 """
 
 from __future__ import annotations
@@ -53,11 +40,9 @@ def register(
             client_factory, concurrency, claims_dir, requeue, redis_url, campaign_id, index, hops
         )
         if sys.version_info < (3, 11):
-            # In a task of its own: taskiq's done callback on its task holds the set of
-            # the running tasks, and 3.10's Task repr has no recursion guard (3.11 added
-            # it), so formatting one of them recursed through all the others (hung for
-            # minutes at 4 tasks); anyio formats the current task at every cancel().
-            # Cancelling taskiq's task cancels the one it awaits.
+            # A task of its own: taskiq's done callback holds the set of running tasks
+            # and 3.10's Task repr has no recursion guard, so anyio's cancel() (which
+            # formats the current task) recursed through all of them.
             return await asyncio.ensure_future(work)
         return await work
 
