@@ -97,3 +97,48 @@ def test_ctrl_c_stops_cleanly_and_the_journal_resumes(env: dict[str, str], tmp_p
     assert already == stopped["sent"]
     assert resumed["sent"] + already == 300
     assert resumed["unknown"] == 0
+
+
+#: A ``sitecustomize`` that holds the process at the first import of one module (after
+#: writing a marker file), so the test's Ctrl-C lands exactly there.
+HOLD_AT_IMPORT = """
+import importlib.abc, os, sys, time
+
+class Hold(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["HOLD_AT_IMPORT"]:
+            sys.meta_path.remove(self)
+            open(os.environ["HOLD_MARKER"], "w").close()
+            time.sleep(60)
+        return None
+
+sys.meta_path.insert(0, Hold())
+"""
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "velstack_async._bulk",  # Python imports the SDK before any of the CLI's code
+        "velstack_async.cli.app",  # the CLI loads click, rich and its commands
+    ],
+)
+def test_ctrl_c_while_starting_exits_130(env: dict[str, str], tmp_path: Path, module: str) -> None:
+    (tmp_path / "sitecustomize.py").write_text(HOLD_AT_IMPORT)
+    marker = tmp_path / "held"
+    env.update(PYTHONPATH=str(tmp_path), HOLD_AT_IMPORT=module, HOLD_MARKER=str(marker))
+    process = subprocess.Popen(
+        [str(VELSTACK), "--sandbox", "bulk", "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert (process.returncode, out, err) == (130, "", "error: interrupted\n")
