@@ -178,3 +178,22 @@ def test_sync_twin_takes_the_options(fake: FakeVelstack) -> None:
         )
         assert report.failed == 1
         assert isinstance(report.unsent[0].error, InvalidInputError)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("message", ["", "   ", 5, "Hi {0}", "Hi {name!r}", "Hi {"])
+async def test_a_recipients_own_message_is_checked_as_the_campaigns_is(
+    client: AsyncVelstack, fake: FakeVelstack, message: Any
+) -> None:
+    """One check for both: the campaign's message refused at once, a recipient's own
+    message failing that recipient with the same words (no request either way)."""
+    with pytest.raises(InvalidInputError) as refused:
+        CampaignOptions(message=message, sender="SHOP")
+    report = await client.sms.send_bulk(
+        [BulkMessage(numbers(1)[0], message=message)], message="Hi", sender="SHOP"
+    )
+    (result,) = report.unsent
+    assert result.status is BulkStatus.FAILED
+    assert isinstance(result.error, InvalidInputError)
+    assert result.reason == str(refused.value)
+    assert fake.request_count == 0
