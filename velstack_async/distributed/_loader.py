@@ -63,7 +63,7 @@ class ChunkEntry:
         return [self.index, self.recipient, self.key, self.number, self.text, self.sender]
 
     def result(self, result: BulkResult) -> str:
-        """``result`` as the campaign stores it (`RedisCampaign.report` reads it back; so do scripts)."""
+        """``result`` as stored (`RedisCampaign.report` and the scripts read it back)."""
         return json.dumps({"s": str(result.status), "r": result.reason or "", "e": self.as_list()})
 
 

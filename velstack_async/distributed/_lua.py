@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .._policy.redis_scripts import fence_guard
 
-__all__ = ["BUDGET", "CLAIM", "COMPLETE", "FINISH_LOAD", "HEARTBEAT", "LEASE", "LOAD"]
+__all__ = ["BUDGET", "COMPLETE", "FINISH_LOAD", "HEARTBEAT", "LEASE", "LOAD"]
 __all__ += ["LOST_CLAIM", "OUTCOME", "PAUSE", "RESTORE", "RESUME", "ROLLED_BACK", "SPEND"]
 __all__ += ["STOP", "TAKE", "VERDICT"]
 
@@ -74,28 +74,6 @@ local function push(chunk, fill, size, entry)
   redis.call('RPUSH', prefix .. chunk, entry)
   if fill + 1 >= size then close_chunk(chunk); return chunk + 1, 0 end
   return chunk, fill + 1
-end
--- claim(): (key, entry) pairs from ARGV[first] on: queued -> a:<token>; one another
--- token holds (its lease lapsed) becomes unknown. Returns the positions claimed.
-local function claim(token, first)
-  local mine = 'a:' .. token
-  local claimed, got, lost = {}, 0, 0
-  for i = first, #ARGV, 2 do
-    local key = ARGV[i]
-    local state = redis.call('HGET', KEYS[3], key)
-    if state == 'q' or state == mine then
-      if state == 'q' then got = got + 1 end
-      redis.call('HSET', KEYS[3], key, mine)
-      claimed[#claimed + 1] = (i - first) / 2 + 1
-    elseif state and string.sub(state, 1, 2) == 'a:' then
-      redis.call('HSET', KEYS[3], key, 'u')
-      unsent(key, 'unknown', 'claimed by a worker that was lost', ARGV[i + 1])
-      lost = lost + 1
-    end
-  end
-  incr('queued', -got); incr('attempting', got - lost); incr('unknown', lost)
-  if got > 0 or lost > 0 then advance() end
-  return claimed
 end
 """
 _EPOCH = """
@@ -226,8 +204,10 @@ return 1
 
 #: ARGV: messages, message interval ms, request interval ms, token, then (key, chunk entry)
 #: pairs. The pause gate, a rate slot booked on Redis time, then (if the slot is now) the
-#: claim. Returns {kind, wait ms, positions claimed...}: kind 2 = claimed now, 0 = slot
-#: booked for later (CLAIM after the wait), 1 = paused (ask again after it), -1 = stopped.
+#: claim: queued -> a:<token>; one another token holds (its lease lapsed) becomes unknown.
+#: Returns {kind, wait ms, positions claimed...}: 2 = claimed, 0 = slot booked for later
+#: (ask again after the wait, with intervals 0), 1 = paused (ask again after it), -1 =
+#: stopped.
 TAKE = _script("""
 if redis.call('HGET', KEYS[2], 'stopped') then return {-1, 0} end
 local paused = redis.call('PTTL', KEYS[9])
@@ -240,14 +220,24 @@ if mi > 0 then redis.call('HSET', KEYS[8], 'm', tostring(slot + n * mi)) end
 if ri > 0 then redis.call('HSET', KEYS[8], 'r', tostring(slot + ri)) end
 local wait = math.floor(slot - now)
 if wait > 0 then return {0, wait} end
-local claimed = claim(ARGV[6], 7)
-table.insert(claimed, 1, 0)
-table.insert(claimed, 1, 2)
-return claimed
+local mine, reply, got, lost = 'a:' .. ARGV[6], {2, 0}, 0, 0
+for i = 7, #ARGV, 2 do
+  local key = ARGV[i]
+  local state = redis.call('HGET', KEYS[3], key)
+  if state == 'q' or state == mine then
+    if state == 'q' then got = got + 1 end
+    redis.call('HSET', KEYS[3], key, mine)
+    reply[#reply + 1] = (i - 7) / 2 + 1
+  elseif state and string.sub(state, 1, 2) == 'a:' then
+    redis.call('HSET', KEYS[3], key, 'u')
+    unsent(key, 'unknown', 'claimed by a worker that was lost', ARGV[i + 1])
+    lost = lost + 1
+  end
+end
+incr('queued', -got); incr('attempting', got - lost); incr('unknown', lost)
+if got > 0 or lost > 0 then advance() end
+return reply
 """)
-
-#: ARGV: token, then (key, chunk entry) pairs: the claim alone, once TAKE's slot has come.
-CLAIM = _script("return claim(ARGV[3], 4)")
 
 #: ARGV: token, outcome id, requests, credit used (micro), credit left (micro or ''), then
 #: (key, state, result JSON or '') triples, state s | f | u | q (released: certainly not

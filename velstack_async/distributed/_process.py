@@ -1,18 +1,12 @@
 """What one worker process keeps of a campaign: its claim log, claim budget and chunk slots.
 
-`Local` is shared by every call of the campaign in the process (thread-safe: Celery's
-threads pool runs tasks on several event loops, so waits poll under a lock): the highest
-epoch and Redis life seen (sent with every script call, see `_lua`), the claim budget
-(recipients claimed and unresolved, at most ``concurrency x batch_size``: what one killed
-process can leave unknown) and at most `MAX_CHUNKS` leased chunks at once.
-
-`ClaimLog`: before a claimed batch is sent, its recipients and the claim's epoch and
-life are appended to the process's own file and ``fsync`` ed. After Redis rolled back,
-a worker files every log of the campaign on its machine with Redis (`_lua.RESTORE`) and
-renames them ``*.filed``; a worker starting on the machine begins at the highest epoch
-the logs hold, so it detects a rollback that happened while no worker was alive. Files:
-``<campaign>-<hash of id and fence>.<host>.<pid>.<random>.claims``, lines ``<epoch>
-<life> <key> <chunk entry JSON>``; delete a campaign's once its report is final.
+`Local` (thread-safe: Celery's threads pool runs several event loops) holds the highest
+epoch and Redis life seen, the claim budget (claimed, unresolved recipients: at most
+``concurrency x batch_size``, what a killed process can leave unknown) and the chunk
+slots. `ClaimLog`: a claimed batch's recipients are appended and ``fsync`` ed before it
+is sent; after a rollback every log of the campaign on the machine is filed with Redis
+(`_lua.RESTORE`) and renamed ``*.filed``; a new worker starts at the logs' highest epoch.
+Lines: ``<epoch> <life> <key> <chunk entry JSON>``.
 """
 
 from __future__ import annotations
@@ -57,8 +51,7 @@ class ClaimLog:
         return self.directory / f"{name}.{secrets.token_hex(4)}.claims"
 
     def append(self, epoch: int, life: str, pairs: list[tuple[str, str]]) -> None:
-        """Record ``(key, entry JSON)`` claims made at ``epoch`` in ``life``; durable when
-        it returns."""
+        """Record ``(key, entry JSON)`` claims made at ``epoch``; durable when it returns."""
         if not pairs:
             return
         data = "".join(f"{epoch} {life} {key} {entry}\n" for key, entry in pairs).encode()
@@ -84,8 +77,7 @@ class ClaimLog:
                         yield int(parts[0]), parts[1], parts[2], parts[3]
 
     def claims(self) -> tuple[dict[str, str], list[Path]]:
-        """Every recipient the logs of this campaign here claimed (key -> entry JSON),
-        and the logs read."""
+        """Every recipient claimed in this machine's logs (key -> entry JSON), the logs."""
         paths = sorted(self.directory.glob(f"{self._stem}.*.claims"))
         return {key: entry for _, _, key, entry in self._lines(paths)}, paths
 
@@ -95,8 +87,7 @@ class ClaimLog:
         return max(((e, life) for e, life, _, _ in self._lines(paths)), default=(0, "-"))
 
     def filed(self, paths: list[Path]) -> None:
-        """The claims of ``paths`` are filed with Redis: set them aside (``*.filed``); this
-        process's next claim starts a new log."""
+        """Set filed logs aside (``*.filed``); this process's next claim starts a new log."""
         with self._lock:
             fd, self._fd = self._fd, None
             if fd is not None:

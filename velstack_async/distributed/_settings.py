@@ -1,8 +1,7 @@
 """A distributed campaign's settings: checked once at create time, stored in its meta hash.
 
-A `SendingPolicy` cannot travel (its store is a connection, its clock a function), so
-`PolicySpec` keeps what rebuilds it in each worker: where its store is (a ``redis://``
-URL, or a SQLite path: workers on the creating machine only), the window and the caps.
+A `SendingPolicy` cannot travel (a connection, a clock), so `PolicySpec` keeps what
+rebuilds it in each worker: its store's URL (or SQLite path), window and caps.
 """
 
 from __future__ import annotations
@@ -60,8 +59,7 @@ class PolicySpec:
 
     @classmethod
     def of(cls, policy: SendingPolicy, campaign_url: str) -> PolicySpec:
-        """The spec of ``policy`` (given as a path or URL); `InvalidInputError` if it cannot
-        be shipped. A SQLite store warns: only workers on this machine can reach it."""
+        """The spec of ``policy``; `InvalidInputError` if it cannot be shipped."""
         store = policy.spec
         if store is None:
             raise InvalidInputError(

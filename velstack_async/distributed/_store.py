@@ -1,12 +1,9 @@
 """One campaign's keys in Redis and the calls that run its scripts (retried across outages).
 
-Every script call goes through `Store.run`, which keeps the process-wide guarantees
-whatever runs the chunks: the epoch this process saw goes with each call and rises with
-each reply (see `_lua`); a claim (``TAKE``/``CLAIM``) first waits for room in the
-process's claim budget and, once granted, is appended to the claim log (fsynced) before
-it is returned, so nothing is sent before its claim is on disk; an ``OUTCOME`` frees the
-budget. On a rollback the process files its claim logs with Redis (``RESTORE``) and
-raises `CampaignRolledBackError`.
+`Store.run` keeps the process-wide guarantees: the epoch this process saw goes with each
+call (see `_lua`); a claim waits for room in the claim budget and is in the claim log
+(fsynced) before it is returned, so nothing is sent before its claim is on disk; an
+``OUTCOME`` frees the budget. On a rollback the claim logs are filed (``RESTORE``).
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import attrs
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
@@ -37,8 +35,6 @@ logger = logging.getLogger("velstack_async.distributed")
 #: Seconds a worker keeps retrying while Redis is unreachable (a restart) before it gives up.
 REDIS_OUTAGE = 60.0
 _TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
-#: Where the (key, chunk entry) pairs start in a claiming script's arguments, and its token.
-_CLAIMS = {"TAKE": (4, 3), "CLAIM": (1, 0)}
 _RESTORE_GROUP = 500
 _NAMES = ("fence", "meta", "state", "counters", "unsent", "todo", "owners", "rate", "pause")
 
@@ -73,9 +69,8 @@ class Store:
     async def opened(
         cls, url: str, campaign_id: str, *, create: bool | None, meta: Any = None
     ) -> Store:
-        """The store with its fence: ``create`` True writes a new one and ``meta``
-        (`CampaignError` if the campaign exists), False reads it (`CampaignError` if there
-        is none), None does either."""
+        """The store with its fence: ``create`` True writes a new one (and ``meta``), False
+        reads it, None does either; `CampaignError` if it exists / is missing."""
         store = cls(url, campaign_id)
         redis, key = store.redis, store.keys[0]
         try:
@@ -111,15 +106,11 @@ class Store:
         return self._local
 
     async def run(self, name: str, *args: str | int | float, group: bool = False) -> Any:
-        """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix.
-
-        ``group``: calls made at the same time share one round trip (a pipeline).
-        Budget and claim log around a claim; the epoch; the rollback (see the module).
-        """
-        local = self.local
-        claims = _CLAIMS.get(name)
-        keys = [str(key) for key in args[claims[0] :: 2]] if claims else []
-        reserved = await local.reserve(keys, str(args[claims[1]])) if claims else []
+        """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix;
+        ``group``: calls made at the same time share one round trip."""
+        local, claims = self.local, name == "TAKE"  # args: n, 2 intervals, token, pairs
+        keys = [str(key) for key in args[4::2]] if claims else []
+        reserved = await local.reserve(keys, str(args[3])) if claims else []
         call = _Call(name, [f"{self.fence} {local.seen} {local.life}", self.prefix, *args])
         try:
             await (self._grouped(call) if group and self.group_calls else self._send([call]))
@@ -132,14 +123,13 @@ class Store:
             local.release(reserved)
             raise
         local.see(int(epoch), str(life))
-        result = rest[0] if rest else None
+        result: Any = rest[0] if rest else None
         if claims:
-            granted = _granted(name, result)
-            if granted is None:
+            if int(result[0]) != 2:  # nothing claimed
                 local.release(reserved)
                 return result
-            entries = [str(entry) for entry in args[claims[0] + 1 :: 2]]
-            mine = [(keys[i - 1], entries[i - 1]) for i in granted]
+            entries = [str(entry) for entry in args[5::2]]
+            mine = [(keys[int(i) - 1], entries[int(i) - 1]) for i in result[2:]]
             await anyio.to_thread.run_sync(self.claim_log().append, int(epoch), life, mine)
             local.release(sorted(set(keys) - {key for key, _ in mine}))
         elif name == "OUTCOME":
@@ -152,9 +142,8 @@ class Store:
         return local.log if local.log is not None else local.attach(None, 0)
 
     async def file_claims(self, rollback: CampaignRolledBackError) -> int:
-        """After a rollback: every claim in this machine's logs of the campaign that Redis
-        has no result for becomes unknown (once per process and rollback); then this
-        process carries on from where Redis is. Returns how many became unknown."""
+        """After a rollback (once per process): the claims in this machine's logs that Redis
+        has no result for become unknown; the process carries on from where Redis is."""
         local = self.local
         if not local.first_to_file(rollback.epoch):
             return 0
@@ -282,24 +271,15 @@ def _sha(name: str) -> str:
     return hashlib.sha1(getattr(_lua, name).encode()).hexdigest()  # how Redis names it
 
 
-def _granted(name: str, result: Any) -> list[int] | None:
-    """The 1-based positions a claiming script's reply granted (None: it claimed nothing)."""
-    if name == "CLAIM":
-        return [int(i) for i in result or ()]
-    return [int(i) for i in result[2:]] if result and int(result[0]) == 2 else None
-
-
+@attrs.define(eq=False)
 class _Call:
     """A script call waiting for its round trip."""
 
-    __slots__ = ("args", "event", "lead", "name", "reply")
-
-    def __init__(self, name: str, args: list[str | int | float]) -> None:
-        self.name = name
-        self.args = args
-        self.event = anyio.Event()
-        self.lead = False
-        self.reply: Any = None
+    name: str
+    args: list[str | int | float]
+    event: anyio.Event = attrs.field(factory=anyio.Event)
+    lead: bool = False
+    reply: Any = None
 
     def outcome(self) -> Any:
         if isinstance(self.reply, BaseException):

@@ -91,16 +91,12 @@ class RedisCampaign:
     ) -> RedisCampaign:
         """Create the campaign ``campaign_id`` in the Redis at ``url`` (an error if it exists).
 
-        ``rate_limit`` is messages and ``request_rate_limit`` requests per second across
-        every worker; ``batch_size`` recipients of the same text go in one request;
-        ``chunk_size`` recipients make one unit of work (one queue task); ``lease`` is how
-        long a chunk stays with a worker that stopped heartbeating.
-
-        ``policy``: a `SendingPolicy` every worker applies (suppressions, frequency cap,
-        send window, daily spend cap); its store must be reachable by every worker: a
-        ``redis://`` URL (a SQLite path only serves workers on this machine: a warning).
-        ``max_credits`` caps the credits of the whole campaign, across every worker.
-        ``category`` and ``wait_for_window`` as for ``send_bulk``.
+        ``rate_limit`` (messages/s) and ``request_rate_limit`` (requests/s) hold across
+        every worker; ``chunk_size`` recipients make one unit of work (one queue task);
+        ``lease``: how long a chunk stays with a worker that stopped heartbeating.
+        ``policy``: a `SendingPolicy` every worker applies; its store must reach every
+        worker (a ``redis://`` URL; a SQLite path warns). ``max_credits`` caps the whole
+        campaign. The other keywords are ``send_bulk``'s.
         """
         keywords = {**locals(), "region": region or "GH", "keep_unsent": 0}
         options = CampaignOptions.from_keywords(keywords)
@@ -112,11 +108,8 @@ class RedisCampaign:
 
     @classmethod
     async def open(cls, url: str, campaign_id: str, *, clock: Clock | None = None) -> RedisCampaign:
-        """Open an existing campaign (`CampaignError` if Redis has no such campaign).
-
-        A campaign created with a policy gets it back, its store opened in this process.
-        ``clock`` (tests): the policy's clock here (default: the system's UTC time).
-        """
+        """Open an existing campaign (`CampaignError` if Redis has none), with its policy
+        (its store opened here; ``clock``, for tests, is the policy's clock)."""
         store = await Store.opened(url, campaign_id, create=False)
         try:
             meta = await store.retry(lambda: store.redis.hgetall(store.meta))
@@ -144,11 +137,9 @@ class RedisCampaign:
         await self.aclose()
 
     async def load(self, recipients: object) -> int:
-        """Add the recipients (iterable or async iterable of str | BulkMessage); the producer.
-
-        Call it once per campaign; if the producer was interrupted, call it again with the
-        same input: what was already loaded is skipped. Returns the number of inputs.
-        """
+        """Add the recipients (iterable or async iterable of str | BulkMessage), once per
+        campaign; after an interruption, again with the same input (what was loaded is
+        skipped). Returns the number of inputs."""
         settings = self.settings
         return await load(self._store, settings.options, settings.chunk_size, recipients)
 
@@ -160,13 +151,12 @@ class RedisCampaign:
         claims_dir: str | Path | None = None,
         first: int | None = None,
     ) -> bool:
-        """Run chunks (``first`` if given, then free or lapsed ones) until the campaign is
-        finished (True) or stopped (False), taking over dead workers' chunks meanwhile.
+        """Run chunks (``first``, then free or lapsed ones) until the campaign is finished
+        (True) or stopped (False), taking over dead workers' chunks meanwhile.
 
-        ``concurrency`` is the batches in flight in this process (all its chunks and
-        tasks together): one killed process leaves at most ``concurrency x batch_size``
-        recipients unknown. ``claims_dir`` keeps this machine's claim log (default
-        ``$VELSTACK_CLAIMS_DIR`` or ``~/.local/state/velstack/claims``).
+        ``concurrency``: batches in flight in this process (a killed process leaves at most
+        ``concurrency x batch_size`` recipients unknown). ``claims_dir``: this machine's
+        claim log (``$VELSTACK_CLAIMS_DIR`` or ``~/.local/state/velstack/claims``).
         """
         run = self._attach(client, concurrency, claims_dir)
         return await work(self._store, self.settings.lease, run, first)
@@ -200,7 +190,7 @@ class RedisCampaign:
         return await self.run_worker(client, concurrency=concurrency, claims_dir=claims_dir)
 
     def _attach(self, client: SmsClient, concurrency: int, claims_dir: str | Path | None) -> Any:
-        """This process's claim log and budget; the function that runs one leased chunk."""
+        """Set this process's claim log and budget; return what runs one leased chunk."""
         check.count("concurrency", concurrency, 1)
         budget = concurrency * self.settings.options.batch_size
         self._store.local.attach(None if claims_dir is None else Path(claims_dir), budget)
@@ -237,7 +227,7 @@ class RedisCampaign:
         n = {name: int(raw.get(name, 0)) for name in _COUNTS}
         unsent: list[BulkResult] = []
         stale = 0
-        # Every stored result is read when there are unknown ones (to count the stale ones).
+        # With unknown ones every stored result is read (to count the stale ones).
         if n["unknown"] or keep is None or keep > 0:
             async for _, value in store.redis.hscan_iter(store.unsent, count=500):
                 data = json.loads(value)
@@ -289,8 +279,7 @@ class RedisCampaign:
         }
 
     async def _read(self) -> list[Any]:
-        """Counters, meta (loaded, stopped, chunks), chunks leased and left, the pause and
-        the stored results, at one moment."""
+        """Counters, meta, chunks leased and left, the pause, results stored: at one time."""
         store = self._store
 
         async def read() -> list[Any]:
@@ -306,9 +295,8 @@ class RedisCampaign:
         return list(await store.retry(read))
 
     async def resume(self, *, resend_unknown: bool = False) -> int:
-        """Clear a stop; with ``resend_unknown`` the unknown recipients go back to the queue
-        (once an operator checked they were not delivered). Returns how many were requeued;
-        run workers (or `enqueue`) again afterwards."""
+        """Clear a stop; with ``resend_unknown`` (once checked they were not delivered) the
+        unknown recipients are queued again. Returns how many; run workers again after."""
         flag = "1" if resend_unknown else "0"
         requeued, _ = await self._store.run("RESUME", flag, self.settings.chunk_size)
         return int(requeued)

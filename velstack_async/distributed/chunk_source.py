@@ -199,16 +199,15 @@ class ChunkRun:
         pairs = [item for job in jobs for item in (str(job.key), self._entries[job.key].raw)]
         args: list[str | int | float] = [len(jobs), *self._intervals, token, *pairs]
         while True:
-            reply = await store.run("TAKE", *args, group=True)
-            kind, wait = reply[0], reply[1]
+            kind, wait, *claimed = await store.run("TAKE", *args, group=True)
             if kind < 0:
                 self.control.set(HALTED)
                 return None
             if kind == 2:
-                return Ticket([jobs[i - 1] for i in reply[2:]])
-            await anyio.sleep(wait / 1000)
+                return Ticket([jobs[i - 1] for i in claimed])
             if kind == 0:
-                return Ticket([jobs[i - 1] for i in await store.run("CLAIM", token, *pairs)])
+                args[1:3] = [0.0, 0.0]  # the slot is booked: claim once it has come
+            await anyio.sleep(wait / 1000)
 
     async def refused(self, ticket: Ticket, error: Exception) -> bool:
         """`Gate`: a 429 pauses every worker of the campaign; a 503 backs off."""

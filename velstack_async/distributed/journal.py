@@ -1,14 +1,10 @@
 """`RedisJournal`: the journal of one ``send_bulk`` in Redis instead of an SQLite file.
 
-The SQLite journal's contract (`velstack_async._bulk.journal`): a row goes queued ->
-attempting -> sent | failed | unknown (or the policy's suppressed | capped), attempting is
-durable (``appendfsync always``) before the request, a new run turns rows left attempting
-into unknown, and what an earlier run's row means is `earlier_verdict`'s. One hash (key
--> ``state:run``) under one ``{hash tag}``, fenced: a Redis that lost its data refuses
-every script, so a rerun never resends what Redis forgot it sent.
-
-    report = await client.sms.send_bulk(numbers, message="Hi", sender="SHOP",
-                                        journal=RedisJournal("redis://127.0.0.1:6379/0", "id"))
+The SQLite journal's contract (`velstack_async._bulk.journal`, whose `earlier_verdict`
+says what an earlier run's row means): attempting is durable (``appendfsync always``)
+before the request; a new run turns rows left attempting into unknown. One hash (key ->
+``state:run``), fenced: a Redis that lost its data refuses every script, so a rerun never
+resends what Redis forgot it sent.
 """
 
 from __future__ import annotations
