@@ -68,6 +68,7 @@ class CsvFile:
             handle.seek(0)
             reader = csv.reader(handle, delimiter=delimiter, strict=True)
             columns = tuple(c.strip() for c in _guard(name, 1, lambda: next(reader, [])))
+            columns = columns if any(columns) else ()  # a blank first line: no header
             count = sum(1 for _ in _records(name, reader, len(columns)))
         return cls(name, columns, delimiter, count)
 
@@ -111,6 +112,8 @@ def _records(path: str, reader: _Reader, width: int) -> Iterator[tuple[int, list
             return
         if not any(value.strip() for value in record):
             continue
+        if not width:
+            raise CsvFileError(f"{path}: line 1: no header row (the first line is blank)")
         if len(record) != width:
             fields = f"{len(record)} field" + ("" if len(record) == 1 else "s")
             raise CsvFileError(

@@ -72,3 +72,33 @@ def test_a_bad_number_is_an_input_error() -> None:
     result = velstack("suppressions", "add", "12345")
     assert result.exit_code != 0
     assert "not a valid phone number" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ('number,reason\n0205550368,"STOP\n0205550369,\n', "line 2: a quote opened in this row"),
+        ("number,reason\n0205550368,STOP\n0205550369\n", "line 3: 1 field, but the header has 2"),
+        ("0205550368;STOP\n0205550369\n", "line 2: 1 field, but the header has 2"),
+    ],
+    ids=["unclosed quote", "short row", "no header"],
+)
+def test_import_reads_the_file_as_strictly_as_bulk(
+    tmp_path: Path, content: str, error: str
+) -> None:
+    """The one strict CSV reader: a broken file is refused whole, naming the line."""
+    source = tmp_path / "stop.csv"
+    source.write_text(content)
+    result = velstack("--json", "suppressions", "import", str(source))
+    assert result.exit_code == 6
+    assert result.stderr.startswith(f"error: {source}: {error}")
+    assert as_json(result)["error"]["type"] == "CsvFileError"
+    assert as_json(velstack("--json", "suppressions", "list")) == []
+
+
+def test_import_recognises_a_semicolon_file(tmp_path: Path) -> None:
+    source = tmp_path / "stop.csv"
+    source.write_text("number;reason\n0205550368;replied STOP\n")
+    assert as_json(velstack("--json", "suppressions", "import", str(source))) == {"added": 1}
+    [entry] = as_json(velstack("--json", "suppressions", "list"))
+    assert (entry["number"], entry["reason"]) == ("+233205550368", "replied STOP")

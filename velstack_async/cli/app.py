@@ -10,7 +10,17 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from .._version import __version__
-from .commands import register
+from .commands import (
+    bulk,
+    campaign,
+    contacts,
+    estimate,
+    groups,
+    journals,
+    send,
+    sender_ids,
+    suppressions,
+)
 from .output import EXIT_CODES_HELP, handle_errors
 from .session import Session
 
@@ -107,4 +117,16 @@ def cli(
     ctx.obj = session
 
 
-register(cli)
+for _command in (
+    send.send,
+    send.send_group,
+    bulk.bulk,
+    estimate.estimate,
+    groups.groups,
+    contacts.contacts,
+    sender_ids.sender_ids,
+    journals.journals,
+    suppressions.suppressions,
+    campaign.campaign,
+):
+    cli.add_command(_command)

@@ -33,7 +33,7 @@ from .._csvfile import CsvFile, Row
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
 from .._files import open_private
 from .journals import file_stamp, mark_completed
-from .output import CliError, ExitCode, key_value_table, rows_table
+from .output import CliError, ExitCode, exit_code_for, key_value_table, rows_table
 from .progress import LiveProgress
 from .session import Session, watch_ctrl_c
 
@@ -223,9 +223,9 @@ def _failed_out(options: BulkOptions) -> Iterator[Callable[[Row, BulkResult], No
 def _retryable(result: BulkResult) -> bool:
     """Certainly not sent, and worth another try (a skipped invalid number has an error;
     a duplicate or a row already sent has none)."""
-    if result.status in (BulkStatus.FAILED, BulkStatus.NOT_ATTEMPTED):
-        return True
-    return result.status is BulkStatus.SKIPPED and result.error is not None
+    status = result.status
+    skipped_invalid = status is BulkStatus.SKIPPED and result.error is not None
+    return skipped_invalid or status in (BulkStatus.FAILED, BulkStatus.NOT_ATTEMPTED)
 
 
 def _increments(result: BulkResult) -> dict[str, int | Decimal]:
@@ -247,11 +247,7 @@ def exit_code(outcome: Outcome) -> ExitCode:
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
     if report.stopped_reason is not None:
-        if isinstance(fatal, InsufficientBalanceError):
-            return ExitCode.INSUFFICIENT_BALANCE
-        if isinstance(fatal, AuthenticationError):
-            return ExitCode.AUTHENTICATION
-        return ExitCode.API_ERROR
+        return ExitCode.API_ERROR if fatal is None else exit_code_for(fatal)
     if report.failed or report.unknown or report.not_attempted:
         return ExitCode.PARTIAL
     return ExitCode.OK

@@ -6,7 +6,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import attrs
@@ -106,14 +106,11 @@ class Session:
     @asynccontextmanager
     async def client(self) -> AsyncIterator[AsyncVelstack]:
         """The configured client, or the sandbox's (saying so on stderr)."""
-        if not self.sandbox:
-            api_key = self.require_key()
-            async with AsyncVelstack(
-                api_key=api_key, base_url=self.base_url, policy=self.policy
-            ) as client:
-                yield client
-            return
-        async with _sandbox_client(self) as client:
+        if self.sandbox:
+            settings = _sandbox(self)
+        else:
+            settings = {"api_key": self.require_key(), "base_url": self.base_url}
+        async with AsyncVelstack(**settings, policy=self.policy) as client:
             yield client
 
 
@@ -132,8 +129,8 @@ async def watch_ctrl_c(on_press: Callable[[int], bool | None]) -> None:
         return
 
 
-@asynccontextmanager
-async def _sandbox_client(session: Session) -> AsyncIterator[AsyncVelstack]:
+def _sandbox(session: Session) -> dict[str, Any]:
+    """The client settings of a fake Velstack with the demo account, in this process."""
     from ..testing import DEFAULT_BASE_URL, FakeVelstack
 
     ignored = " (--base-url is ignored)" if session.base_url else ""
@@ -146,15 +143,12 @@ async def _sandbox_client(session: Session) -> AsyncIterator[AsyncVelstack]:
     fake = FakeVelstack.demo(seed=SANDBOX_SEED, balance=balance)
     # Seconds a request takes: from half to one and a half times the setting.
     latency = _sandbox_setting("VELSTACK_SANDBOX_LATENCY", 0.15, 10)
-    fake.faults.latency = latency / 2
-    fake.faults.latency_jitter = latency
-    async with AsyncVelstack(
-        api_key=fake.api_key,
-        base_url=DEFAULT_BASE_URL,
-        transport=fake.async_transport(),
-        policy=session.policy,
-    ) as client:
-        yield client
+    fake.faults.latency, fake.faults.latency_jitter = latency / 2, latency
+    return {
+        "api_key": fake.api_key,
+        "base_url": DEFAULT_BASE_URL,
+        "transport": fake.async_transport(),
+    }
 
 
 def _sandbox_setting(name: str, default: float, maximum: float) -> float:

@@ -14,7 +14,7 @@ from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
 from ..._exceptions import AuthenticationError
 from ..._policy.window import SendWindow
 from ..bulkrun import BulkOptions, Outcome, finish, make_plan, run_bulk
-from ..demo import bulk_input
+from ..demo import DEMO_FILE, DEMO_MESSAGE
 from ..journals import (
     JournalInfo,
     archive_journal,
@@ -143,7 +143,7 @@ def bulk(
     (add --new-campaign to send it again).
     """
     session = Session.current()
-    file, message = bulk_input(file, message, demo=demo, sandbox=session.sandbox, dry_run=dry_run)
+    file, message = _bulk_input(file, message, demo=demo, sandbox=session.sandbox, dry_run=dry_run)
     # The sender is resolved after the checks (a dry run needs none).
     campaign = CampaignOptions(
         message=message, sender=sender or SANDBOX_SENDER, keep_unsent=0, **settings
@@ -264,3 +264,23 @@ def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(outcome.options.failed_out)
     raise fatal
+
+
+def _bulk_input(
+    file: str | None, message: str | None, *, demo: bool, sandbox: bool, dry_run: bool
+) -> tuple[str, str]:
+    """The CSV file and message template ``velstack bulk`` runs: the given ones, or with
+    ``--demo`` the demo's; a `click.UsageError` (exit 2) when they do not fit together."""
+    if demo:
+        if file is not None:
+            raise click.UsageError("give FILE.csv or --demo, not both")
+        if not (sandbox or dry_run):
+            raise click.UsageError(
+                "--demo sends to made-up numbers: add --sandbox (or --dry-run) to run it"
+            )
+        return str(DEMO_FILE), message or DEMO_MESSAGE
+    if file is None:
+        raise click.UsageError("Missing argument 'FILE.csv' (or --demo for the demo campaign).")
+    if message is None:
+        raise click.UsageError("Missing option '--message' / '-m'.")
+    return file, message

@@ -33,8 +33,8 @@ def send(to: tuple[str, ...], message: str, sender: str | None, title: str | Non
     """Send a message to one or more phone numbers."""
     recipient = ",".join(recipients(to))
     _send(
-        lambda client, sender: client.sms.send(
-            recipient=recipient, message=message, sender=sender, title=title
+        lambda client, chosen: client.sms.send(
+            recipient=recipient, message=message, sender=chosen, title=title
         ),
         sender,
     )
@@ -60,8 +60,8 @@ def recipients(to: tuple[str, ...]) -> list[str]:
 def send_group(group_id: str, message: str, sender: str | None, title: str | None) -> None:
     """Send a message to every contact of a group."""
     _send(
-        lambda client, sender: client.sms.send_group(
-            group_id=group_id, message=message, sender=sender, title=title
+        lambda client, chosen: client.sms.send_group(
+            group_id=group_id, message=message, sender=chosen, title=title
         ),
         sender,
     )
