@@ -1,13 +1,16 @@
-"""Read timeouts on the aiohttp adapter (aiohttp's ``sock_read``).
+"""Read timeouts on the aiohttp adapter (its `ReadWatch`; aiohttp's ``sock_read`` on 3.10).
 
 A server that never answers times out as a read timeout; a body that keeps
 arriving is never cut (the timeout is per read); a cancelled request leaves
-the pool usable.
+the pool usable; each request keeps its own read timeout; a read timeout
+leaves no cancellation behind and never swallows the caller's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import sys
 import threading
 import time
 
@@ -16,6 +19,7 @@ import httpx
 import pytest
 
 from velstack_async import APITimeoutError, AsyncVelstack
+from velstack_async._http.adapter import ExchangeError, Failure
 from velstack_async.fast import AiohttpTransport
 
 from ..reliability.rawserver import RawServer, Request, respond, silent
@@ -81,5 +85,67 @@ async def test_cancelling_a_request_cancels_it_and_spares_the_pool(anyio_backend
                     "GET", answering.base_url + "/", {}, None, timeout, 1000
                 )
                 assert (status, body) == (200, BODY)
+        finally:
+            await transport.aclose()
+
+
+async def test_each_request_times_out_on_its_own_read_timeout(anyio_backend: str) -> None:
+    """A request with a 1 s read timeout, then one with 0.3 s: the second times out first (the
+    one timer is brought forward), each about its own timeout after it started."""
+    ended: dict[str, float] = {}
+
+    async def request(transport: AiohttpTransport, url: str, name: str, read: float) -> None:
+        started = time.monotonic()
+        with pytest.raises(ExchangeError) as caught:
+            await transport.exchange("GET", url, {}, None, httpx.Timeout(5, read=read), 1000)
+        assert caught.value.failure is Failure.READ_TIMEOUT
+        ended[name] = time.monotonic() - started
+
+    with RawServer(silent) as server:
+        transport = AiohttpTransport()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(request, transport, server.base_url + "/", "long", 1.0)
+                await anyio.sleep(0.1)
+                tg.start_soon(request, transport, server.base_url + "/", "short", 0.3)
+        finally:
+            await transport.aclose()
+    assert 0.25 <= ended["short"] < 0.8, ended
+    assert 0.95 <= ended["long"] < 3, ended
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10: aiohttp's sock_read")
+async def test_a_read_timeout_leaves_no_cancellation_behind(anyio_backend: str) -> None:
+    """The read timeout cancels the request's task and takes that cancellation back: the task
+    is not left cancelling (else the caller's next await would be cancelled)."""
+    task = asyncio.current_task()
+    assert task is not None
+    with RawServer(silent) as server:
+        transport = AiohttpTransport()
+        try:
+            with pytest.raises(ExchangeError) as caught:
+                await transport.exchange(
+                    "POST", server.base_url + "/", {}, b"{}", httpx.Timeout(5, read=0.2), 1000
+                )
+            assert caught.value.failure is Failure.READ_TIMEOUT
+            if sys.version_info >= (3, 11):
+                assert task.cancelling() == 0
+            await anyio.sleep(0.01)  # not cancelled
+        finally:
+            await transport.aclose()
+
+
+async def test_a_callers_cancellation_is_not_taken_for_a_read_timeout(anyio_backend: str) -> None:
+    """The caller's deadline and the read timeout fall together: the caller's cancellation
+    goes on (its scope catches it), never an `ExchangeError`."""
+    with RawServer(silent) as server:
+        transport = AiohttpTransport()
+        try:
+            for _ in range(5):
+                with anyio.move_on_after(0.2) as scope:
+                    await transport.exchange(
+                        "GET", server.base_url + "/", {}, None, httpx.Timeout(5, read=0.2), 1000
+                    )
+                assert scope.cancelled_caught
         finally:
             await transport.aclose()

@@ -9,7 +9,7 @@ decides whether a send may have been processed.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import httpx
 
@@ -33,9 +33,6 @@ DEFAULT_KEEPALIVE_EXPIRY = 3.0
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=DEFAULT_KEEPALIVE_EXPIRY
 )
-
-#: A body of known length up to this size is read in one step.
-ONE_READ = 64 * 1024
 
 
 class Failure(enum.Enum):
@@ -101,24 +98,26 @@ async def read_limited(
     chunks: AsyncIterator[bytes],
     length: int | None,
     max_bytes: int,
-    whole: Callable[[], Awaitable[bytes]] | None = None,
+    before_read: Callable[[], None] | None = None,
 ) -> bytes:
     """The whole body from ``chunks``, refused past ``max_bytes``: the one size-limited reader.
 
-    ``length`` is the announced Content-Length, if any (refused at once when too
-    large). ``whole`` reads a body of known length up to 64 KiB in one step instead.
+    ``length`` is the announced Content-Length, if any (refused at once when too large).
+    ``before_read`` is called before each read (the aiohttp adapter's read timeout).
     """
     if length is not None and length > max_bytes:
         raise too_large(length, max_bytes)
-    if whole is not None and length is not None and length <= ONE_READ:
-        return await whole()
     parts: list[bytes] = []
     size = 0
+    if before_read is not None:
+        before_read()
     async for chunk in chunks:
         size += len(chunk)
         if size > max_bytes:
             raise too_large(size, max_bytes)
         parts.append(chunk)
+        if before_read is not None:
+            before_read()
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 

@@ -9,8 +9,10 @@ instrumentation) sees each request, as a child of the SDK's span.
   timeout; an idle pooled connection is trusted ``limits.keepalive_expiry``
   (default 3 s), less when a server announces a shorter ``Keep-Alive: timeout=N``.
 - ``verify`` and ``proxy`` as for `AsyncVelstack`; a transport you pass reads no
-  proxy variables. No cookies, no redirects. The read timeout is aiohttp's
-  ``sock_read`` (to the first byte of the answer, then per read of the body).
+  proxy variables. No cookies, no redirects. The read timeout runs from the
+  connection to the answer's headers, then applies to each read of the body: the
+  SDK's own (`ReadWatch`, one timer for every request in flight) on Python 3.11 and
+  later, aiohttp's ``sock_read`` (a timer per request and per read) on 3.10.
 
 Stale connections: the SDK's connector (documented ``BaseConnector.connect``,
 ``Connection.transport``) says whether a request got a connection it handed out
@@ -50,7 +52,7 @@ from .adapter import (
     read_limited,
     too_large,
 )
-from .aiohttp_attempt import CURRENT, Attempt, Body, ReuseConnector
+from .aiohttp_attempt import CURRENT, Attempt, Body, ReadWatch, ReuseConnector
 from .network import ssl_context
 
 __all__ = ["DEFAULT_LIMITS", "UNSUPPORTED", "AiohttpTransport"]
@@ -74,6 +76,8 @@ def _unsupported(version: str) -> str | None:
 UNSUPPORTED = _unsupported(aiohttp.__version__)
 
 _CHUNK = 64 * 1024
+#: The read timeouts are `ReadWatch`'s (it needs ``Task.uncancel``, new in 3.11).
+_WATCHED = sys.version_info >= (3, 11)
 _FAILURES = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _RESETS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 _NOT_AN_HTTPX_TRANSPORT = (
@@ -110,6 +114,8 @@ class AiohttpTransport(Adapter):
         #: Sessions replaced by one with a shorter keep-alive; closed with this transport.
         self._retired: list[aiohttp.ClientSession] = []
         self._slots: asyncio.Semaphore | None = None
+        #: The read timeouts (None on 3.10: aiohttp's ``sock_read``).
+        self._watch: ReadWatch | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._closed = False
 
@@ -135,43 +141,54 @@ class AiohttpTransport(Adapter):
         timeout: httpx.Timeout | None,
         max_bytes: int,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        session = self._session
+        session, watch = self._session, self._watch
         if session is None or self._loop is not asyncio.get_running_loop():
-            session = self._open()
+            session, watch = self._open()
         timeout = timeout or DEFAULT_TIMEOUT
         limits = self._timeouts.get((timeout.connect, timeout.read)) or self._timeout(timeout)
         target = _parse(url)
         slots = self._slots
         if slots is not None:
             await _acquire(slots, timeout.pool)
+        attempt = Attempt(watch, timeout.read)
         try:
-            attempt = Attempt()
             try:
                 response = await self._send(
                     session, method, target, headers, content, limits, attempt
                 )
             except _FAILURES as exc:
-                if not (attempt.reused and _unwritten(exc, attempt, content)):
-                    raise _failure(exc, stale_possible=attempt.reused) from None
+                if watch is not None:
+                    watch.stop(attempt)
+                if attempt.timed_out or not (attempt.reused and _unwritten(exc, attempt, content)):
+                    raise _failure(exc, attempt, stale_possible=attempt.reused) from None
                 logger.debug(
                     "%s %s: cut off while being written; resent on a new connection",
                     method,
                     target.path,
                 )
-                try:  # certainly not processed: once more, on a new connection
+                # Certainly not processed: once more, on a new connection.
+                attempt = Attempt(watch, timeout.read)
+                try:
                     fresh = self._fresh_session()
                     response = await self._send(
-                        fresh, method, target, headers, content, limits, None
+                        fresh, method, target, headers, content, limits, attempt
                     )
                 except _FAILURES as again:
-                    raise _failure(again, stale_possible=False) from None
+                    raise _failure(again, attempt, stale_possible=False) from None
             try:
-                return response.status, response.headers, await self._body(response, max_bytes)
+                body = await self._body(response, max_bytes, attempt)
             except _FAILURES as exc:
-                raise _failure(exc, stale_possible=False) from None
+                raise _failure(exc, attempt, stale_possible=False) from None
             finally:
                 response.release()
+            return response.status, response.headers, body
+        except asyncio.CancelledError:
+            if attempt.cancelled_by_timeout():
+                raise _failure(asyncio.TimeoutError(), attempt, stale_possible=False) from None
+            raise
         finally:
+            if watch is not None:
+                watch.stop(attempt)
             if slots is not None:
                 slots.release()
 
@@ -183,10 +200,8 @@ class AiohttpTransport(Adapter):
         headers: Mapping[str, str],
         content: bytes | None,
         timeout: aiohttp.ClientTimeout,
-        attempt: Attempt | None,
+        attempt: Attempt,
     ) -> Awaitable[aiohttp.ClientResponse]:
-        if attempt is None:  # a resend on a new connection: nothing to tell
-            attempt = Attempt()
         CURRENT.set(attempt)  # for ReuseConnector.connect, in this task
         return session.request(
             method,
@@ -198,7 +213,9 @@ class AiohttpTransport(Adapter):
             allow_redirects=False,
         )
 
-    async def _body(self, response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    async def _body(
+        self, response: aiohttp.ClientResponse, max_bytes: int, attempt: Attempt
+    ) -> bytes:
         found = response.headers
         if hdrs.KEEP_ALIVE in found:
             self._keepalive(found)
@@ -212,11 +229,13 @@ class AiohttpTransport(Adapter):
             body.iter_chunked(_CHUNK),
             None if encoded else response.content_length,
             max_bytes,
-            whole=None if encoded else response.read,
+            attempt.restart,
         )
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._watch is not None:
+            self._watch.close()
         sessions = [self._session, self._fresh, *self._retired]
         self._session = self._fresh = None
         self._retired = []
@@ -231,7 +250,7 @@ class AiohttpTransport(Adapter):
     async def __aenter__(self) -> NoReturn:
         raise TypeError(_NOT_AN_HTTPX_TRANSPORT)
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open(self) -> tuple[aiohttp.ClientSession, ReadWatch | None]:
         """The session (and pool) for the running loop, made at the first request."""
         if self._session is not None:
             raise RuntimeError(
@@ -239,11 +258,12 @@ class AiohttpTransport(Adapter):
             )
         if self._closed:
             raise RuntimeError("this client is closed")
-        self._loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         if self._max_connections is not None:
             self._slots = asyncio.Semaphore(self._max_connections)
+        watch = self._watch = ReadWatch(loop) if _WATCHED else None
         session = self._session = self._new_session(force_close=False)
-        return session
+        return session, watch
 
     def _new_session(self, *, force_close: bool) -> aiohttp.ClientSession:
         # limit=0: the slots bound requests in flight, with a pool timeout.
@@ -263,10 +283,11 @@ class AiohttpTransport(Adapter):
         return self._fresh
 
     def _timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for ``timeout`` (the pool timeout is the slots')."""
+        """aiohttp's timeouts for ``timeout`` (the pool timeout is the slots', the read
+        timeout `ReadWatch`'s from 3.11 on)."""
         connect, read = timeout.connect, timeout.read
         limits = self._timeouts[(connect, read)] = aiohttp.ClientTimeout(
-            total=None, connect=connect, sock_connect=connect, sock_read=read
+            total=None, connect=connect, sock_connect=connect, sock_read=None if _WATCHED else read
         )
         return limits
 
@@ -326,8 +347,13 @@ def _unwritten(exc: BaseException, attempt: Attempt, content: bytes | None) -> b
     )
 
 
-def _failure(exc: BaseException, *, stale_possible: bool) -> ExchangeError:
+def _failure(exc: BaseException, attempt: Attempt, *, stale_possible: bool) -> ExchangeError:
     """How far a request got that aiohttp failed with ``exc``."""
+    if attempt.timed_out:  # `ReadWatch` cancelled it (aiohttp may have raised another error)
+        attempt.cancelled_by_timeout()  # that cancellation is spent
+        return ExchangeError(
+            Failure.READ_TIMEOUT, f"ReadTimeout: nothing read for {attempt.read:g} s"
+        )
     detail = f"{type(exc).__name__}: {str(exc) or type(exc).__name__}"
     failure: Failure
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
