@@ -5,6 +5,7 @@ temporary journal. Nothing is sent; no API key is needed."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 
@@ -115,10 +116,8 @@ def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
 
     async def count() -> None:
         nonlocal others
-        with plan.source.rows() as rows:
-            column = plan.phone_column
-            journal = Journal.temporary()
-            messages = (BulkMessage(r.fields[column], fields=r.fields) for r in rows)
+        with plan.source.rows() as rows, contextlib.closing(Journal.temporary()) as journal:
+            messages = (BulkMessage(r.fields[plan.phone_column], fields=r.fields) for r in rows)
             source = Source(messages, prepared, journal)
             while items := await source.take():
                 for item in items:
@@ -135,7 +134,6 @@ def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
                         result.invalid_numbers += 1
                     else:
                         result.duplicates += 1
-            journal.close()
 
     anyio.run(count)
     # The fewest requests: recipients of one text share one, up to the batch size (the
