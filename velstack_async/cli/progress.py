@@ -23,24 +23,6 @@ from rich.text import Text
 __all__ = ["LiveProgress"]
 
 
-class _StatsColumn(ProgressColumn):
-    """The counters after the bar: ``104 sent · 0 failed``, each ``(name, style)``."""
-
-    def __init__(self, stats: Sequence[tuple[str, str]]) -> None:
-        super().__init__()
-        self._stats = stats
-
-    def render(self, task: Task) -> Text:
-        text = Text()
-        for i, (name, style) in enumerate(self._stats):
-            if i:
-                text.append(" · ", style="dim")
-            value = task.fields["stats"].get(name, 0)
-            shown = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-            text.append(f"{shown} {name}", style=style)
-        return text
-
-
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
@@ -48,7 +30,8 @@ class _RateColumn(ProgressColumn):
 
 
 class LiveProgress:
-    """``with LiveProgress(...) as bar: bar.advance(sent=3)``; a no-op when not on a terminal."""
+    """``with LiveProgress(...) as bar: bar.advance(sent=3)``; a no-op when not on a terminal.
+    ``stats``: the counters shown after the bar, ``(name, style)``."""
 
     def __init__(
         self,
@@ -58,6 +41,7 @@ class LiveProgress:
         total: int | None,
         stats: Sequence[tuple[str, str]],
     ) -> None:
+        self._stats = stats
         self._fields: dict[str, int | Decimal] = {name: 0 for name, _ in stats}
         self._progress = Progress(
             SpinnerColumn(finished_text="[green]✓[/]"),
@@ -65,20 +49,29 @@ class LiveProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
-            _StatsColumn(stats),
+            TextColumn("{task.fields[stats]}"),
             _RateColumn(),
             TextColumn("[dim]ETA[/]"),
             TimeRemainingColumn(),
             console=console,
             disable=not console.is_terminal,
         )
-        self._task = self._progress.add_task(description, total=total, stats=dict(self._fields))
+        self._task = self._progress.add_task(description, total=total, stats=self._text())
 
     def advance(self, **increments: int | Decimal) -> None:
         """One more row done; add ``increments`` to the counters shown."""
         for name, value in increments.items():
             self._fields[name] = self._fields.get(name, 0) + value
-        self._progress.update(self._task, advance=1, stats=dict(self._fields))
+        self._progress.update(self._task, advance=1, stats=self._text())
+
+    def _text(self) -> str:
+        """The counters after the bar, as markup: ``104 sent · 0 failed ...``."""
+        shown = []
+        for name, style in self._stats:
+            value = self._fields[name]
+            number = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+            shown.append(f"[{style}]{number} {name}[/]")
+        return " [dim]·[/] ".join(shown)
 
     def __enter__(self) -> LiveProgress:
         self._progress.start()
