@@ -117,7 +117,7 @@ class Local:
         self.claimed: dict[str, str] = {}
         #: Most recipients in `claimed` (0: no limit).
         self.limit = 0
-        #: Chunks leased, and queue tasks running the campaign's loop (see `_tasks`).
+        #: Chunks leased, and queue tasks running the campaign's loop (`campaign.run_chunk_task`).
         self.slots = {"chunks": 0, "loops": 0}
         self.log: ClaimLog | None = None
         #: The rolled-back epoch whose claims this process already filed.

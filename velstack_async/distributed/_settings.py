@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import attrs
 from attrs import frozen
 
 from .. import _validation as check
@@ -46,16 +47,16 @@ def plain_text(options: CampaignOptions) -> str | None:
 
 @frozen
 class PolicySpec:
-    """What rebuilds a campaign's `SendingPolicy` in any worker (stored in its meta hash)."""
+    """What rebuilds a campaign's `SendingPolicy` in any worker: its ``policy_*`` meta."""
 
     #: A ``redis://`` URL, an absolute SQLite path, or "campaign" (the campaign's Redis).
     store: str
-    #: (start, end, IANA zone or None) as ``HH:MM``.
-    send_window: tuple[str, str, str | None] | None
-    max_credits_per_day: int | None
-    #: (messages, per seconds)
-    frequency: tuple[int, float] | None
-    idempotency_ttl: float
+    #: ``HH:MM-HH:MM``, then `` <IANA zone>`` if it has one.
+    window: str | None
+    #: ``<messages> <per seconds>``
+    frequency: str | None
+    daily: str | None
+    ttl: str
 
     @classmethod
     def of(cls, policy: SendingPolicy, campaign_url: str) -> PolicySpec:
@@ -81,53 +82,36 @@ class PolicySpec:
                 UserWarning,
                 stacklevel=3,
             )
-        window, cap = policy.send_window, policy.frequency_cap
-        zone = None if window is None else window.timezone
-        if zone is not None and not isinstance(zone, ZoneInfo):
-            raise InvalidInputError(
-                "a distributed campaign's SendWindow timezone must be an IANA name "
-                "(such as 'Africa/Accra'), not a fixed tzinfo"
-            )
+        window, cap, daily = policy.send_window, policy.frequency_cap, policy.max_credits_per_day
+        hours = None
+        if window is not None:
+            zone = window.timezone
+            if zone is not None and not isinstance(zone, ZoneInfo):
+                raise InvalidInputError(
+                    "a distributed campaign's SendWindow timezone must be an IANA name "
+                    "(such as 'Africa/Accra'), not a fixed tzinfo"
+                )
+            hours = f"{window.start:%H:%M}-{window.end:%H:%M}" + (f" {zone.key}" if zone else "")
         return cls(
             store,
-            None
-            if window is None
-            else (
-                f"{window.start:%H:%M}",
-                f"{window.end:%H:%M}",
-                None if zone is None else zone.key,
-            ),
-            policy.max_credits_per_day,
-            None if cap is None else (cap.messages, cap.per.total_seconds()),
-            policy.idempotency_ttl.total_seconds(),
+            hours,
+            None if cap is None else f"{cap.messages} {cap.per.total_seconds()!r}",
+            None if daily is None else str(daily),
+            repr(policy.idempotency_ttl.total_seconds()),
         )
 
     def to_meta(self) -> dict[str, str]:
-        meta = {"policy_store": self.store, "policy_ttl": repr(self.idempotency_ttl)}
-        if self.send_window is not None:
-            start, end, zone = self.send_window
-            meta["policy_window"] = f"{start}-{end}" + ("" if zone is None else f" {zone}")
-        if self.max_credits_per_day is not None:
-            meta["policy_daily"] = str(self.max_credits_per_day)
-        if self.frequency is not None:
-            meta["policy_frequency"] = f"{self.frequency[0]} {self.frequency[1]!r}"
-        return meta
+        return {f"policy_{k}": v for k, v in attrs.asdict(self).items() if v is not None}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> PolicySpec | None:
         if "policy_store" not in meta:
             return None
-        window, frequency, daily = None, None, meta.get("policy_daily")
-        if "policy_window" in meta:
-            hours, _, zone = meta["policy_window"].partition(" ")
-            start, end = hours.split("-")
-            window = (start, end, zone or None)
-        if "policy_frequency" in meta:
-            messages, per = meta["policy_frequency"].split()
-            frequency = (int(messages), float(per))
-        ttl = float(meta["policy_ttl"])
-        daily_cap = None if daily is None else int(daily)
-        return cls(meta["policy_store"], window, daily_cap, frequency, ttl)
+        get = meta.get
+        return cls(
+            meta["policy_store"], get("policy_window"), get("policy_frequency"),
+            get("policy_daily"), meta["policy_ttl"],
+        )  # fmt: skip
 
     def build(self, campaign_url: str, clock: Clock | None = None) -> SendingPolicy:
         """The policy, with its store opened (this process's connection)."""
@@ -142,13 +126,20 @@ class PolicySpec:
                 f"machine ({store}): its suppression list would be empty here. Run workers "
                 "on the machine that created the campaign, or create it with a redis:// store"
             )
-        window, cap = self.send_window, self.frequency
+        window = cap = None
+        if self.window is not None:
+            hours, _, zone = self.window.partition(" ")
+            start, end = hours.split("-")
+            window = SendWindow(start, end, zone or None)
+        if self.frequency is not None:
+            messages, per = self.frequency.split()
+            cap = FrequencyCap(int(messages), timedelta(seconds=float(per)))
         return SendingPolicy(
             store,
-            send_window=None if window is None else SendWindow(*window),
-            max_credits_per_day=self.max_credits_per_day,
-            frequency_cap=None if cap is None else FrequencyCap(cap[0], timedelta(seconds=cap[1])),
-            idempotency_ttl=timedelta(seconds=self.idempotency_ttl),
+            send_window=window,
+            max_credits_per_day=None if self.daily is None else int(self.daily),
+            frequency_cap=cap,
+            idempotency_ttl=timedelta(seconds=float(self.ttl)),
             clock=clock,
         )
 

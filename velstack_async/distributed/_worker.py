@@ -1,12 +1,10 @@
 """What a worker process does for a campaign: run chunks until none is left, taking over
 the chunks of dead workers meanwhile.
 
-The main loop leases a chunk (a queue task's own first, then any free or lapsed one) and
-runs it; when every chunk left is leased it polls (at most every second). A watcher looks
-for lapsed chunks every `watch_period` and runs one beside the main loop's: a takeover
-waits at most the lease plus that. A process holds at most `_process.MAX_CHUNKS` chunks
-of a campaign and its claims share one budget, so two chunks never put more recipients
-in flight.
+The main loop leases a chunk (a queue task's own first, then any free or lapsed one),
+polling at most every second while all are leased; a watcher runs a lapsed chunk beside
+it within `watch_period`. A process's chunks (at most `_process.MAX_CHUNKS`) share one
+claim budget, so two chunks never put more recipients in flight.
 """
 
 from __future__ import annotations
@@ -31,11 +29,9 @@ def watch_period(lease: float) -> float:
 
 
 async def lease_and_run(store: Store, lease: float, run: RunChunk, which: int) -> tuple[str, int]:
-    """Lease chunk ``which`` (or `_ANY` / `_LAPSED`) and run it if granted.
-
-    Returns (status, wait ms): ``finished`` or ``halted`` (it ran), else the lease's
-    answer: ``done``, ``stopped``, ``busy`` or ``none``.
-    """
+    """Lease chunk ``which`` (or `_ANY` / `_LAPSED`) and run it if granted. Returns (status,
+    wait ms): ``finished`` or ``halted`` (it ran), else ``done``, ``stopped``, ``busy``,
+    ``none``."""
     token = secrets.token_hex(8)
     status, chunk, wait = await store.run("LEASE", which, token, int(lease * 1000))
     if status != "ok":

@@ -4,14 +4,18 @@ A producer `create` s it and `load` s its recipients (in chunks of ``chunk_size`
 workers run chunks, pulling them (`run_worker`) or as queue tasks (the ``taskiq`` and
 ``celery`` modules). A chunk whose lease lapsed is taken over within the lease plus
 `_worker.watch_period`. Exactly-once comes from per-recipient claims in Redis (`_lua`)
-and a claim log per worker machine (`_process`), never from the queue. The report is
-read from counters the scripts keep.
+and a claim log per worker machine (`_process`), never from the queue: the first queue
+task a process gets runs the campaign (`run_chunk_task`); one reaching a process that
+already runs it goes back to the queue (at once, then every half lease), so a consumer
+that read many tasks never sits on them. The report is read from the scripts' counters.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -34,10 +38,17 @@ from .errors import CampaignError
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
-__all__ = ["DEFAULT_CONCURRENCY", "RedisCampaign"]
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_TASK_NAME", "ClientFactory", "RedisCampaign"]
+__all__ += ["run_chunk_task"]
 
 #: Batches in flight at once in one worker process, by default.
 DEFAULT_CONCURRENCY = 16
+#: Makes the client a queue task sends with (default: ``AsyncVelstack()`` from the
+#: environment: ``VELSTACK_API_KEY``, ``VELSTACK_BASE_URL``).
+ClientFactory = Callable[[], AbstractAsyncContextManager[Any]]
+DEFAULT_TASK_NAME = "velstack.campaign.run_chunk"
+#: Longest a surplus queue task waits before it goes back to the queue (seconds).
+_MAX_HOP_WAIT = 10.0
 _MICRO = Decimal(1_000_000)
 _COUNTS = (
     *("inputs", "queued", "attempting", "sent", "failed", "skipped", "unknown"),
@@ -243,13 +254,11 @@ class RedisCampaign:
         unsent.sort(key=lambda result: result.index)
         elapsed = max(0.0, (float(raw.get("last_ms", 0)) - float(raw.get("first_ms", 0))) / 1000)
         left = raw.get("credit_left")
+        same = ("sent", "failed", "skipped", "unknown", "requests", "throttled")
         return BulkReport(
+            **{name: n[name] for name in (*same, "suppressed", "capped", "deferred")},
             total=n["inputs"],
-            sent=n["sent"],
-            failed=n["failed"],
-            skipped=n["skipped"],
             not_attempted=n["queued"] + n["attempting"] + n["deferred"],
-            unknown=n["unknown"],
             credit_used=Decimal(raw.get("credit", 0)) / _MICRO,
             credit_left=None if left is None else Decimal(left) / _MICRO,
             elapsed=elapsed,
@@ -257,12 +266,7 @@ class RedisCampaign:
             stopped_reason=stopped,
             unsent=tuple(unsent),
             unsent_omitted=int(stored) - len(unsent),
-            requests=n["requests"],
-            throttled=n["throttled"],
             unknown_stale=stale,
-            suppressed=n["suppressed"],
-            capped=n["capped"],
-            deferred=n["deferred"],
         )
 
     async def status(self) -> dict[str, Any]:
@@ -300,3 +304,36 @@ class RedisCampaign:
         flag = "1" if resend_unknown else "0"
         requeued, _ = await self._store.run("RESUME", flag, self.settings.chunk_size)
         return int(requeued)
+
+
+async def run_chunk_task(
+    factory: ClientFactory | None,
+    concurrency: int,
+    claims_dir: str | Path | None,
+    requeue: Callable[[str, str, int, int], Awaitable[None]],
+    redis_url: str,
+    campaign_id: str,
+    index: int,
+    hops: int,
+) -> bool:
+    """A queue task: run the campaign from chunk ``index`` on, or, in a process that
+    already runs it, go back to the queue (see the module). True if it finished."""
+    campaign = await RedisCampaign.open(redis_url, campaign_id)
+    async with campaign:
+        local = campaign._store.local
+        if not await local.take("loops", wait=False):
+            if hops:
+                await anyio.sleep(min(campaign.settings.lease / 2, _MAX_HOP_WAIT))
+            status = await campaign.status()
+            if status["stopped"] is None and (status["chunks_left"] or not status["loaded"]):
+                await requeue(redis_url, campaign_id, index, hops + 1)
+            return False
+        try:
+            from .._client import AsyncVelstack
+
+            async with (factory or AsyncVelstack)() as client:
+                return await campaign.run_worker(
+                    client, concurrency=concurrency, claims_dir=claims_dir, first=index
+                )
+        finally:
+            local.give("loops")

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from ._tasks import DEFAULT_CONCURRENCY, DEFAULT_TASK_NAME, ClientFactory, run_chunk_task
+from .campaign import DEFAULT_CONCURRENCY, DEFAULT_TASK_NAME, ClientFactory, run_chunk_task
 
 __all__ = ["register"]
 
