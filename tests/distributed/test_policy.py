@@ -146,6 +146,34 @@ async def test_outside_the_window_without_waiting_is_deferred_then_resumed(
     assert fake.stats()["messages"] == 30
 
 
+async def test_a_resumed_campaign_keeps_the_policys_skips(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    url, recipients = redis_server.url, numbers(20)
+    clock = Clock(datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc))
+    cap = FrequencyCap(messages=1, per=timedelta(days=1))
+    admin = client_for(fake, SendingPolicy(url, frequency_cap=cap, clock=clock))
+    await admin.sms.send(recipient=recipients[0], message="a", sender="SHOP", category="marketing")
+    await admin.suppressions.add(recipients[1], reason="STOP")
+    campaign = await RedisCampaign.create(
+        url, "kept", message="Sale!", sender="SHOP", chunk_size=10,
+        policy=SendingPolicy(url, frequency_cap=cap),
+    )  # fmt: skip
+    worker = await RedisCampaign.open(url, "kept", clock=clock)
+    async with campaign, worker, admin, client_for(fake) as client:
+        await campaign.load(recipients)
+        assert await worker.run_worker(client)
+        # The cap lapsed and the opt-out was withdrawn: a resumed campaign keeps both
+        # verdicts (filed in Redis once) instead of asking the policy again.
+        clock.advance(days=2)
+        await admin.suppressions.remove(recipients[1])
+        assert await campaign.resume(resend_unknown=True) == 0
+        assert await worker.run_worker(client)
+        report = await campaign.report()
+    assert (report.sent, report.skipped, report.capped, report.suppressed) == (18, 2, 1, 1)
+    assert fake.stats()["messages"] == 1 + 18
+
+
 async def test_waiting_for_the_window_sends_when_it_opens(
     redis_server: RedisServer, fake: FakeProcess
 ) -> None:
