@@ -131,9 +131,8 @@ class Delivery:
         self._batcher = batcher
         self.gate = gate
         self._ledger = ledger
-        #: A ledger with nothing durable settles without waiting: no cancel can cut it short,
-        #: so `_record` skips the shield (an anyio CancelScope per message otherwise).
-        self._settles_at_once = type(ledger) is JournalLedger and ledger.journal is None
+        #: A ledger with nothing durable (a temporary journal) records nothing: not called.
+        self._records = not (type(ledger) is JournalLedger and ledger.journal is None)
         self._stop = stop
         self._stop_reason = stop_reason
         self._budget = budget
@@ -153,7 +152,8 @@ class Delivery:
         results: list[BulkResult] = []
         todo = [batch]
         try:
-            await self._ledger.attempting(batch.jobs)
+            if self._records:
+                await self._ledger.attempting(batch.jobs)
             while todo:
                 part = todo.pop()
                 size = self._batcher.size
@@ -222,7 +222,8 @@ class Delivery:
                             backed_off += await self._backoff(round_)
                         round_ += 1
                         await self._refund(jobs, part.text)  # reserved again for the next attempt
-                        await self._ledger.release(jobs)
+                        if self._records:
+                            await self._ledger.release(jobs)
                         self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
                         if is_testing():  # no wait: still let other tasks (and a cancel) run
                             await anyio.lowlevel.checkpoint()
@@ -247,9 +248,11 @@ class Delivery:
                     await self._budget.settle(
                         len(jobs) * estimate(part.text).credits, summary.credit_used
                     )
-                await self._record(
-                    outcome.answered(jobs, summary, self._region), summary, 1, results
-                )
+                ended = outcome.answered(jobs, summary, self._region)
+                if self._records:
+                    await self._record(ended, summary, 1, results)
+                else:
+                    results.extend([result for _, result in ended])
                 return None
         except anyio.get_cancelled_exc_class():
             status = BulkStatus.UNKNOWN if in_flight else BulkStatus.NOT_ATTEMPTED
@@ -265,12 +268,10 @@ class Delivery:
         results: list[BulkResult],
     ) -> None:
         """Record outcomes (not cancellable: a result recorded is a result reported)."""
-        if self._settles_at_once:
-            await self._ledger.settle(ended, summary, requests)
-        else:
+        if self._records:
             with anyio.CancelScope(shield=True):
                 await self._ledger.settle(ended, summary, requests)
-        results.extend(r for _, r in ended)
+        results.extend([result for _, result in ended])
 
     def _check_stall(self, error: VelstackError, backed_off: float) -> None:
         seconds = time.monotonic() - self.last_accepted + self.gate.skipped + backed_off

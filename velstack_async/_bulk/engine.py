@@ -247,7 +247,8 @@ class Engine:
                     if result.status in _PROBLEMS:
                         self._count_problem()
                     try:
-                        await _emitted(emit, result)
+                        if (pending := emit(result)) is not None:
+                            await pending
                     except anyio.get_cancelled_exc_class():
                         delivery.aborted.extend(results[i + 1 :])
                         raise

@@ -149,7 +149,10 @@ class AiohttpTransport(Adapter):
         target = _parse(url)
         slots = self._slots
         if slots is not None:
-            await _acquire(slots, timeout.pool)
+            if slots.locked():
+                await _wait_for_slot(slots, timeout.pool)
+            else:
+                await slots.acquire()  # does not wait
         attempt = Attempt(watch, timeout.read)
         try:
             try:
@@ -314,10 +317,7 @@ def _parse(url: str) -> URL:
     return parsed
 
 
-async def _acquire(slots: asyncio.Semaphore, pool: float | None) -> None:
-    if not slots.locked():
-        await slots.acquire()  # does not wait: a slot is free
-        return
+async def _wait_for_slot(slots: asyncio.Semaphore, pool: float | None) -> None:
     try:
         if sys.version_info >= (3, 11):  # no extra task per waiting request
             async with asyncio.timeout(pool):
