@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from velstack_async import AsyncVelstack, BulkMessage, BulkStatus, Estimate, InvalidInputError
-from velstack_async._bulk.limiter import RateLimiter
+from velstack_async._bulk.pacer import RateLimiter
 from velstack_async._bulk.template import Template, TemplateError
 
 

@@ -27,11 +27,10 @@ from . import outcome
 from .batcher import Batch, Batcher
 from .estimate import estimate
 from .journal import JournalStore, Row
-from .limiter import RateLimiter
 from .models import BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import Action
-from .pacer import Pacer
+from .pacer import Pacer, RateLimiter
 from .ports import Budget, Gate, Job, Ledger, SendOne, Ticket
 
 __all__ = ["Delivery", "JournalLedger", "LocalGate"]

@@ -163,8 +163,7 @@ class Journal:
     def temporary(cls) -> Journal:
         """Duplicate detection only: a private temporary file, never synced."""
         conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{_CACHE_KIB}"):
-            conn.execute(f"PRAGMA {pragma}")
+        _pragmas(conn, "journal_mode=OFF", "synchronous=OFF")
         conn.execute(_SCHEMA[1])
         return cls(conn, durable=False, run=1, resend_unknown=False)
 
@@ -180,9 +179,7 @@ class Journal:
         return cls(conn, durable=True, run=run, resend_unknown=resend_unknown)
 
     def classify(self, keys: list[int]) -> list[Verdict]:
-        """Mark ``keys`` seen in this run and say what to do with each (blocking). A key
-        inserted now is new at its first place; any other is a duplicate of this run or, in
-        a durable journal, `_verdict` decides."""
+        """Mark ``keys`` seen in this run and say what to do with each (blocking)."""
         conn, run = self._conn, self._run
         if not conn.in_transaction:
             conn.execute("BEGIN")
@@ -195,21 +192,19 @@ class Journal:
                 )
         else:
             fresh = {key for key in keys if conn.execute(_INSERT, (key, run)).rowcount}
-        verdicts = []
-        for key in keys:
-            if key in fresh:
-                fresh.discard(key)
-                verdicts.append(Verdict.NEW)
-            elif not self.durable:
-                verdicts.append(Verdict.DUPLICATE)
-            else:
-                verdicts.append(self._verdict(key))
+        verdicts = [self._verdict(key, fresh) for key in keys]
         if not self.durable:
             conn.execute("COMMIT")
         return verdicts
 
-    def _verdict(self, key: int) -> Verdict:
-        """A key already in the table: seen in this run, or what an earlier run did."""
+    def _verdict(self, key: int, fresh: set[int]) -> Verdict:
+        """New at its first place in ``fresh`` (inserted now); else seen in this run, or
+        (durable) what an earlier run did."""
+        if key in fresh:
+            fresh.discard(key)
+            return Verdict.NEW
+        if not self.durable:
+            return Verdict.DUPLICATE
         conn = self._conn
         state, seen_run = conn.execute(
             "SELECT state, seen_run FROM recipients WHERE number = ?", (key,)
@@ -296,9 +291,7 @@ def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
     try:
         conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         _check_is_journal(conn, name)  # before anything that writes (WAL mode is persistent)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        _pragmas(conn, "journal_mode=WAL", "synchronous=FULL")
         conn.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA:
             conn.execute(statement)
@@ -324,6 +317,11 @@ def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
     conn.execute("UPDATE recipients SET state = ? WHERE state = ?", (Row.UNKNOWN, Row.ATTEMPTING))
     conn.execute("COMMIT")
     return run
+
+
+def _pragmas(conn: sqlite3.Connection, *pragmas: str) -> None:
+    for pragma in (*pragmas, f"cache_size=-{_CACHE_KIB}"):
+        conn.execute(f"PRAGMA {pragma}")
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, str]:

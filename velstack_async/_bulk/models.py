@@ -38,17 +38,9 @@ def _mask(value: object) -> str:
     return repr(mask_phone(value)) if isinstance(value, str) else repr(value)
 
 
-def _describe_optional(value: str | None) -> str:
-    return "None" if value is None else describe_text(value)
-
-
 def _is_mapping(_: object, attribute: Attribute[Any], value: object) -> None:
     if not isinstance(value, Mapping):
         raise TypeError(f"{attribute.name} must be a mapping, not {type(value).__name__}")
-
-
-def _field_names(value: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{k!r}: ..." for k in value) + "}"
 
 
 @frozen
@@ -57,8 +49,14 @@ class BulkMessage:
     ``message`` and ``sender`` replace the campaign's for this recipient."""
 
     recipient: str = field(repr=_mask)
-    message: str | None = field(default=None, repr=_describe_optional)
-    fields: Mapping[str, Any] = field(factory=dict, repr=_field_names, validator=_is_mapping)
+    message: str | None = field(
+        default=None, repr=lambda v: "None" if v is None else describe_text(v)
+    )
+    fields: Mapping[str, Any] = field(
+        factory=dict,
+        repr=lambda v: "{" + ", ".join(f"{k!r}: ..." for k in v) + "}",
+        validator=_is_mapping,
+    )
     sender: str | None = None
 
 

@@ -1,4 +1,5 @@
-"""The campaign's request rate under throttling: a plain AIMD over one rate.
+"""The campaign's request rate: fixed limits (`RateLimiter`), and under throttling a
+plain AIMD over one rate (`Pacer`).
 
 - Start window (TCP's slow start): at most `START_WINDOW` requests out before
   answers come back, one more per accepted answer, until the first throttle
@@ -29,7 +30,7 @@ import anyio
 
 from .._retry import MAX_RETRY_AFTER, is_testing, parse_retry_after
 
-__all__ = ["Pacer"]
+__all__ = ["Pacer", "RateLimiter"]
 
 START_WINDOW = 32
 START = 1.0
@@ -48,6 +49,23 @@ _SLACK = 0.02  # a late wake-up keeps the schedule within this many seconds
 Headers = Mapping[str, str] | None
 
 
+class RateLimiter:
+    """A fixed limit: at most ``rate`` units (messages or requests) per second over all
+    workers, spaced. After an idle spell the schedule restarts from now (no burst)."""
+
+    __slots__ = ("_interval", "_next")
+
+    def __init__(self, rate: float) -> None:
+        self._interval, self._next = 1.0 / rate, 0.0
+
+    async def acquire(self, n: int = 1) -> None:
+        now = anyio.current_time()
+        slot = max(self._next, now)
+        self._next = slot + self._interval * n
+        if slot > now:
+            await anyio.sleep(slot - now)
+
+
 class Pacer:
     """Shared by every worker of one campaign: `ticket` or `acquire` before each request."""
 
@@ -56,10 +74,9 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
     ) -> None:
-        self._clock, self._sleep = clock, sleep
-        self._lock = anyio.Lock()
-        #: Requests per second; None while unpaced.
-        self.rate: float | None = None
+        self._clock, self._sleep, self._lock = clock, sleep, anyio.Lock()
+        self.rate: float | None = None  # requests per second; None while unpaced
+        self.throttled = 0  # throttle answers met (429 and 503)
         self._base = 0.0  # the rate set at the last decrease; 0: slow start
         self._next = self._updated = self._last_throttle = self._paced_since = 0.0
         self._started = self._last_accepted = 0.0
@@ -69,8 +86,6 @@ class Pacer:
         self._accepted: deque[list[int]] = deque()  # [bucket, accepted answers]
         self._answers: deque[bool] = deque(maxlen=WINDOW)  # True: a 503
         self._settled: float | None = None
-        #: Throttle answers met (429 and 503).
-        self.throttled = 0
 
     @property
     def settled_rate(self) -> float | None:
@@ -102,21 +117,23 @@ class Pacer:
 
     async def acquire(self) -> int:
         """Wait for the next request slot; return its ticket (for `throttle`, `unavailable`)."""
-        if (ticket := self.ticket()) is not None:
-            return ticket
         async with self._lock:
-            while self._room is not None:  # the start window is full: wait for an answer
-                if (ticket := self.ticket()) is not None:
-                    return ticket
-                opened = self._opened = self._opened or anyio.Event()
+            while (ticket := self.ticket()) is None and self._room is not None:
+                opened = self._opened = self._opened or anyio.Event()  # the window is full
                 with anyio.move_on_after(self._started + START - self._clock()):
                     await opened.wait()
+            if ticket is not None:
+                return ticket
             waited = False
             while (rate := self.rate) is not None:
                 now = self._clock()
                 if self._next <= now or is_testing():
                     if waited or self._next > now:  # pacing binds: grow
-                        rate = self.rate = self._grown(rate, now)
+                        elapsed = max(0.0, now - self._updated)
+                        grown = rate * SLOW_START**elapsed
+                        rate = self.rate = (
+                            rate + STEP * self._base * elapsed if self._base else grown
+                        )
                     self._updated = now
                     self._next = max(self._next, now - _SLACK) + 1.0 / rate
                     break
@@ -156,10 +173,11 @@ class Pacer:
         self._open(None)
         now = self._last_throttle = self._clock()
         if ticket > self._floor:
-            measured = self._accepted_rate(now)
+            count, seconds = self._accepted_since(int(now / _BUCKET) - 9, now)  # the last second
+            measured = count / max(seconds, 0.5) if count else 0.0
             if self.rate is None:  # the seed
                 rate = max(measured, self._tickets / max(now - self._started, 1.0) / 2)
-                self.rate, self._base = max(MIN_RATE, rate, _per_minute(headers)), 0.0
+                self.rate, self._base = max(MIN_RATE, rate, _per_second(headers)), 0.0
                 self._paced_since = now
             else:
                 lower = DECREASE * min(self.rate, measured or self.rate)  # not above accepted
@@ -179,17 +197,6 @@ class Pacer:
                 self._opened.set()
                 self._opened = None
 
-    def _grown(self, rate: float, now: float) -> float:
-        elapsed = max(0.0, now - self._updated)
-        if self._base:
-            return rate + STEP * self._base * elapsed
-        return rate * math.pow(SLOW_START, elapsed)
-
-    def _accepted_rate(self, now: float) -> float:
-        """Accepted answers per second over the last second (half a second at least)."""
-        count, seconds = self._accepted_since(int(now / _BUCKET) - 9, now)
-        return count / max(seconds, 0.5) if count else 0.0
-
     def _accepted_since(self, bucket: int, end: float) -> tuple[int, float]:
         """Answers accepted from ``bucket`` (or the first kept) to ``end``, and the seconds."""
         if self._accepted:
@@ -197,10 +204,10 @@ class Pacer:
         return sum(n for b, n in self._accepted if b >= bucket), end - bucket * _BUCKET
 
 
-def _per_minute(headers: Headers) -> float:
+def _per_second(headers: Headers) -> float:
     """``X-RateLimit-Limit`` per second (Laravel's throttle counts per minute); 0 if unusable."""
     try:
-        limit = float(headers.get("x-ratelimit-limit", "")) if headers else 0.0
+        limit = float((headers or {}).get("x-ratelimit-limit", 0))
     except ValueError:
         return 0.0
     return limit / 60 if limit >= 1 else 0.0

@@ -20,9 +20,10 @@ from .delivery import LocalGate
 from .engine import Engine, SendOne
 from .models import BulkReport, BulkResult, BulkStatus
 from .options import CampaignOptions
+from .pacer import Pacer
 from .ports import Admission, Budget
 
-__all__ = ["OnResult", "ReportBuilder", "send_bulk", "stream_bulk"]
+__all__ = ["OnResult", "send_bulk", "stream_bulk"]
 
 OnResult = Callable[[BulkResult], object]
 
@@ -56,7 +57,6 @@ async def send_bulk(
         add(result)
         return None if on_result is None else _awaitable(on_result(result))
 
-    delivery = engine.delivery
     counted = _telemetry.counting(trace, emit)
     try:
         with _telemetry.running(trace, lambda: engine.stop_reason):
@@ -70,13 +70,9 @@ async def send_bulk(
     finally:
         await engine.aclose()
         await _finish(admission)
-    pacer = delivery.gate.pacer if isinstance(delivery.gate, LocalGate) else None
-    return report.build(
-        engine.stop_reason,
-        requests=delivery.requests,
-        throttled=0 if pacer is None else pacer.throttled,
-        settled_rate=None if pacer is None else pacer.settled_rate,
-    )
+    gate = engine.delivery.gate
+    pacer = gate.pacer if isinstance(gate, LocalGate) else None
+    return report.build(engine.stop_reason, engine.delivery.requests, pacer)
 
 
 async def stream_bulk(
@@ -158,33 +154,22 @@ class ReportBuilder:
         else:
             self._omitted += 1
 
-    def build(
-        self,
-        stopped_reason: str | None,
-        *,
-        requests: int = 0,
-        throttled: int = 0,
-        settled_rate: float | None = None,
-    ) -> BulkReport:
+    def build(self, stopped_reason: str | None, requests: int, pacer: Pacer | None) -> BulkReport:
         elapsed = time.monotonic() - self._started
-        counts = self._counts
+        sent = self._counts[BulkStatus.SENT]
         return BulkReport(
-            total=sum(counts.values()),
-            sent=counts[BulkStatus.SENT],
-            failed=counts[BulkStatus.FAILED],
-            skipped=counts[BulkStatus.SKIPPED],
-            not_attempted=counts[BulkStatus.NOT_ATTEMPTED],
-            unknown=counts[BulkStatus.UNKNOWN],
+            total=sum(self._counts.values()),
+            **{status.value: count for status, count in self._counts.items()},
             credit_used=self._credit_used,
             credit_left=self._credit_left,
             elapsed=elapsed,
-            messages_per_second=counts[BulkStatus.SENT] / elapsed if elapsed > 0 else 0.0,
+            messages_per_second=sent / elapsed if elapsed > 0 else 0.0,
             stopped_reason=stopped_reason,
             unsent=tuple(self._unsent),
             unsent_omitted=self._omitted,
             requests=requests,
-            throttled=throttled,
-            settled_rate=settled_rate,
+            throttled=0 if pacer is None else pacer.throttled,
+            settled_rate=None if pacer is None else pacer.settled_rate,
             unknown_stale=self._stale,
             **self._policy,
         )
@@ -200,10 +185,9 @@ def _seen_by(
     """``add``, telling the admission of each result first (`Admission.ended`)."""
     if admission is None:
         return add
-    ended = admission.ended
 
     def seen(result: BulkResult) -> None:
-        ended(result)
+        admission.ended(result)
         add(result)
 
     return seen
