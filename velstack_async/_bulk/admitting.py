@@ -1,23 +1,21 @@
 """The sending policy's verdicts in a campaign: what each one makes of a job, in one place.
 
-`Admitter` asks an `Admission` about each prepared job and turns its verdict into
-what the engine runs: the job (send), a ``skipped`` result (suppressed, over the
-frequency cap), a ``not_attempted`` one (outside the send window with
-``wait_for_window=False``), or the job held until its window opens (`due` hands
-it back, to be admitted again). The local `Source` and a distributed chunk both
-use it.
+`Admitter.take` is the `WorkSource.take` of a campaign with a policy (the local `Source`
+and a distributed chunk both call it): each prepared job is sent, ``skipped``
+(suppressed, over the frequency cap), ``not_attempted`` (outside its send window with
+``wait_for_window=False``) or held until its window opens, then admitted again.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
 from .models import BulkResult, BulkStatus
 from .outcome import not_attempted
-from .ports import Admission, Admit, Job
+from .ports import Admission, Admit, Job, WorkSource
 
 __all__ = ["WINDOW_POLL", "Admitter"]
 
@@ -33,15 +31,42 @@ class Admitter:
         self.wait_for_window = wait_for_window
         self._held: list[tuple[float, int, Job]] = []  # (window opens, index, job)
 
-    @property
-    def holding(self) -> bool:
-        return bool(self._held)
+    async def take(
+        self,
+        source: WorkSource,
+        read: Callable[[], Awaitable[list[Job | BulkResult]]],
+        file: Callable[[list[tuple[Job, BulkResult]]], Awaitable[None]],
+    ) -> list[Job | BulkResult]:
+        """The held jobs whose window opened, else ``read()``'s next items ([] once none
+        are left), admitted; the (job, result) pairs not admitted go to ``file`` before
+        they are reported. [] at the end; held jobs end ``not_attempted`` once ``source``
+        stopped."""
+        while True:
+            if self._held and (reason := source.stop_reason) is not None:
+                held, self._held = self._held, []
+                return [not_attempted(job.recipient, job.index, reason) for *_, job in held]
+            now = self.admission.now().timestamp()
+            ready: list[Job | BulkResult] = []
+            while self._held and self._held[0][0] <= now:  # an opt-out added meanwhile counts
+                ready.append(heapq.heappop(self._held)[2])
+            if not ready and not (ready := await read()):
+                if not self._held:
+                    return []
+                # Until the next window opens; at most `WINDOW_POLL`, so a stop is seen.
+                wait = self._held[0][0] - self.admission.now().timestamp()
+                await anyio.sleep(min(max(wait, 0.01), WINDOW_POLL))
+                continue
+            admitted, ended = await self._admit(ready)
+            if ended:
+                await file(ended)
+            if admitted:
+                return admitted
 
-    async def admit(
+    async def _admit(
         self, ready: Sequence[Job | BulkResult]
     ) -> tuple[list[Job | BulkResult], list[tuple[Job, BulkResult]]]:
         """``ready`` with each job not admitted replaced by its result (held jobs left out),
-        and those (job, result) pairs (to record before they are reported)."""
+        and those (job, result) pairs."""
         jobs = [item for item in ready if type(item) is Job]
         verdicts = iter(await self.admission.admit(jobs) if jobs else ())
         admitted: list[Job | BulkResult] = []
@@ -62,23 +87,3 @@ class Admitter:
             admitted.append(result)
             ended.append((item, result))
         return admitted, ended
-
-    def due(self) -> list[Job]:
-        """The held jobs whose window opened (admit them again)."""
-        now = self.admission.now().timestamp()
-        due: list[Job] = []
-        while self._held and self._held[0][0] <= now:
-            due.append(heapq.heappop(self._held)[2])
-        return due
-
-    async def wait(self) -> None:
-        """Sleep until the next held job is due (at most `WINDOW_POLL`: a stop is seen)."""
-        if self._held:
-            now = self.admission.now().timestamp()
-            await anyio.sleep(min(max(self._held[0][0] - now, 0.01), WINDOW_POLL))
-
-    def drop(self, reason: str) -> list[BulkResult]:
-        """The campaign stopped: every held job ends ``not_attempted`` with ``reason``."""
-        ended = [not_attempted(job.recipient, job.index, reason) for *_, job in self._held]
-        self._held.clear()
-        return ended

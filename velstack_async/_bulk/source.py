@@ -2,14 +2,14 @@
 
 `Source.take` reads the input `BATCH` items at a time (a sync or async iterable,
 never all of it), normalises each number, renders its message and asks the
-journal, then the sending policy's `Admitter`, about each new number: every
+journal, then the sending policy (`Admitter.take`), about each new number: every
 decision that needs no request is made here, once. It keeps no buffer: the
 `Batcher`, its one reader, holds the read-ahead.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 import anyio
@@ -27,7 +27,7 @@ from .outcome import not_attempted
 from .ports import Admission, Job
 from .template import Template
 
-__all__ = ["Recipients", "Source", "iterate"]
+__all__ = ["BATCH", "Recipients", "Source", "iterate"]
 
 Recipients = Iterable[str | BulkMessage] | AsyncIterable[str | BulkMessage]
 
@@ -76,24 +76,15 @@ class Source:
 
     async def take(self) -> list[Job | BulkResult]:
         """The next jobs and results, in input order; [] at the end. One caller at a time."""
-        admitter = self._admitter
-        while True:
-            if admitter is not None and admitter.holding:  # jobs wait for their send window
-                if self.stop_reason is not None:
-                    return list(admitter.drop(self.stop_reason))
-                if due := admitter.due():  # admitted again: an opt-out added meanwhile counts
-                    if ready := await self._admit(due):
-                        return ready
-                    continue
-                if self._exhausted:
-                    await admitter.wait()
-                    continue
-            elif self._exhausted:
-                return []
-            if ready := await self._prepared(await self._read()):
-                return ready
+        if self._admitter is None:
+            return await self._next()
+        return await self._admitter.take(self, self._next, self._file)
 
-    async def _prepared(self, batch: list[Any]) -> list[Job | BulkResult]:
+    async def _next(self) -> list[Job | BulkResult]:
+        """The next input items, prepared and checked against the journal; [] at the end."""
+        if self._exhausted:
+            return []
+        batch = await self._read()
         start = self._index - len(batch)
         if self.stop_reason is not None:
             return [
@@ -103,19 +94,16 @@ class Source:
         prepared = [self._prepare(start + i, item) for i, item in enumerate(batch)]
         jobs = [p for p in prepared if type(p) is Job]
         verdicts = iter(await self._journal.aclassify([job.key for job in jobs]) if jobs else ())
-        ready = [
+        return [
             item
             if type(item) is not Job or (v := next(verdicts)) is Verdict.NEW
             else _seen(item, v)
             for item in prepared
         ]
-        return ready if self._admitter is None else await self._admit(ready)
 
-    async def _admit(self, ready: Sequence[Job | BulkResult]) -> list[Job | BulkResult]:
-        """The sending policy's verdicts; its skips recorded durably before they are reported
-        (a resumed campaign keeps them)."""
-        assert self._admitter is not None
-        admitted, ended = await self._admitter.admit(ready)
+    async def _file(self, ended: list[tuple[Job, BulkResult]]) -> None:
+        """The sending policy's skips, recorded durably before they are reported (a resumed
+        campaign keeps them)."""
         kept: list[tuple[int, str | None, int]] = [
             (row, None, job.key)
             for job, result in ended
@@ -124,7 +112,6 @@ class Source:
         ]
         if kept and self._journal.durable:
             await self._journal.record_many(kept)
-        return admitted
 
     async def _read(self) -> list[Any]:
         """Up to `BATCH` input items (of an async input, what came within `READ_WAIT`)."""

@@ -151,31 +151,19 @@ class ChunkRun:
     async def take(self) -> list[Job | BulkResult]:
         """`WorkSource`: the whole chunk at once; with a sending policy, `BATCH` jobs at a
         time through its `Admitter`, verdicts filed in Redis before they are reported."""
-        admitter = self._admitter
-        if admitter is None:
-            jobs, self._jobs = self._jobs, []
-            return jobs
-        if self._lost:  # no verdict: `TAKE` makes them unknown
+        if self._lost:  # a lost run's claims, not admitted again: `TAKE` makes them unknown
             lost, self._lost = self._lost, []
             return lost
-        while True:
-            if self.stop_reason is not None:
-                rest = [not_attempted(j.recipient, j.index, self.stop_reason) for j in self._jobs]
-                self._jobs = []
-                return [*admitter.drop(self.stop_reason), *rest]
-            ready: list[Job | BulkResult] = list(admitter.due())
-            if not ready and self._jobs:
-                ready, self._jobs = list(self._jobs[:BATCH]), self._jobs[BATCH:]
-            if not ready:
-                if not admitter.holding:
-                    return []
-                await admitter.wait()
-                continue
-            admitted, ended = await admitter.admit(ready)
-            if ended:
-                await self._file_verdicts(ended)
-            if admitted:
-                return admitted
+        if self._admitter is None:
+            jobs, self._jobs = self._jobs, []
+            return jobs
+        return await self._admitter.take(self, self._next, self._file_verdicts)
+
+    async def _next(self) -> list[Job | BulkResult]:
+        batch, self._jobs = self._jobs[:BATCH], self._jobs[BATCH:]
+        if (reason := self.stop_reason) is not None:
+            return [not_attempted(job.recipient, job.index, reason) for job in batch]
+        return batch
 
     async def _file_verdicts(self, ended: list[tuple[Job, BulkResult]]) -> None:
         """The policy's skips (``k``) and deferrals (``w``), where still queued (`VERDICT`)."""
