@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from velstack_async.cli.demo import DEMO_FILE
+from velstack_async.cli.commands.bulk import DEMO_FILE
 
 from .conftest import RECIPIENTS, Live, as_json, velstack
 

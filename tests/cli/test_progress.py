@@ -9,7 +9,7 @@ from rich.console import Console
 
 from velstack_async import BulkResult, BulkStatus, SmsSummary
 from velstack_async.cli.bulkrun import _STATS, _increments
-from velstack_async.cli.progress import LiveProgress
+from velstack_async.cli.output import LiveProgress
 
 
 def _batch(size: int, credits_each: int) -> list[BulkResult]:

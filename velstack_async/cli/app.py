@@ -10,17 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from .._version import __version__
-from .commands import (
-    bulk,
-    campaign,
-    contacts,
-    estimate,
-    groups,
-    journals,
-    send,
-    sender_ids,
-    suppressions,
-)
+from .commands import bulk, campaign, contacts, estimate, journals, send, suppressions
 from .output import EXIT_CODES_HELP, handle_errors
 from .session import Session
 
@@ -46,7 +36,7 @@ Examples:
 
 
 class VelstackGroup(click.Group):
-    """A group whose commands fail with one line and an exit code, not a traceback."""
+    """Commands fail with one line and an exit code, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         # The group's callback makes the session inside super().invoke: look it up late.
@@ -59,8 +49,7 @@ class _LogHandler(RichHandler):
 
 
 def configure_logging(verbosity: int, console: Console) -> None:
-    """``-v``: the SDK's log lines (never keys or message text) on stderr, above any
-    progress bar. 0: none (the summary says it all); 1: INFO (retries); 2+: DEBUG."""
+    """``-v``: the SDK's log (INFO: retries; -vv DEBUG) on stderr, above any progress bar."""
     logger = logging.getLogger("velstack_async")
     for handler in [h for h in logger.handlers if isinstance(h, _LogHandler)]:
         logger.removeHandler(handler)
@@ -84,9 +73,7 @@ def configure_logging(verbosity: int, console: Console) -> None:
     metavar="URL",
     help="API base URL [env: VELSTACK_BASE_URL; default: https://sms.velstack.com].",
 )
-@click.option(
-    "--json", "json_output", is_flag=True, help="Print one JSON document instead of tables."
-)
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON document, not tables.")
 @click.option(
     "--sandbox",
     is_flag=True,
@@ -117,16 +104,7 @@ def cli(
     ctx.obj = session
 
 
-for _command in (
-    send.send,
-    send.send_group,
-    bulk.bulk,
-    estimate.estimate,
-    groups.groups,
-    contacts.contacts,
-    sender_ids.sender_ids,
-    journals.journals,
-    suppressions.suppressions,
-    campaign.campaign,
-):
-    cli.add_command(_command)
+for _module in (bulk, campaign, contacts, estimate, journals, send, suppressions):
+    for _name in _module.__all__:
+        if isinstance(_command := getattr(_module, _name), click.Command):
+            cli.add_command(_command)

@@ -1,16 +1,8 @@
-"""Running ``velstack bulk``: the checked input, the run with live progress and Ctrl-C,
-``--failed-out``, and the end (the summary, what to do next, the exit code).
-
-The first Ctrl-C stops the campaign cleanly through a `CampaignStop`: no new send
-starts, the sends in flight finish. A second aborts (``set(hard=True)``): the sends
-in flight are cut off and reported ``unknown`` (never resent by default). Either
-way the engine reports every row and its report is the summary (the CLI keeps no
-count of its own); a rerun resumes from the journal.
-
-``--failed-out`` lists the rows certainly not sent (failed, not attempted, an
-invalid number), with the input's columns, ``status`` and ``reason``; never an
-``unknown`` row (resending it could send twice), a duplicate or one already sent.
-"""
+"""Running ``velstack bulk``: live progress, Ctrl-C, ``--failed-out``, the summary and
+the exit code. The first Ctrl-C stops the campaign (`CampaignStop`: the sends in flight
+finish), a second aborts it (they end ``unknown``); either way the engine's report of
+every row is the summary, the CLI keeps no count of its own. ``--failed-out`` lists the
+rows certainly not sent, never an ``unknown`` one (resending it could send twice)."""
 
 from __future__ import annotations
 
@@ -25,6 +17,7 @@ from typing import Any
 
 import anyio
 import attrs
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from .._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, CampaignOptions, CampaignStop
@@ -32,20 +25,16 @@ from .._client import AsyncVelstack
 from .._csvfile import CsvFile, Row
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
 from .._files import open_private
-from .journals import file_stamp, mark_completed
-from .output import CliError, ExitCode, exit_code_for, key_value_table, rows_table
-from .progress import LiveProgress
+from .commands.journals import file_stamp, mark_completed
+from .output import CliError, ExitCode, LiveProgress, exit_code_for, table
 from .session import Session, watch_ctrl_c
 
-__all__ = ["BulkOptions", "Outcome", "Plan", "cli_reason", "finish", "make_plan", "run_bulk"]
+__all__ = ["PHONE_COLUMNS", "BulkOptions", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
 
 PHONE_COLUMNS = ("phone_number", "recipient")
-#: Non-sent rows listed one by one in the JSON report (all are counted).
-MAX_LISTED = 1000
-#: Distinct reasons counted separately; the rest are grouped.
-MAX_REASONS = 50
-#: The report's ``stopped_reason`` (and the reason of each row not attempted) after Ctrl-C.
-INTERRUPTED = "interrupted (Ctrl-C)"
+MAX_LISTED = 1000  # rows not sent listed one by one in the JSON report (all are counted)
+MAX_REASONS = 50  # distinct reasons counted apart; the rest are grouped
+INTERRUPTED = "interrupted (Ctrl-C)"  # the stopped_reason after Ctrl-C
 _STATS = (("sent", "green"), ("failed", "red"), ("skipped", "yellow"), ("credits", "cyan"))
 _FATAL = (InsufficientBalanceError, AuthenticationError)
 #: SDK keywords named in reasons, and the ``velstack bulk`` flag that does the same.
@@ -57,7 +46,6 @@ _FLAGS = (
 
 
 def cli_reason(reason: str) -> str:
-    """A result's reason as the command line says it: flags, not Python keywords."""
     for keyword, flag in _FLAGS:
         reason = reason.replace(keyword, flag)
     return reason
@@ -65,14 +53,11 @@ def cli_reason(reason: str) -> str:
 
 @attrs.frozen
 class Plan:
-    """A campaign's input, checked before anything is sent."""
-
     source: CsvFile
     phone_column: str
 
 
 def make_plan(file: str, template_names: tuple[str, ...]) -> Plan:
-    """Read and check the file; `CliError` when the template uses a column it lacks."""
     source = CsvFile.open(file)
     phone_column = source.column(*PHONE_COLUMNS)
     unknown = ", ".join("{" + n + "}" for n in template_names if n not in source.columns)
@@ -86,8 +71,6 @@ def make_plan(file: str, template_names: tuple[str, ...]) -> Plan:
 
 @attrs.frozen
 class BulkOptions:
-    """The options of ``velstack bulk``: the campaign's (checked by the SDK) and the CLI's."""
-
     file: str
     plan: Plan
     campaign: CampaignOptions  # ``journal`` set, given or the default path
@@ -103,13 +86,12 @@ class BulkOptions:
 
 @attrs.define
 class Tally:
-    """What the summary lists besides the engine's counts: reasons and unsent rows."""
+    """What the summary lists besides the engine's counts."""
 
     reasons: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     unsent: list[dict[str, Any]] = attrs.field(factory=list)
     unsent_omitted: int = 0
-    #: The first error that stopped the campaign (balance, API key), if any.
-    fatal: VelstackError | None = None
+    fatal: VelstackError | None = None  # the first error that stopped the campaign
     failed_out_rows: int = 0
 
     def add(self, row: Row, result: BulkResult) -> None:
@@ -129,17 +111,13 @@ class Tally:
 
 @attrs.frozen
 class Outcome:
-    """What a bulk run did, for the summary and the exit code."""
-
     options: BulkOptions
     report: BulkReport
     tally: Tally
-    #: None: ran to the end (or stopped by itself); "stopped" or "aborted" after Ctrl-C.
-    interrupted: str | None
+    interrupted: str | None  # "stopped" or "aborted" after Ctrl-C
 
 
 def run_bulk(session: Session, options: BulkOptions) -> Outcome:
-    """Send the campaign; what happened (errors that stop it early are raised)."""
     plan, tally, stop = options.plan, Tally(), CampaignStop()
     pending: dict[int, Row] = {}  # each row until its result comes back
     total = plan.source.row_count
@@ -164,7 +142,6 @@ def run_bulk(session: Session, options: BulkOptions) -> Outcome:
                 yield BulkMessage(row.fields[plan.phone_column], fields=row.fields)
 
         def on_ctrl_c(presses: int) -> bool:
-            """First: stop after the sends in flight. Second: abort them (``unknown``)."""
             stop.set(INTERRUPTED, hard=presses > 1)
             if presses > 1:
                 session.notice("Aborting: the sends in flight are reported unknown")
@@ -195,7 +172,6 @@ def run_bulk(session: Session, options: BulkOptions) -> Outcome:
 
 @contextmanager
 def _failed_out(options: BulkOptions) -> Iterator[Callable[[Row, BulkResult], None] | None]:
-    """The ``--failed-out`` writer of rows not sent, if asked for."""
     path, columns = options.failed_out, options.plan.source.columns
     if path is None:
         yield None
@@ -221,8 +197,7 @@ def _failed_out(options: BulkOptions) -> Iterator[Callable[[Row, BulkResult], No
 
 
 def _retryable(result: BulkResult) -> bool:
-    """Certainly not sent, and worth another try (a skipped invalid number has an error;
-    a duplicate or a row already sent has none)."""
+    """Certainly not sent (a skipped invalid number has an error; a duplicate none)."""
     status = result.status
     skipped_invalid = status is BulkStatus.SKIPPED and result.error is not None
     return skipped_invalid or status in (BulkStatus.FAILED, BulkStatus.NOT_ATTEMPTED)
@@ -231,9 +206,8 @@ def _retryable(result: BulkResult) -> bool:
 def _increments(result: BulkResult) -> dict[str, int | Decimal]:
     status = result.status
     if status is BulkStatus.SENT:
-        assert result.summary is not None
-        # Each recipient of a batch takes its share of the batch's credits.
-        summary = result.summary
+        summary = result.summary  # each recipient takes its share of the batch's credits
+        assert summary is not None
         share = summary.credit_used / summary.total_contacts if summary.total_contacts else 0
         return {"sent": 1, "credits": share}
     if status in (BulkStatus.FAILED, BulkStatus.UNKNOWN):
@@ -242,7 +216,6 @@ def _increments(result: BulkResult) -> dict[str, int | Decimal]:
 
 
 def exit_code(outcome: Outcome) -> ExitCode:
-    """130 interrupted; 3 / 4 / 5 stopped early; 7 some rows not sent; else 0."""
     report, fatal = outcome.report, outcome.tally.fatal
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
@@ -254,7 +227,7 @@ def exit_code(outcome: Outcome) -> ExitCode:
 
 
 def finish(session: Session, outcome: Outcome) -> ExitCode:
-    """Print the summary and the next steps; a completed campaign is recorded as such."""
+    """Print the summary and the next steps; record a completed campaign."""
     code, report, options = exit_code(outcome), outcome.report, outcome.options
     rows = options.plan.source.row_count
     if code is ExitCode.OK:
@@ -263,12 +236,9 @@ def finish(session: Session, outcome: Outcome) -> ExitCode:
         summary |= {"sent": report.sent, "skipped": report.skipped}
         summary |= {"credit_used": str(report.credit_used), "credit_left": left}
         mark_completed(options.journal, summary)
-    if session.json:
-        session.emit_json(_document(outcome, code))
-    else:
-        _tables(session, outcome)
+    session.show(_document(outcome, code), _tables(outcome))
     for line in _next_steps(outcome, code):
-        session.err.print(line, markup=False, highlight=False, soft_wrap=True)
+        session.notice(line, style="")
     return code
 
 
@@ -298,7 +268,6 @@ def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
 
 
 def _count(value: int, style: str) -> Text:
-    """A count, coloured when it matters and dim when it is zero."""
     return Text(f"{value:,}", style=style if value else "dim")
 
 
@@ -306,13 +275,13 @@ def _of_which(*counts: tuple[str, int]) -> list[tuple[str, object]]:
     return [(f"  of which {name}", _count(value, "yellow")) for name, value in counts if value]
 
 
-def _tables(session: Session, outcome: Outcome) -> None:
+def _tables(outcome: Outcome) -> Group:
     report = outcome.report
     balance: object = report.credit_left  # Velstack reports it with each send (no endpoint)
     if balance is None:
         balance = Text("unknown (Velstack reports it with each send)", style="dim")
     pairs: list[tuple[str, object]] = [
-        ("Rows", f"{outcome.options.plan.source.row_count:,}"),
+        ("Rows", outcome.options.plan.source.row_count),
         ("Sent", _count(report.sent, "bold green")),
         ("Failed", _count(report.failed, "bold red")),
         ("Unknown (may have been sent)", _count(report.unknown, "bold yellow")),
@@ -329,17 +298,14 @@ def _tables(session: Session, outcome: Outcome) -> None:
     ]
     if report.stopped_reason:
         pairs.append(("Stopped", Text(report.stopped_reason, style="bold red")))
-    session.out.print()
-    session.out.print(key_value_table(pairs, title="Campaign summary"))
-    reasons = outcome.tally.reasons.most_common(10)
-    if reasons:
-        rows = [(status, reason, f"{count:,}") for (status, reason), count in reasons]
-        session.out.print()
-        session.out.print(rows_table(("Status", "Reason", "Rows"), rows, title="Not sent"))
+    shown: list[RenderableType] = ["", table(pairs, title="Campaign summary")]
+    if reasons := outcome.tally.reasons.most_common(10):
+        rows = [(status, reason, count) for (status, reason), count in reasons]
+        shown += ["", table(rows, ("Status", "Reason", "Rows"), title="Not sent")]
+    return Group(*shown)
 
 
 def _next_steps(outcome: Outcome, code: ExitCode) -> list[str]:
-    """What to do now, for people (stderr). Never repeats the message text."""
     report, options, lines = outcome.report, outcome.options, []
     if options.failed_out and outcome.tally.failed_out_rows:
         rows = _plural(outcome.tally.failed_out_rows, "row")

@@ -1,5 +1,5 @@
-"""What the CLI prints: rich tables for people, one JSON document with ``--json``, and
-failures as one ``error:`` line on stderr with an exit code (never a traceback)."""
+"""What the CLI prints: tables for people, one JSON document with ``--json``, a live
+progress bar (on a terminal only), and failures as one ``error:`` line and an exit code."""
 
 from __future__ import annotations
 
@@ -18,6 +18,17 @@ import attrs
 import click
 from rich import box
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -33,24 +44,10 @@ from .._exceptions import (
     VelstackError,
 )
 
-__all__ = [
-    "EXIT_CODES_HELP",
-    "CliError",
-    "ExitCode",
-    "emit_json",
-    "exit_code_for",
-    "handle_errors",
-    "jsonable",
-    "key_value_table",
-    "make_console",
-    "rows_table",
-    "text_of",
-]
+__all__ = ["EXIT_CODES_HELP", "CliError", "ExitCode", "LiveProgress", "handle_errors", "table"]
 
 
 class ExitCode(enum.IntEnum):
-    """The process exit status of `velstack` (docs: "Command line", exit codes)."""
-
     OK = 0
     USAGE = 2
     AUTHENTICATION = 3
@@ -61,7 +58,6 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
-#: Shown by ``velstack --help`` (click keeps ``\b`` paragraphs as they are).
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    success
@@ -75,16 +71,10 @@ Exit codes:
        (an invalid number in a file is skipped and listed: not a failure)
   130  interrupted (Ctrl-C)"""
 
-#: What Ctrl-C raises out of a command: on 3.10, `anyio.run` cancels its main task on
-#: SIGINT and raises that `CancelledError` (nothing else cancels a command's main task).
-_INTERRUPTS: tuple[type[BaseException], ...] = (
-    (KeyboardInterrupt,)
-    if sys.version_info >= (3, 11)
-    else (KeyboardInterrupt, asyncio.CancelledError)
-)
+_INTERRUPTS: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
+if sys.version_info < (3, 11):  # `anyio.run` cancels its main task on SIGINT, raises that
+    _INTERRUPTS += (asyncio.CancelledError,)
 _SSL_SETTING = re.compile(r" ssl:(?:default|None|True|False|<[^>]*>)")
-#: The width of output that is not a terminal: an id or a path is never folded.
-PIPE_WIDTH = 1000
 
 
 class CliError(Exception):
@@ -92,12 +82,10 @@ class CliError(Exception):
 
     def __init__(self, message: str, code: ExitCode = ExitCode.INPUT_ERROR) -> None:
         super().__init__(message)
-        self.message = message
-        self.code = code
+        self.message, self.code = message, code
 
 
 def exit_code_for(exc: VelstackError) -> ExitCode:
-    """The exit code for an SDK error (a `CsvFileError` is an `InvalidInputError`: 6)."""
     if isinstance(exc, AuthenticationError):
         return ExitCode.AUTHENTICATION
     if isinstance(exc, InsufficientBalanceError):
@@ -108,8 +96,7 @@ def exit_code_for(exc: VelstackError) -> ExitCode:
 
 
 def describe(exc: VelstackError) -> str:
-    """One line for people: the kind of failure, Velstack's words, what to check.
-    (SDK messages never hold the API key or message text, and mask phone numbers.)"""
+    """One line for people (SDK messages hold no key or message text, and mask numbers)."""
     if isinstance(exc, AuthenticationError):
         return f"authentication failed: {exc.message} (check --api-key or VELSTACK_API_KEY)"
     if isinstance(exc, InsufficientBalanceError):
@@ -117,9 +104,8 @@ def describe(exc: VelstackError) -> str:
     if isinstance(exc, NotFoundError):
         return f"not found: {exc.message}"
     if isinstance(exc, ValidationError) and exc.errors:
-        return "rejected by Velstack: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in exc.errors.items()
-        )
+        fields = (f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+        return "rejected by Velstack: " + "; ".join(fields)
     if isinstance(exc, APIConnectionError):  # aiohttp's "ssl:default" means nothing to people
         return "cannot reach Velstack: " + _SSL_SETTING.sub("", exc.message)
     if isinstance(exc, APIStatusError):
@@ -129,8 +115,8 @@ def describe(exc: VelstackError) -> str:
 
 @contextmanager
 def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
-    """Expected exceptions as one ``error:`` line on stderr (and a JSON error document
-    when ``json_output()``, i.e. --json) and an exit code."""
+    """Expected exceptions as one ``error:`` line on stderr (and a JSON error document with
+    --json) and an exit code."""
     try:
         yield
         return
@@ -142,28 +128,22 @@ def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
         message, code, kind = "interrupted", ExitCode.INTERRUPTED, "interrupted"
     click.echo(f"error: {message}", err=True)
     if json_output():
-        doc = {"error": {"type": kind, "message": message, "exit_code": int(code)}}
-        click.echo(json.dumps(doc, indent=2))
+        emit_json({"error": {"type": kind, "message": message, "exit_code": int(code)}})
     raise click.exceptions.Exit(int(code))
 
 
 def make_console(*, stderr: bool = False) -> Console:
-    """A console on stdout (results) or stderr (progress, notices): on a terminal tables
-    fit its width; piped, they are never folded (a UUID cut in two cannot be copied)."""
+    """Piped output is never folded: a UUID cut in two cannot be copied."""
     console = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not console.is_terminal:
-        console.width = PIPE_WIDTH
+        console.width = 1000
     return console
 
 
-def _skip_raw(attribute: attrs.Attribute[Any], _value: object) -> bool:
-    return attribute.name != "raw"
-
-
 def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON data: attrs models without ``raw``, Decimal as a string."""
+    """Plain JSON data: attrs models without ``raw``, Decimal as a string."""
     if attrs.has(type(value)):
-        return jsonable(attrs.asdict(value, recurse=False, filter=_skip_raw))
+        return jsonable(attrs.asdict(value, recurse=False, filter=lambda a, _: a.name != "raw"))
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -178,12 +158,11 @@ def jsonable(value: Any) -> Any:
 
 
 def emit_json(doc: Any) -> None:
-    """Print one JSON document on stdout."""
     click.echo(json.dumps(jsonable(doc), indent=2, ensure_ascii=False))
 
 
 def text_of(value: object) -> Text:
-    """A table cell showing ``value`` literally (never rich markup); numbers as ``19,794``."""
+    """A cell showing ``value`` literally (never markup); numbers as ``19,794``."""
     if isinstance(value, Text):
         return value
     if value is None:
@@ -195,38 +174,80 @@ def text_of(value: object) -> Text:
     return Text(str(value))
 
 
-def rows_table(
-    headers: Sequence[str],
+def table(
     rows: Iterable[Sequence[object]],
+    headers: Sequence[str] = (),
     *,
     title: str | None = None,
     no_wrap: Sequence[str] = (),
 ) -> Table:
-    """A table with a header row; the ``no_wrap`` columns are never folded (ids, numbers)."""
-    table = Table(
+    """Rows under ``headers`` (the ``no_wrap`` columns never folded); without headers,
+    (name, value) pairs in a box."""
+    grid = Table(
         title=title,
         title_justify="left",
         title_style="bold",
         header_style="bold",
-        box=box.SIMPLE_HEAD,
+        box=box.SIMPLE_HEAD if headers else box.ROUNDED,
+        show_header=bool(headers),
     )
-    for header in headers:
-        if header in no_wrap:
-            table.add_column(header, no_wrap=True)
-        else:
-            table.add_column(header, overflow="fold")
+    if not headers:
+        grid.add_column(style="bold")
+    for header in headers or ("",):
+        wrap = header not in no_wrap
+        grid.add_column(header, no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
     for row in rows:
-        table.add_row(*(text_of(v) for v in row))
-    return table
+        grid.add_row(*map(text_of, row))
+    return grid
 
 
-def key_value_table(pairs: Iterable[tuple[str, object]], *, title: str | None = None) -> Table:
-    """A two-column table in a box: a bold name, then its value."""
-    table = Table(
-        title=title, title_justify="left", title_style="bold", box=box.ROUNDED, show_header=False
-    )
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
-    for name, value in pairs:
-        table.add_row(name, text_of(value))
-    return table
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="magenta")
+
+
+class LiveProgress:
+    """``with LiveProgress(...) as bar: bar.advance(sent=3)``: a bar on a terminal, else
+    nothing. ``stats``: the counters shown after the bar, ``(name, style)``."""
+
+    def __init__(
+        self, console: Console, *, description: str, total: int, stats: Sequence[tuple[str, str]]
+    ) -> None:
+        self._stats = stats
+        self._fields: dict[str, int | Decimal] = {name: 0 for name, _ in stats}
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓[/]"),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[stats]}"),
+            _RateColumn(),
+            TextColumn("[dim]ETA[/]"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        self._task = self._progress.add_task(description, total=total, stats=self._text())
+
+    def advance(self, **increments: int | Decimal) -> None:
+        """One more row done; add ``increments`` to the counters."""
+        for name, value in increments.items():
+            self._fields[name] = self._fields.get(name, 0) + value
+        self._progress.update(self._task, advance=1, stats=self._text())
+
+    def _text(self) -> str:
+        shown = []
+        for name, style in self._stats:
+            value = self._fields[name]
+            number = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+            shown.append(f"[{style}]{number} {name}[/]")
+        return " [dim]·[/] ".join(shown)
+
+    def __enter__(self) -> LiveProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()

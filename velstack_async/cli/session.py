@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
 import attrs
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from .._client import AsyncVelstack
 from .._policy.policy import SendingPolicy
-from .output import CliError, ExitCode, emit_json, jsonable, key_value_table, make_console
+from .output import CliError, ExitCode, emit_json, jsonable, make_console
 
 __all__ = ["SANDBOX_SENDER", "Session", "watch_ctrl_c"]
 
 _T = TypeVar("_T")
 
 VELSTACK_URL = "https://sms.velstack.com"  # the SDK's default base URL
-#: The demo account's sender ID: the sandbox's sender when none is given.
-SANDBOX_SENDER = "VELSTACK"
-#: Fixed, so the demo's group and contact ids are the same in every sandbox run.
-SANDBOX_SEED = 2023
+SANDBOX_SENDER = "VELSTACK"  # the demo account's sender ID
+SANDBOX_SEED = 2023  # the demo's ids are the same in every sandbox run
 NO_KEY = (
     "no API key: set VELSTACK_API_KEY (or pass --api-key KEY), "
     "or add --sandbox to try the built-in fake Velstack"
@@ -34,56 +32,46 @@ NO_KEY = (
 
 @attrs.define
 class Session:
-    """What every command needs: the global options and the consoles."""
-
     api_key: str | None
     base_url: str | None
     json: bool
     sandbox: bool
     out: Console = attrs.field(factory=make_console)
     err: Console = attrs.field(factory=lambda: make_console(stderr=True))
-    #: Set once a sandbox client was opened: JSON documents then say ``"sandbox": true``.
-    sandbox_used: bool = False
-    sandbox_why: str = "--sandbox"  # for the notice
-    #: The sending policy clients get (``velstack bulk`` opens the CLI's store).
+    sandbox_used: bool = False  # a sandbox client was opened
+    sandbox_why: str = "--sandbox"
     policy: SendingPolicy | None = None
 
     @classmethod
     def current(cls) -> Session:
-        """The session of the running command (set up by the ``velstack`` group)."""
-        return click.get_current_context().find_object(cls) or _missing()
+        session = click.get_current_context().find_object(cls)
+        assert session is not None, "run commands through the velstack group"
+        return session
 
     @property
     def target_url(self) -> str:
-        """The base URL requests go to (``sandbox`` in the sandbox)."""
         return "sandbox" if self.sandbox else self.base_url or VELSTACK_URL
 
     def require_key(self) -> str:
-        """The API key; `CliError` (exit 3) when none is set and the sandbox was not asked for."""
         key = (self.api_key or "").strip()
         if not key:
             raise CliError(NO_KEY, ExitCode.AUTHENTICATION)
         return key
 
-    def emit_json(self, doc: object) -> None:
-        """Print ``doc`` as the one JSON document; an object says ``"sandbox": true`` in it."""
+    def show(self, doc: object, view: RenderableType) -> None:
+        """``doc`` as the one JSON document with --json (an object made in the sandbox says
+        ``"sandbox": true``); else ``view``, a table or a sentence, on stdout."""
+        if not self.json:
+            self.out.print(view, markup=False)
+            return
         data = jsonable(doc)
-        if self.sandbox_used and isinstance(data, dict):
-            data = {**data, "sandbox": True}
-        emit_json(data)
+        emit_json(
+            {**data, "sandbox": True} if self.sandbox_used and isinstance(data, dict) else data
+        )
 
-    def show_record(
-        self, result: object, pairs: Iterable[tuple[str, object]], *, title: str
-    ) -> None:
-        """``result`` as JSON with ``--json``; otherwise the ``pairs`` as a titled table."""
-        if self.json:
-            self.emit_json(result)
-        else:
-            self.out.print(key_value_table(pairs, title=title))
-
-    def notice(self, message: str) -> None:
+    def notice(self, message: str, style: str = "dim") -> None:
         """A line for people on stderr (never part of the results on stdout)."""
-        self.err.print(message, style="dim", markup=False, soft_wrap=True)
+        self.err.print(message, style=style, markup=False, highlight=False, soft_wrap=True)
 
     def default_sender(self, sender: str | None) -> str:
         """``--sender`` / ``$VELSTACK_SENDER``; in the sandbox, the demo sender ID."""
@@ -95,7 +83,7 @@ class Session:
         raise click.UsageError("--sender is required (or set VELSTACK_SENDER)")
 
     def run(self, work: Callable[[AsyncVelstack], Awaitable[_T]]) -> _T:
-        """Open the client, run ``work(client)`` on an event loop, close the client."""
+        """``work(client)`` on an event loop, with the client open."""
 
         async def main() -> _T:
             async with self.client() as client:
@@ -105,7 +93,6 @@ class Session:
 
     @asynccontextmanager
     async def client(self) -> AsyncIterator[AsyncVelstack]:
-        """The configured client, or the sandbox's (saying so on stderr)."""
         if self.sandbox:
             settings = _sandbox(self)
         else:
@@ -130,7 +117,7 @@ async def watch_ctrl_c(on_press: Callable[[int], bool | None]) -> None:
 
 
 def _sandbox(session: Session) -> dict[str, Any]:
-    """The client settings of a fake Velstack with the demo account, in this process."""
+    """Client settings of an in-process fake Velstack with the demo account."""
     from ..testing import DEFAULT_BASE_URL, FakeVelstack
 
     ignored = " (--base-url is ignored)" if session.base_url else ""
@@ -152,7 +139,6 @@ def _sandbox(session: Session) -> dict[str, Any]:
 
 
 def _sandbox_setting(name: str, default: float, maximum: float) -> float:
-    """A number from the environment, from 0 to ``maximum``."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -163,7 +149,3 @@ def _sandbox_setting(name: str, default: float, maximum: float) -> float:
     if not 0 <= value <= maximum:
         raise click.UsageError(f"{name} must be a number from 0 to {maximum:g}")
     return value
-
-
-def _missing() -> Session:
-    raise RuntimeError("no velstack session: run commands through the velstack group")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -14,31 +15,18 @@ from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
 from ..._exceptions import AuthenticationError
 from ..._policy.window import SendWindow
 from ..bulkrun import BulkOptions, Outcome, finish, make_plan, run_bulk
-from ..demo import DEMO_FILE, DEMO_MESSAGE
-from ..journals import (
-    JournalInfo,
-    archive_journal,
-    clear_completed,
-    default_journal,
-    file_stamp,
-    read_info,
-    remove_journal,
-)
-from ..output import CliError
+from ..output import CliError, table
 from ..session import SANDBOX_SENDER, Session
+from . import journals
 from .estimate import dry_run_estimate
-from .options import (
-    campaign_policy,
-    concurrency_option,
-    flag,
-    policy_options,
-    sender_option,
-    title_option,
-)
+from .options import RATE, concurrency_option, flag, sender_option, title_option
+from .suppressions import campaign_policy, policy_options
 
-__all__ = ["bulk"]
+__all__ = ["DEMO_FILE", "bulk"]
 
-_RATE = click.FloatRange(min=0, min_open=True)
+#: The demo's 300 made-up recipients (package data), so it runs only in the sandbox.
+DEMO_FILE = Path(__file__).parents[1] / "demo" / "recipients.csv"
+DEMO_MESSAGE = "Hello {first_name}, your code is {code}"
 
 
 @click.command()
@@ -46,14 +34,9 @@ _RATE = click.FloatRange(min=0, min_open=True)
 @click.option(
     "--message",
     "-m",
-    help="Message template: {column} is replaced by the row's value ({{ for a brace). "
-    "Required, except with --demo.",
+    help="Template: {column} is the row's value, {{ a brace (required unless --demo).",
 )
-@flag(
-    "--demo",
-    help="Run the demo campaign that ships with the package (300 made-up recipients; "
-    "with --sandbox or --dry-run only) instead of FILE.csv.",
-)
+@flag("--demo", help="Run the packaged demo campaign (with --sandbox or --dry-run only).")
 @sender_option
 @title_option
 @concurrency_option(32, 1000, "Requests in flight")
@@ -63,56 +46,27 @@ _RATE = click.FloatRange(min=0, min_open=True)
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
     metavar="N",
-    help="Recipients of the same text sent in one request (1: a request per recipient).",
+    help="Recipients of the same text in one request.",
 )
-@click.option(
-    "--rate",
-    "rate_limit",
-    type=_RATE,
-    metavar="R",
-    help="At most R messages started per second [default: no limit].",
-)
-@click.option(
-    "--request-rate-limit",
-    type=_RATE,
-    metavar="R",
-    help="At most R requests started per second [default: no limit].",
-)
+@click.option("--rate", "rate_limit", type=RATE, metavar="R", help="At most R messages a second.")
+@click.option("--request-rate-limit", type=RATE, metavar="R", help="At most R requests a second.")
 @click.option(
     "--journal",
     metavar="PATH",
-    help="Campaign journal: a rerun with the same journal skips rows already sent "
-    "[default: one per file, message and sender under ~/.local/state/velstack/journals, "
-    "kept after the campaign completes].",
+    help="The journal a rerun resumes from [default: one per campaign in $VELSTACK_JOURNAL_DIR].",
 )
-@flag(
-    "--new-campaign",
-    help="Send to every row again, as a new campaign, although this one was run before "
-    "(its journal is kept under a new name).",
-)
-@flag(
-    "--resend-unknown",
-    help="On a rerun, send again to rows whose outcome was unknown (they may get it twice).",
-)
-@flag(
-    "--allow-blank-fields",
-    help="Send a row whose placeholder cell is empty, with the placeholder left empty "
-    "[default: such a row fails].",
-)
+@flag("--new-campaign", help="Send to every row again, as a new campaign.")
+@flag("--resend-unknown", help="Send again to rows whose outcome was unknown (maybe twice).")
+@flag("--allow-blank-fields", help="Send a row whose placeholder cell is empty.")
 @click.option(
     "--smart-encoding/--no-smart-encoding",
     default=True,
     show_default=True,
-    help="Send curly quotes, dashes, ellipses and other look-alikes as GSM-7 characters "
-    "when that keeps a message GSM-7 (160 characters a segment instead of 70).",
+    help="Send look-alikes (curly quotes, dashes...) as GSM-7 when that keeps a message GSM-7.",
 )
 @policy_options()
 @flag("--dry-run", help="Print the credit estimate; send nothing.")
-@click.option(
-    "--failed-out",
-    metavar="PATH",
-    help="Write the rows not sent (with status and reason) to this CSV, for a retry run.",
-)
+@click.option("--failed-out", metavar="PATH", help="Write the rows not sent to this CSV.")
 def bulk(
     file: str | None,
     message: str | None,
@@ -126,25 +80,14 @@ def bulk(
     failed_out: str | None,
     **settings: Any,
 ) -> None:
-    """Send a message to every row of a CSV file, with a live progress bar.
+    """Send a message to every row of a CSV file (a phone_number or recipient column; the
+    others fill the template's placeholders).
 
-    The file needs a phone_number (or recipient) column; its other columns
-    fill the template's placeholders ("Hello {first_name}"). Rows are read
-    as they are sent, so files of any size work. A number that appears twice
-    gets the message once; an invalid number is skipped; a row whose
-    placeholder cell is empty fails (unless --allow-blank-fields).
-
-    No file at hand? "velstack --sandbox bulk --demo" runs the demo campaign
-    that ships with the package.
-
-    Every run is journalled: after Ctrl-C, a stop (no credit) or failed rows,
-    running the same command again resumes the campaign, skipping the rows
-    already sent. Once a campaign completed, running it again sends nothing
-    (add --new-campaign to send it again).
+    Running the same command again resumes the campaign from its journal: rows already
+    sent are skipped, and a completed campaign is not sent again.
     """
     session = Session.current()
     file, message = _bulk_input(file, message, demo=demo, sandbox=session.sandbox, dry_run=dry_run)
-    # The sender is resolved after the checks (a dry run needs none).
     campaign = CampaignOptions(
         message=message, sender=sender or SANDBOX_SENDER, keep_unsent=0, **settings
     )
@@ -154,7 +97,7 @@ def bulk(
         dry_run_estimate(session, plan, campaign)
         return
     sender = session.default_sender(sender)
-    path = journal or default_journal(
+    path = journal or journals.default_journal(
         file, message, sender, sandbox=session.sandbox, base_url=session.target_url
     )
     campaign = attrs.evolve(campaign, sender=sender, journal=path)
@@ -174,12 +117,13 @@ def bulk(
         raise click.exceptions.Exit(int(code))
 
 
-def _earlier_run(session: Session, options: BulkOptions) -> tuple[JournalInfo | None, bool]:
-    """The journal of an earlier run of this campaign (None: a new campaign), and whether
-    the campaign completed: then it is reported and not sent again (unless
-    ``--new-campaign``); if its file changed since, it is resumed."""
+def _earlier_run(
+    session: Session, options: BulkOptions
+) -> tuple[journals.JournalInfo | None, bool]:
+    """The journal of an earlier run (None: a new campaign), and whether the campaign
+    completed (then it is not sent again); a completed campaign whose file changed resumes."""
     path = options.journal
-    info = read_info(path)
+    info = journals.read_info(path)
     if info is None:
         return None, False
     if info.campaign != options.campaign.identity:
@@ -194,14 +138,14 @@ def _earlier_run(session: Session, options: BulkOptions) -> tuple[JournalInfo | 
                 "give a new --journal path for the new campaign"
             )
         when = info.completed.at if info.completed else info.modified
-        moved = archive_journal(path, when)
+        moved = journals.archive_journal(path, when)
         session.notice(f"Starting a new campaign; the earlier one's journal is now {moved}")
         return None, False
     if info.completed is not None:
-        if info.completed.summary.get("file_stamp") == file_stamp(options.file):
+        if info.completed.summary.get("file_stamp") == journals.file_stamp(options.file):
             _show_completed(session, options, info)
             return info, True
-        clear_completed(path)
+        journals.clear_completed(path)
         session.notice(
             f"{options.file} changed since this campaign completed: resuming it from its "
             f"journal ({path}), rows already sent are skipped (add --new-campaign to send "
@@ -215,7 +159,7 @@ def _earlier_run(session: Session, options: BulkOptions) -> tuple[JournalInfo | 
     return info, False
 
 
-def _show_completed(session: Session, options: BulkOptions, info: JournalInfo) -> None:
+def _show_completed(session: Session, options: BulkOptions, info: journals.JournalInfo) -> None:
     done = info.completed
     assert done is not None
     summary = done.summary
@@ -238,14 +182,12 @@ def _show_completed(session: Session, options: BulkOptions, info: JournalInfo) -
         ("Credit left then", _amount(summary.get("credit_left"))),
         ("Sent now", 0),
     ]
-    session.show_record(document, pairs, title="Campaign already completed")
-    flag = "add --new-campaign" if not options.journal_given else "use a new --journal path"
-    session.err.print(
+    session.show(document, table(pairs, title="Campaign already completed"))
+    how = "use a new --journal path" if options.journal_given else "add --new-campaign"
+    session.notice(
         f"This campaign completed on {when} and was not sent again. "
-        f"To send it again as a new campaign, {flag} (journal: {options.journal}).",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+        f"To send it again as a new campaign, {how} (journal: {options.journal}).",
+        style="",
     )
 
 
@@ -254,12 +196,12 @@ def _amount(value: object) -> Decimal | None:
 
 
 def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
-    """A key rejected before anything was sent: one error line, and no journal left behind."""
+    """A key rejected before anything was sent: one error line, no journal left behind."""
     fatal = outcome.tally.fatal
     if not isinstance(fatal, AuthenticationError) or outcome.report.sent or outcome.interrupted:
         return
     if journal_was_new:
-        remove_journal(outcome.options.journal)
+        journals.remove_journal(outcome.options.journal)
     if outcome.options.failed_out:
         with contextlib.suppress(FileNotFoundError):
             os.remove(outcome.options.failed_out)
@@ -269,8 +211,6 @@ def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
 def _bulk_input(
     file: str | None, message: str | None, *, demo: bool, sandbox: bool, dry_run: bool
 ) -> tuple[str, str]:
-    """The CSV file and message template ``velstack bulk`` runs: the given ones, or with
-    ``--demo`` the demo's; a `click.UsageError` (exit 2) when they do not fit together."""
     if demo:
         if file is not None:
             raise click.UsageError("give FILE.csv or --demo, not both")

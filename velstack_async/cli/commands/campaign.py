@@ -1,9 +1,5 @@
-"""``velstack campaign``: distributed campaigns in Redis (create, load, worker, status, ...).
-
-Needs the ``distributed`` extra. Every command takes the campaign id and
-``--redis URL`` (or ``VELSTACK_REDIS_URL``); any number of ``worker`` processes
-on any machines share one campaign.
-"""
+"""``velstack campaign``: one campaign in Redis (the ``distributed`` extra), sent by any
+number of ``worker`` processes; every command takes its id and ``--redis URL``."""
 
 from __future__ import annotations
 
@@ -18,16 +14,10 @@ from ... import BulkMessage
 from ..._csvfile import CsvFile
 from ..._policy.window import SendWindow
 from ..bulkrun import PHONE_COLUMNS
-from ..output import CliError, ExitCode, key_value_table
+from ..output import CliError, ExitCode, table
 from ..session import Session, watch_ctrl_c
-from .options import (
-    id_argument,
-    message_option,
-    open_policy,
-    policy_options,
-    sender_option,
-    title_option,
-)
+from .options import RATE, id_argument, message_option, sender_option, title_option
+from .suppressions import open_policy, policy_options
 
 if TYPE_CHECKING:
     from ...distributed import RedisCampaign
@@ -36,7 +26,6 @@ __all__ = ["campaign"]
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
-_RATE = click.FloatRange(min=0, min_open=True)
 
 
 @click.group()
@@ -45,14 +34,13 @@ def campaign() -> None:
 
 
 def _command(command: _F) -> _F:
-    """A ``velstack campaign`` command taking the campaign ``ID`` and ``--redis URL``."""
     command = click.option(
         "--redis",
         "redis_url",
         envvar="VELSTACK_REDIS_URL",
         required=True,
         metavar="URL",
-        help="Redis holding the campaign, e.g. redis://127.0.0.1:6379/0 [env: VELSTACK_REDIS_URL].",
+        help="Redis holding the campaign [env: VELSTACK_REDIS_URL].",
     )(command)
     return campaign.command()(id_argument("campaign_id")(command))  # type: ignore[return-value]
 
@@ -77,8 +65,8 @@ def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[
 @message_option
 @sender_option
 @title_option
-@click.option("--rate-limit", type=_RATE, help="Messages/s.")
-@click.option("--request-rate-limit", type=_RATE, help="Requests/s.")
+@click.option("--rate-limit", type=RATE, help="Messages/s.")
+@click.option("--request-rate-limit", type=RATE, help="Requests/s.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True)
@@ -91,11 +79,8 @@ def create(
     policy_store: str | None,
     **settings: Any,
 ) -> None:
-    """Create campaign ID in Redis (its message and settings).
-
-    With --policy-store (a redis:// URL every worker reaches) or --send-window, every
-    worker applies the sending policy: the store's suppression list and caps, the window.
-    """
+    """Create campaign ID in Redis (its message and settings). With --policy-store (a
+    redis:// URL every worker reaches) or --send-window, every worker applies the policy."""
     from ...distributed import RedisCampaign
 
     session = Session.current()
@@ -120,8 +105,7 @@ def create(
 @_command
 @click.argument("file", type=click.Path(dir_okay=False))
 def load(campaign_id: str, redis_url: str, file: str) -> None:
-    """Load the recipients of FILE.csv (a phone_number column; other columns fill the
-    message's {placeholders}). Run it again after an interruption: loaded rows are skipped."""
+    """Load the recipients of FILE.csv (a rerun skips the rows loaded)."""
     source = CsvFile.open(file)
     phone = source.column(*PHONE_COLUMNS)
 
@@ -150,22 +134,22 @@ def worker(campaign_id: str, redis_url: str, concurrency: int) -> None:
 
 
 def _status_table(status: dict[str, Any]) -> Any:
-    done = status["sent"] + status["failed"] + status["skipped"] + status["unknown"]
+    done = sum(status[k] for k in ("sent", "failed", "skipped", "unknown"))
     pairs = [
         ("Loaded", "yes" if status["loaded"] else "loading..."),
-        ("Inputs", f"{status['inputs']:,}"),
-        ("Done", f"{done:,}"),
-        ("Sent", f"{status['sent']:,}"),
-        ("Failed", f"{status['failed']:,}"),
+        ("Inputs", status["inputs"]),
+        ("Done", done),
+        ("Sent", status["sent"]),
+        ("Failed", status["failed"]),
         ("Skipped (duplicates)", f"{status['skipped']:,} ({status['duplicates']:,})"),
-        ("Unknown", f"{status['unknown']:,}"),
+        ("Unknown", status["unknown"]),
         ("Queued / in flight", f"{status['queued']:,} / {status['attempting']:,}"),
         ("Chunks left (leased)", f"{status['chunks_left']} ({status['chunks_leased']})"),
         ("Requests (429s)", f"{status['requests']:,} ({status['throttled']:,})"),
         ("Paused", f"{status['paused_ms'] / 1000:.1f} s" if status["paused_ms"] else "no"),
         ("Stopped", status["stopped"] or "no"),
     ]
-    return key_value_table(pairs, title="Campaign")
+    return table(pairs, title="Campaign")
 
 
 @_command
@@ -175,17 +159,13 @@ def status(campaign_id: str, redis_url: str, once: bool) -> None:
     session = Session.current()
     if session.json or once:
         current = _open(redis_url, campaign_id, lambda c: c.status())
-        if session.json:
-            session.emit_json(current)
-        else:
-            session.out.print(_status_table(current))
+        session.show(current, _status_table(current))
         return
     from rich.live import Live
 
     async def view(opened: RedisCampaign) -> None:
-        # Ctrl-C cancels a scope (cancelled until the view has left it), not the main task
-        # once: on 3.10 that one cancellation can be lost in a Redis call and the view,
-        # which never ends on its own, went on after Ctrl-C.
+        # Ctrl-C cancels a scope, not the main task once: on 3.10 that one cancellation
+        # can be lost in a Redis call, and the view never ends on its own.
         interrupted = False
 
         def leave(_presses: int) -> None:
@@ -224,14 +204,12 @@ def report(campaign_id: str, redis_url: str) -> None:
         ("Requests", result.requests),
         ("Stopped", result.stopped_reason or "no"),
     ]
-    session.show_record(result, pairs, title="Campaign report")
+    session.show(result, table(pairs, title="Campaign report"))
 
 
 @_command
 @click.option(
-    "--resend-unknown",
-    is_flag=True,
-    help="Send the unknown recipients again (only after checking they were not delivered).",
+    "--resend-unknown", is_flag=True, help="Requeue the unknowns (once you know they got none)."
 )
 def resume(campaign_id: str, redis_url: str, resend_unknown: bool) -> None:
     """Clear a stop (e.g. after a top-up) and, with --resend-unknown, requeue the unknowns."""

@@ -1,14 +1,9 @@
-"""``velstack contacts list|add|update|delete|import``.
-
-``import`` adds a CSV file's rows to a group, a few at a time: a number that
-appears twice is added once, an invalid one is skipped and listed (not a
-failure), and an error no row can get past (key, permission, unknown group)
-stops it.
-"""
+"""``velstack groups`` and ``velstack contacts``. ``contacts import`` adds a CSV file's rows
+to a group a few at a time: a number found twice is added once, an invalid one is skipped
+and listed (not a failure), and an error no row can get past (key, permission, unknown
+group) stops it."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import anyio
 import attrs
@@ -17,28 +12,88 @@ import click
 from ..._client import AsyncVelstack
 from ..._csvfile import CsvFile, Row
 from ..._exceptions import AuthenticationError, NotFoundError, PermissionDeniedError, VelstackError
-from ..._models import Contact
+from ..._models import Contact, Group
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
 from ..bulkrun import PHONE_COLUMNS
-from ..output import ExitCode, emit_json, rows_table
-from ..progress import LiveProgress
+from ..output import ExitCode, LiveProgress, table
 from ..session import Session
 from .options import apply_change, concurrency_option, confirm_option, id_argument
 
-__all__ = ["contacts"]
+__all__ = ["contacts", "groups"]
 
-#: Errors after which no other row can succeed: stop the import.
 _FATAL = (AuthenticationError, PermissionDeniedError, NotFoundError)
-#: Failures listed one by one (all are counted).
-MAX_LISTED = 1000
-_SHOWN = 10
+MAX_LISTED = 1000  # failures listed one by one (all are counted)
 _GROUP = click.option(
     "--group", "group_id", required=True, metavar="ID", help="The group to add to."
 )
 _FIRST = click.option("--first-name", help="First name.")
 _LAST = click.option("--last-name", help="Last name.")
 _EMAIL = click.option("--email", "email_address", help="Email address.")
+
+
+def _show_groups(items: Group | list[Group], title: str | None = None) -> None:
+    rows = [(g.id, g.name, g.members) for g in (items if isinstance(items, list) else [items])]
+    Session.current().show(
+        items, table(rows, ("ID", "Name", "Members"), title=title, no_wrap=("ID",))
+    )
+
+
+def _show_contacts(items: Contact | list[Contact], title: str | None = None) -> None:
+    rows = [
+        (
+            c.id,
+            " ".join(filter(None, (c.first_name, c.last_name))) or None,
+            c.phone_number,
+            c.email_address,
+            c.group,
+        )
+        for c in (items if isinstance(items, list) else [items])
+    ]
+    headers = ("ID", "Name", "Phone", "Email", "Group")
+    Session.current().show(items, table(rows, headers, title=title, no_wrap=("ID", "Phone")))
+
+
+@click.group()
+def groups() -> None:
+    """Contact groups."""
+
+
+@groups.command("list")
+def list_groups() -> None:
+    """List every group."""
+    _show_groups(Session.current().run(lambda client: client.groups.list()))
+
+
+@groups.command("get")
+@id_argument("group_id")
+def get_group(group_id: str) -> None:
+    """Show one group."""
+    _show_groups(Session.current().run(lambda client: client.groups.get(group_id)))
+
+
+@groups.command("create")
+@click.argument("name")
+def create_group(name: str) -> None:
+    """Create a group called NAME."""
+    _show_groups(Session.current().run(lambda c: c.groups.create(name=name)), title="Created")
+
+
+@groups.command("rename")
+@id_argument("group_id")
+@click.argument("new_name")
+def rename_group(group_id: str, new_name: str) -> None:
+    """Rename a group."""
+    apply_change(lambda client: client.groups.update(group_id, name=new_name), "renamed", group_id)
+
+
+@groups.command("delete")
+@id_argument("group_id")
+@confirm_option
+def delete_group(group_id: str, yes: bool) -> None:
+    """Delete a group and its contacts."""
+    question = f"Delete group {group_id} and all its contacts?"
+    apply_change(lambda c: c.groups.delete(group_id), "deleted", group_id, (yes, question))
 
 
 @click.group()
@@ -50,7 +105,7 @@ def contacts() -> None:
 @click.option("--group", "group_id", metavar="ID", help="Only the contacts of this group.")
 def list_contacts(group_id: str | None) -> None:
     """List contacts: all of them, or one group's."""
-    show_contacts(Session.current().run(lambda client: client.contacts.list(group_id=group_id)))
+    _show_contacts(Session.current().run(lambda client: client.contacts.list(group_id=group_id)))
 
 
 @contacts.command("add")
@@ -64,7 +119,7 @@ def add_contact(group_id: str, phone_number: str, **names: str | None) -> None:
     contact = Session.current().run(
         lambda client: client.contacts.create(group_id=group_id, phone_number=phone_number, **names)
     )
-    show_contacts(contact, title="Added")
+    _show_contacts(contact, title="Added")
 
 
 @contacts.command("update")
@@ -85,28 +140,8 @@ def update_contact(contact_id: str, **fields: str | None) -> None:
 @confirm_option
 def delete_contact(contact_id: str, yes: bool) -> None:
     """Delete a contact."""
-    apply_change(
-        lambda client: client.contacts.delete(contact_id),
-        "deleted",
-        contact_id,
-        confirm_with=(yes, f"Delete contact {contact_id}?"),
-    )
-
-
-def show_contacts(items: Contact | Sequence[Contact], *, title: str | None = None) -> None:
-    """A table of contacts; with ``--json``, a contact as an object and a list as an array."""
-    session = Session.current()
-    if session.json:
-        emit_json(items if isinstance(items, Contact) else list(items))
-        return
-    listed = [items] if isinstance(items, Contact) else items
-    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in listed]
-    headers = ("ID", "Name", "Phone", "Email", "Group")
-    session.out.print(rows_table(headers, rows, title=title, no_wrap=("ID", "Phone")))
-
-
-def _name(contact: Contact) -> str | None:
-    return " ".join(n for n in (contact.first_name, contact.last_name) if n) or None
+    question = f"Delete contact {contact_id}?"
+    apply_change(lambda c: c.contacts.delete(contact_id), "deleted", contact_id, (yes, question))
 
 
 @attrs.define
@@ -121,8 +156,7 @@ class ImportReport:
     group_id: str
     added: int = 0
     duplicates: int = 0
-    #: Skipped and listed, as ``velstack bulk`` does: not a failure (exit code 0).
-    invalid_numbers: int = 0
+    invalid_numbers: int = 0  # skipped and listed, as bulk does: not a failure (exit 0)
     failed: int = 0
     failures: list[Failure] = attrs.field(factory=list)
 
@@ -136,33 +170,24 @@ class ImportReport:
 @_GROUP
 @concurrency_option(4, 64, "Contacts added")
 def import_file(file: str, group_id: str, concurrency: int) -> None:
-    """Add every row of a CSV file to a group.
-
-    Columns: phone_number (or recipient), and optionally first_name,
-    last_name and email_address (or email). A number that appears twice is
-    added once.
-    """
+    """Add every row of a CSV file to a group (columns: phone_number or recipient, and
+    optionally first_name, last_name, email_address or email)."""
     session = Session.current()
     source = CsvFile.open(file)
     report = session.run(lambda client: _import(client, session, source, group_id, concurrency))
-    session.show_record(
-        report,
-        [
-            ("Group", report.group_id),
-            ("Added", report.added),
-            ("Duplicates skipped", report.duplicates),
-            ("Invalid numbers skipped", report.invalid_numbers),
-            ("Failed", report.failed),
-        ],
-        title="Contacts import",
-    )
+    pairs = [
+        ("Group", report.group_id),
+        ("Added", report.added),
+        ("Duplicates skipped", report.duplicates),
+        ("Invalid numbers skipped", report.invalid_numbers),
+        ("Failed", report.failed),
+    ]
+    session.show(report, table(pairs, title="Contacts import"))
     if report.failures and not session.json:
-        rows = [(f.line, mask_phone(f.phone_number), f.reason) for f in report.failures[:_SHOWN]]
+        rows = [(f.line, mask_phone(f.phone_number), f.reason) for f in report.failures[:10]]
         listed = report.failed + report.invalid_numbers
-        more = f" (first {len(rows)} of {listed:,})" if listed > len(rows) else ""
-        session.out.print(
-            rows_table(("Line", "Phone", "Reason"), rows, title="Rows not added" + more)
-        )
+        title = "Rows not added" + (f" (first {len(rows)} of {listed:,})" if listed > 10 else "")
+        session.out.print(table(rows, ("Line", "Phone", "Reason"), title=title))
     if report.failed:
         raise click.exceptions.Exit(int(ExitCode.PARTIAL))
 
@@ -199,10 +224,9 @@ async def _import(
         report.added += 1
         bar.advance(added=1)
 
+    total = source.row_count
     with (
-        LiveProgress(
-            session.err, description="Importing", total=source.row_count, stats=stats
-        ) as bar,
+        LiveProgress(session.err, description="Importing", total=total, stats=stats) as bar,
         source.rows() as rows,
     ):
         async with anyio.create_task_group() as tg:

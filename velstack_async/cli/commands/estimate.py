@@ -1,7 +1,6 @@
-"""What messages cost, counted locally: ``velstack estimate`` for one message, and
-``velstack bulk --dry-run`` for a campaign, row by row, through the engine's own
-`Source` (the number, duplicate and template checks a real run makes) with a
-temporary journal. Nothing is sent; no API key is needed."""
+"""What messages cost, counted locally with no request: ``velstack estimate`` for one
+message, ``velstack bulk --dry-run`` for a campaign, each row through the engine's own
+`Source` (the checks a real run makes) with a temporary journal."""
 
 from __future__ import annotations
 
@@ -21,13 +20,13 @@ from ..._bulk.ports import Job
 from ..._bulk.source import Source
 from ..._encoding import Ucs2Character, describe, ucs2_characters
 from ..bulkrun import Plan
+from ..output import table
 from ..session import Session
 from .options import message_option
 
 __all__ = ["dry_run_estimate", "estimate"]
 
-#: Distinct texts counted for the request estimate (memory stays bounded).
-MAX_TEXTS = 100_000
+MAX_TEXTS = 100_000  # distinct texts counted for the request estimate (bounded memory)
 
 
 @click.command()
@@ -44,39 +43,28 @@ MAX_TEXTS = 100_000
     "--smart-encoding/--no-smart-encoding",
     default=False,
     show_default=True,
-    help="Count the message as smart encoding sends it (curly quotes, dashes... as GSM-7).",
+    help="Count the message as smart encoding sends it.",
 )
 def estimate(message: str, recipients: int, smart_encoding: bool) -> None:
-    """Count the SMS segments and credits of a message (no request, no API key).
-
-    Also names the characters that force UCS-2 (70 characters a segment
-    instead of 160) and what smart encoding would save.
-    """
+    """Count the segments and credits of a message, the characters forcing UCS-2 and what
+    smart encoding saves (no request, no API key)."""
     result = _bulk.estimate(message, recipients, smart_encoding=smart_encoding)
     after = result.after
-    Session.current().show_record(
-        result,
-        [
-            ("Encoding", result.encoding),
-            ("Characters", result.characters),
-            ("Segments", result.segments),
-            ("Recipients", result.recipients),
-            ("Credits", result.credits),
-            ("Forcing UCS-2", describe(result.ucs2_characters)),
-            (
-                "With smart encoding",
-                f"{after.encoding}, {after.segments} segment(s), {after.credits:,} credits "
-                f"(saves {result.saved_credits:,})",
-            ),
-        ],
-        title="Estimate",
-    )
+    smart = f"{after.encoding}, {after.segments} segment(s), {after.credits:,} credits"
+    pairs = [
+        ("Encoding", result.encoding),
+        ("Characters", result.characters),
+        ("Segments", result.segments),
+        ("Recipients", result.recipients),
+        ("Credits", result.credits),
+        ("Forcing UCS-2", describe(result.ucs2_characters)),
+        ("With smart encoding", f"{smart} (saves {result.saved_credits:,})"),
+    ]
+    Session.current().show(result, table(pairs, title="Estimate"))
 
 
 @attrs.define
 class DryRun:
-    """Counts over every row, and the credits of the messages that would be sent."""
-
     file: str
     rows: int = 0
     to_send: int = 0
@@ -89,9 +77,7 @@ class DryRun:
     multi_segment_messages: int = 0
     ucs2_messages: int = 0
     smart_encoding: bool = False
-    #: Credits smart encoding saves (or, when off, would save) on these messages.
-    smart_encoding_saves: int = 0
-    #: The template's characters that force UCS-2, with their positions.
+    smart_encoding_saves: int = 0  # or, when off, would save
     ucs2_characters: tuple[Ucs2Character, ...] = ()
 
     def add(self, cost: _bulk.Estimate) -> None:
@@ -104,8 +90,6 @@ class DryRun:
 
 
 def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
-    """Prepare every row as the campaign would and count its cost. A row whose
-    placeholder cell is empty is a template error, unless ``allow_blank_fields``."""
     smart = campaign.smart_encoding
     result = DryRun(plan.source.path, smart_encoding=smart)
     result.ucs2_characters = ucs2_characters(campaign.message or "", MAX_LISTED)
@@ -143,7 +127,6 @@ def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
 
 
 def dry_run_estimate(session: Session, plan: Plan, campaign: CampaignOptions) -> None:
-    """``velstack bulk --dry-run``: count the campaign and print it."""
     result = dry_run(plan, campaign)
     saves = f"{result.smart_encoding_saves:,} credits"
     smart = (
@@ -151,21 +134,19 @@ def dry_run_estimate(session: Session, plan: Plan, campaign: CampaignOptions) ->
         if result.smart_encoding
         else f"off (--no-smart-encoding): would save {saves}"
     )
-    session.show_record(
-        {"dry_run": True, **attrs.asdict(result)},
-        [
-            ("Rows", result.rows),
-            ("Would be sent", result.to_send),
-            ("Duplicate numbers", result.duplicates),
-            ("Invalid numbers", result.invalid_numbers),
-            ("Template errors (blank or missing fields)", result.template_errors),
-            ("Requests (at least)", result.requests),
-            ("Longest message", f"{result.max_segments} segment(s)"),
-            ("Multi-segment messages", result.multi_segment_messages),
-            ("UCS-2 messages", result.ucs2_messages),
-            ("Estimated credits", result.credits),
-            ("Template", describe(result.ucs2_characters)),
-            ("Smart encoding", smart),
-        ],
-        title="Dry run: nothing was sent",
-    )
+    pairs = [
+        ("Rows", result.rows),
+        ("Would be sent", result.to_send),
+        ("Duplicate numbers", result.duplicates),
+        ("Invalid numbers", result.invalid_numbers),
+        ("Template errors (blank or missing fields)", result.template_errors),
+        ("Requests (at least)", result.requests),
+        ("Longest message", f"{result.max_segments} segment(s)"),
+        ("Multi-segment messages", result.multi_segment_messages),
+        ("UCS-2 messages", result.ucs2_messages),
+        ("Estimated credits", result.credits),
+        ("Template", describe(result.ucs2_characters)),
+        ("Smart encoding", smart),
+    ]
+    view = table(pairs, title="Dry run: nothing was sent")
+    session.show({"dry_run": True, **attrs.asdict(result)}, view)

@@ -1,31 +1,192 @@
-"""``velstack journals list|show|prune``: the campaign journals ``velstack bulk`` keeps."""
+"""The campaign journals of ``velstack bulk`` and ``velstack journals list|show|prune``.
+
+Without ``--journal`` a campaign's journal is in ``$VELSTACK_JOURNAL_DIR``, named after
+the campaign (the CSV file's path, the template, the sender, the target): the same
+command resumes it. The engine writes the journal; the CLI only reads it, between runs,
+and records a completed campaign in a file beside it (never in the engine's file).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
+import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
-from ..journals import JournalInfo, journal_dir, list_journals, read_info, remove_journal
-from ..output import CliError, rows_table
+from ..._bulk.journal import FORMAT, Row, read_meta
+from ..._files import open_private, private_directory, state_dir
+from ..output import CliError, table
 from ..session import Session
 from .options import confirm, confirm_option, flag
 
-__all__ = ["journals"]
+__all__ = [
+    "JournalInfo",
+    "archive_journal",
+    "clear_completed",
+    "default_journal",
+    "file_stamp",
+    "journal_dir",
+    "journals",
+    "mark_completed",
+    "read_info",
+    "remove_journal",
+]
 
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+JOURNAL_DIR_ENV = "VELSTACK_JOURNAL_DIR"
+SUFFIX = ".journal"
+COMPLETED = ".completed.json"
+_SIDE_FILES = ("", "-wal", "-shm", "-journal", COMPLETED)
+#: Row states as the CLI names them; ``attempting`` after a crash or abort is unknown.
+STATE_NAMES = {Row.QUEUED: "queued", Row.SENT: "sent", Row.FAILED: "failed"}
+STATE_NAMES |= {Row.SUPPRESSED: "skipped", Row.CAPPED: "skipped"}
 _AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def _age(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
-    """``--older-than``: a duration such as ``30d``, ``12h``, ``2w`` or ``90m``."""
-    match = _AGE.match(value)
-    if match is None:
-        raise click.BadParameter(f"{value!r} is not an age such as 30d, 12h, 2w or 90m")
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+@attrs.frozen
+class Completion:
+    at: datetime
+    summary: dict[str, Any]  # the campaign's summary then (counts, credits)
+
+
+@attrs.frozen
+class JournalInfo:
+    path: str
+    campaign: str  # its identity: a hash of the template and sender
+    runs: int
+    counts: dict[str, int]  # recipients by state: sent, failed, unknown, queued, skipped
+    completed: Completion | None
+    modified: datetime
+    size: int
+
+
+def read_info(path: str) -> JournalInfo | None:
+    """The journal at ``path``; None when there is no such file (or an empty one)."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with _connect(path) as conn:
+        if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return None  # the engine makes it a new journal
+        meta = read_meta(conn)
+        if meta.get("format") != FORMAT:
+            raise CliError(f"{path} is not a campaign journal")
+        counts = dict.fromkeys(("sent", "failed", "unknown", "queued", "skipped"), 0)
+        for state, count in conn.execute("SELECT state, count(*) FROM recipients GROUP BY state"):
+            counts[STATE_NAMES.get(Row(state), "unknown")] += count
+    modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+    runs, done = int(meta.get("run", "0")), read_completion(path)
+    return JournalInfo(path, meta.get("campaign", ""), runs, counts, done, modified, stat.st_size)
+
+
+@contextlib.contextmanager
+def _connect(path: str) -> Iterator[sqlite3.Connection]:
+    uri = Path(path).absolute().as_uri() + "?mode=rw"  # never create a file that is not there
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=0)
+    except sqlite3.Error as exc:
+        raise CliError(f"journal {path}: cannot open it ({exc})") from None
+    try:
+        yield conn
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise CliError(f"journal {path} is in use by a running campaign") from None
+        raise CliError(f"journal {path}: cannot read it ({exc})") from None
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"journal {path} is not a campaign journal ({exc})") from None
+    finally:
+        conn.close()
+
+
+def read_completion(journal: str) -> Completion | None:
+    try:
+        with open(journal + COMPLETED, encoding="utf-8") as handle:
+            record = json.load(handle)
+        return Completion(datetime.fromisoformat(record["at"]), record["summary"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read {journal}{COMPLETED}: {exc}") from None
+
+
+def mark_completed(journal: str, summary: dict[str, Any]) -> None:
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    target = journal + COMPLETED
+    with open_private(target + ".tmp") as handle:
+        json.dump({"at": now, "summary": summary}, handle)
+    os.replace(target + ".tmp", target)
+
+
+def clear_completed(journal: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(journal + COMPLETED)
+
+
+def journal_dir() -> Path:
+    return state_dir(JOURNAL_DIR_ENV, "journals")
+
+
+def default_journal(
+    csv_path: str, message: str, sender: str, *, sandbox: bool, base_url: str
+) -> str:
+    """The journal path of this campaign (the directory is created). A sandbox campaign
+    never shares one with a real one, nor do campaigns to different base URLs."""
+    folder = journal_dir()
+    try:
+        private_directory(folder)
+    except OSError as exc:
+        raise CliError(
+            f"cannot create the journal directory {folder} ({exc.strerror or exc}): "
+            f"pass --journal PATH or set {JOURNAL_DIR_ENV}"
+        ) from None
+    target = "sandbox" if sandbox else base_url.rstrip("/")
+    identity = "\0".join((os.path.abspath(csv_path), message, sender, target))
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    kind = "-sandbox" if sandbox else ""
+    return str(folder / f"{Path(csv_path).stem}{kind}-{digest}{SUFFIX}")
+
+
+def file_stamp(path: str) -> str:
+    """A digest of a file's content (not its time: a copy is the same campaign)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return f"sha256:{digest.hexdigest()}"
+
+
+def archive_journal(path: str, when: datetime) -> str:
+    """Rename a journal (and its side files) after ``when``, never over an earlier one."""
+    stamp = f"{path.removesuffix(SUFFIX)}-{when.strftime('%Y%m%dT%H%M%S')}"
+    target, n = f"{stamp}{SUFFIX}", 1
+    while os.path.exists(target):
+        n += 1
+        target = f"{stamp}-{n}{SUFFIX}"
+    for suffix in _SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path + suffix, target + suffix)
+    return target
+
+
+def remove_journal(path: str) -> None:
+    for suffix in _SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + suffix)
 
 
 @click.group()
@@ -36,21 +197,23 @@ def journals() -> None:
 @journals.command("list")
 def list_command() -> None:
     """List the journals: state, counts and last change."""
-    session = Session.current()
     infos = _readable("skipped")
-    if session.json:
-        session.emit_json([_document(info) for info in infos])
-        return
-    rows = [_row(info) for info in infos]
+    counts = ("sent", "failed", "unknown")
+    rows = [
+        (Path(i.path).name, _state(i), *map(i.counts.get, counts), i.runs, i.modified.astimezone())
+        for i in infos
+    ]
     headers = ("Journal", "State", "Sent", "Failed", "Unknown", "Runs", "Changed")
-    session.out.print(rows_table(headers, rows, title=str(journal_dir()), no_wrap=("Journal",)))
+    view = table(rows, headers, title=str(journal_dir()), no_wrap=("Journal",))
+    Session.current().show([_document(info) for info in infos], view)
 
 
 @journals.command("show")
 @click.argument("journal", metavar="NAME_OR_PATH")
 def show_command(journal: str) -> None:
     """Show one journal: its campaign's state and counts."""
-    found = next((p for p in _candidates(journal) if p.is_file()), None)
+    names = (Path(journal), journal_dir() / journal, journal_dir() / f"{journal}{SUFFIX}")
+    found = next((p for p in names if p.is_file()), None)
     info = None if found is None else read_info(str(found))
     if info is None:
         raise click.BadParameter(f"no journal {journal!r} (see velstack journals list)")
@@ -71,7 +234,14 @@ def show_command(journal: str) -> None:
             ("Credits used", summary.get("credit_used")),
             ("Credit left then", summary.get("credit_left")),
         ]
-    Session.current().show_record(_document(info), pairs, title="Journal")
+    Session.current().show(_document(info), table(pairs, title="Journal"))
+
+
+def _age(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
+    match = _AGE.match(value)
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not an age such as 30d, 12h, 2w or 90m")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
 @journals.command("prune")
@@ -82,15 +252,10 @@ def show_command(journal: str) -> None:
     metavar="AGE",
     help="Delete journals last changed longer ago than AGE: 30d, 12h, 2w, 90m.",
 )
-@flag(
-    "--unfinished",
-    help="Also delete journals of campaigns that did not complete (a rerun could then "
-    "send their rows again).",
-)
+@flag("--unfinished", help="Also delete journals of campaigns that did not complete.")
 @confirm_option
 def prune_command(older_than: timedelta, unfinished: bool, yes: bool) -> None:
     """Delete old journals of completed campaigns."""
-    session = Session.current()
     cutoff = datetime.now(timezone.utc) - older_than
     doomed = [
         info
@@ -101,34 +266,26 @@ def prune_command(older_than: timedelta, unfinished: bool, yes: bool) -> None:
         confirm(yes, f"Delete {len(doomed)} journal(s) from {journal_dir()}?")
     for info in doomed:
         remove_journal(info.path)
-    if session.json:
-        session.emit_json({"deleted": [info.path for info in doomed]})
-    else:
-        session.out.print(f"Deleted {len(doomed)} journal(s).", markup=False)
-
-
-def _candidates(journal: str) -> list[Path]:
-    """A path, or the name of a journal in the journal directory (with or without .journal)."""
-    return [Path(journal), journal_dir() / journal, journal_dir() / f"{journal}.journal"]
+    doc = {"deleted": [info.path for info in doomed]}
+    Session.current().show(doc, f"Deleted {len(doomed)} journal(s).")
 
 
 def _readable(verb: str) -> list[JournalInfo]:
-    """The journals of the journal directory; one in use or not a journal is ``verb``."""
-    infos = []
-    for path in list_journals():
+    """The journals of the journal directory, oldest first; one in use or not a journal
+    is ``verb`` (a notice)."""
+    folder, infos = journal_dir(), []
+    found = [p for p in folder.iterdir() if p.name.endswith(SUFFIX)] if folder.is_dir() else []
+    for path in sorted(
+        (p for p in found if p.is_file()), key=lambda p: (p.stat().st_mtime, p.name)
+    ):
         try:
             info = read_info(str(path))
-        except CliError as exc:  # in use by a running campaign, or not a journal
+        except CliError as exc:
             Session.current().notice(f"{verb}: {exc.message}")
             continue
         if info is not None:
             infos.append(info)
     return infos
-
-
-def _row(info: JournalInfo) -> tuple[object, ...]:
-    counts = (info.counts[k] for k in ("sent", "failed", "unknown"))
-    return (Path(info.path).name, _state(info), *counts, info.runs, info.modified.astimezone())
 
 
 def _state(info: JournalInfo) -> str:

@@ -1,4 +1,4 @@
-"""``velstack send`` and ``velstack send-group``: one message, now."""
+"""``velstack send``, ``send-group`` and ``sender-ids register``."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ from ..._client import AsyncVelstack
 from ..._models import SmsSummary
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
-from ..output import CliError
+from ..output import CliError, table
 from ..session import Session
 from .options import message_option, sender_option, title_option
 
-__all__ = ["send", "send_group"]
+__all__ = ["send", "send_group", "sender_ids"]
 
 
 @click.command()
 @click.option(
     "--to",
-    "to",
     required=True,
     multiple=True,
     metavar="NUMBER",
@@ -31,17 +30,6 @@ __all__ = ["send", "send_group"]
 @title_option
 def send(to: tuple[str, ...], message: str, sender: str | None, title: str | None) -> None:
     """Send a message to one or more phone numbers."""
-    recipient = ",".join(recipients(to))
-    _send(
-        lambda client, chosen: client.sms.send(
-            recipient=recipient, message=message, sender=chosen, title=title
-        ),
-        sender,
-    )
-
-
-def recipients(to: tuple[str, ...]) -> list[str]:
-    """The numbers of every ``--to``, split at commas; `CliError` naming the first bad one."""
     numbers = [n.strip() for value in to for n in value.split(",")]
     for position, number in enumerate(numbers, 1):
         try:
@@ -49,7 +37,10 @@ def recipients(to: tuple[str, ...]) -> list[str]:
         except InvalidNumber as exc:
             which = f"number {position} of {len(numbers)}" if len(numbers) > 1 else "the number"
             raise CliError(f"--to: {which} ({mask_phone(number) or 'empty'}): {exc}") from None
-    return numbers
+    recipient = ",".join(numbers)
+    _send(
+        lambda c, s: c.sms.send(recipient=recipient, message=message, sender=s, title=title), sender
+    )
 
 
 @click.command("send-group")
@@ -60,9 +51,7 @@ def recipients(to: tuple[str, ...]) -> list[str]:
 def send_group(group_id: str, message: str, sender: str | None, title: str | None) -> None:
     """Send a message to every contact of a group."""
     _send(
-        lambda client, chosen: client.sms.send_group(
-            group_id=group_id, message=message, sender=chosen, title=title
-        ),
+        lambda c, s: c.sms.send_group(group_id=group_id, message=message, sender=s, title=title),
         sender,
     )
 
@@ -70,18 +59,35 @@ def send_group(group_id: str, message: str, sender: str | None, title: str | Non
 def _send(
     request: Callable[[AsyncVelstack, str], Awaitable[SmsSummary]], sender: str | None
 ) -> None:
-    """Send, then show what Velstack reported (the message text left out of tables)."""
     session = Session.current()
     chosen = session.default_sender(sender)
-    summary = session.run(lambda client: request(client, chosen))
-    session.show_record(
-        summary,
-        [
-            ("Message id", summary.message_id),
-            ("Sender", summary.sender),
-            ("Recipients", summary.total_contacts),
-            ("Credits used", summary.credit_used),
-            ("Credit left (balance)", summary.credit_left),
-        ],
-        title="Sent",
-    )
+    done = session.run(lambda client: request(client, chosen))
+    pairs = [
+        ("Message id", done.message_id),
+        ("Sender", done.sender),
+        ("Recipients", done.total_contacts),
+        ("Credits used", done.credit_used),
+        ("Credit left (balance)", done.credit_left),
+    ]
+    session.show(done, table(pairs, title="Sent"))  # never the message text
+
+
+@click.group("sender-ids")
+def sender_ids() -> None:
+    """Sender IDs: the name your messages come from."""
+
+
+@sender_ids.command("register")
+@click.argument("sender_id", metavar="SENDER_ID")
+@click.option("--purpose", required=True, help='What you send with it, e.g. "Order updates".')
+def register(sender_id: str, purpose: str) -> None:
+    """Ask Velstack to approve SENDER_ID (up to 11 letters and digits)."""
+    session = Session.current()
+    done = session.run(lambda c: c.sender_ids.register(sender_id=sender_id, purpose=purpose))
+    pairs = [
+        ("Id", done.id),
+        ("Purpose", done.purpose),
+        ("Status", done.status),
+        ("Date", done.date),
+    ]
+    session.show(done, table(pairs, title="Registered"))

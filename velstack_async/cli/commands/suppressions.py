@@ -1,22 +1,109 @@
-"""``velstack suppressions add|remove|list|import|export``: the opt-out list every send checks."""
+"""The sending-policy store (``--policy-store``, ``$VELSTACK_POLICY_STORE``, or a file
+beside the campaign journals, owner-only as they are) and ``velstack suppressions``: the
+opt-out list every send checks (no API key needed)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
 import click
 
+from ..._exceptions import InvalidInputError
 from ..._phone import DEFAULT_REGION
+from ..._policy.policy import SendingPolicy
 from ..._policy.suppressions import SuppressionList
-from ..output import rows_table
+from ..._policy.window import SendWindow
+from ..output import table
 from ..session import Session
-from .options import open_policy, policy_store_option
+from .journals import journal_dir
 
-__all__ = ["suppressions"]
+__all__ = ["campaign_policy", "open_policy", "policy_options", "suppressions"]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+POLICY_STORE_ENV = "VELSTACK_POLICY_STORE"
+POLICY_FILE = "sending-policy.db"  # in the journals' folder (not a .journal: never listed)
+
+
+def policy_store_option(command: _F, default: str = f"{POLICY_FILE} in the journal folder") -> _F:
+    return click.option(
+        "--policy-store",
+        envvar=POLICY_STORE_ENV,
+        metavar="PATH_OR_URL",
+        help="The sending-policy store (suppressions, caps): a SQLite file or a redis:// URL "
+        f"[env: {POLICY_STORE_ENV}; default: {default}].",
+    )(command)
+
+
+def _window(_ctx: click.Context, _param: click.Parameter, value: str | None) -> SendWindow | None:
+    if value is None:
+        return None
+    start, _, end = value.partition("-")
+    try:
+        return SendWindow(start, end)
+    except InvalidInputError as exc:
+        raise click.BadParameter(f"{exc} (expected HH:MM-HH:MM, e.g. 08:00-20:00)") from None
+
+
+def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
+    """``--max-credits``, ``--send-window``, ``--[no-]wait-for-window``, ``--category`` and
+    ``--policy-store`` (``bulk``, ``campaign create``)."""
+    options = (
+        click.option(
+            "--max-credits",
+            type=click.IntRange(min=0),
+            metavar="N",
+            help="Spend at most N credits on this campaign, then stop [default: no cap].",
+        ),
+        click.option(
+            "--send-window",
+            metavar="HH:MM-HH:MM",
+            callback=_window,
+            help="Send marketing messages only between these times, in each recipient's "
+            "local time [default: any time].",
+        ),
+        click.option(
+            "--wait-for-window/--no-wait-for-window",
+            default=True,
+            show_default=True,
+            help="Hold a recipient outside its send window until it opens (or leave it not "
+            "attempted).",
+        ),
+        click.option(
+            "--category",
+            type=click.Choice(["marketing", "transactional"]),
+            default="marketing",
+            show_default=True,
+            help="Send windows and frequency caps apply to marketing only.",
+        ),
+    )
+
+    def decorate(command: _F) -> _F:
+        command = policy_store_option(command, *([store_default] if store_default else []))
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def default_policy_store() -> str:
+    return str(journal_dir() / POLICY_FILE)
+
+
+def campaign_policy(store: str | None, window: SendWindow | None) -> SendingPolicy | None:
+    """The policy of a ``bulk`` run: the named store, else the default one if it exists
+    (nothing is created for nothing)."""
+    if store is None and window is None and not os.path.exists(default_policy_store()):
+        return None
+    return open_policy(store, send_window=window)
+
+
+def open_policy(store: str | None, **settings: Any) -> SendingPolicy:
+    return SendingPolicy(os.path.expanduser(store) if store else default_policy_store(), **settings)
 
 
 _region_option = click.option(
@@ -35,14 +122,6 @@ def _run(store: str | None, region: str, work: Callable[[SuppressionList], Await
         policy.close()
 
 
-def _report(doc: dict[str, Any], text: str) -> None:
-    session = Session.current()
-    if session.json:
-        session.emit_json(doc)
-    else:
-        session.out.print(text, markup=False)
-
-
 @click.group()
 def suppressions() -> None:
     """Numbers never to text (opted out). Every send checks this list first; no API key needed."""
@@ -58,7 +137,7 @@ def add_command(
 ) -> None:
     """Suppress NUMBERS."""
     added = _run(policy_store, region, lambda s: s.add(numbers, reason=reason))
-    _report({"added": added}, f"Suppressed {added} new number(s).")
+    Session.current().show({"added": added}, f"Suppressed {added} new number(s).")
 
 
 @suppressions.command("remove")
@@ -68,7 +147,7 @@ def add_command(
 def remove_command(numbers: tuple[str, ...], policy_store: str | None, region: str) -> None:
     """Take NUMBERS off the list."""
     removed = _run(policy_store, region, lambda s: s.remove(numbers))
-    _report({"removed": removed}, f"Removed {removed} number(s).")
+    Session.current().show({"removed": removed}, f"Removed {removed} number(s).")
 
 
 @suppressions.command("list")
@@ -76,19 +155,11 @@ def remove_command(numbers: tuple[str, ...], policy_store: str | None, region: s
 def list_command(policy_store: str | None) -> None:
     """List the suppressed numbers."""
     entries = _run(policy_store, DEFAULT_REGION, lambda s: s.list())
-    session = Session.current()
-    if session.json:
-        session.emit_json(
-            [
-                {"number": e.number, "reason": e.reason, "added_at": e.added_at.isoformat()}
-                for e in entries
-            ]
-        )
-        return
+    doc = [{"number": e.number, "reason": e.reason, "added_at": e.added_at} for e in entries]
     rows = [(e.number, e.reason or "", e.added_at.astimezone()) for e in entries]
     title = f"{len(entries)} suppressed number(s)"
-    table = rows_table(("Number", "Reason", "Added"), rows, title=title, no_wrap=("Number",))
-    session.out.print(table)
+    headers = ("Number", "Reason", "Added")
+    Session.current().show(doc, table(rows, headers, title=title, no_wrap=("Number",)))
 
 
 @suppressions.command("import")
@@ -98,7 +169,7 @@ def list_command(policy_store: str | None) -> None:
 def import_command(csv_path: str, policy_store: str | None, region: str) -> None:
     """Suppress the numbers of CSV (a 'number' column or the first; optional 'reason')."""
     added = _run(policy_store, region, lambda s: s.import_csv(csv_path))
-    _report({"added": added}, f"Suppressed {added} new number(s) from {csv_path}.")
+    Session.current().show({"added": added}, f"Suppressed {added} new number(s) from {csv_path}.")
 
 
 @suppressions.command("export")
@@ -107,4 +178,4 @@ def import_command(csv_path: str, policy_store: str | None, region: str) -> None
 def export_command(csv_path: str, policy_store: str | None) -> None:
     """Write the list to CSV (number,reason,added_at; readable by you only)."""
     count = _run(policy_store, DEFAULT_REGION, lambda s: s.export_csv(csv_path))
-    _report({"exported": count}, f"Wrote {count} number(s) to {csv_path}.")
+    Session.current().show({"exported": count}, f"Wrote {count} number(s) to {csv_path}.")
