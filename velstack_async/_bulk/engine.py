@@ -191,7 +191,8 @@ class Engine:
         pending, emitted = delivery.aborted, 0
         while True:
             while pending and (limit is None or emitted < limit):
-                await _emitted(emit, pending.popleft())
+                if (waiting := emit(pending.popleft())) is not None:
+                    await waiting
                 emitted += 1
             if limit is not None and emitted >= limit:
                 return
@@ -282,9 +283,3 @@ class Engine:
             self._fatal = exc
             self._stop(f"stopped by an error: {type(exc).__name__}")
         self._closing = True
-
-
-async def _emitted(emit: Emit, result: BulkResult) -> None:
-    pending = emit(result)
-    if pending is not None:
-        await pending

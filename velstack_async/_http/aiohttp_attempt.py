@@ -62,7 +62,8 @@ class Attempt:
     def connected(self) -> None:
         """The request has its connection (in its own task): its read clock starts."""
         if self.watch is not None and sys.version_info >= (3, 11):
-            task = self.task = asyncio.current_task()
+            # The loop named: without it, asyncio looks it up (a getpid() system call).
+            task = self.task = asyncio.current_task(self.watch.loop)
             if task is not None:
                 self.cancelling = task.cancelling()
                 self.watch.start(self)
@@ -97,7 +98,7 @@ class ReadWatch:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self.loop = loop
         self._watched: set[Attempt] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._due = math.inf
@@ -105,7 +106,7 @@ class ReadWatch:
     def start(self, attempt: Attempt) -> None:
         """(Re)start ``attempt``'s read clock."""
         assert attempt.read is not None
-        deadline = attempt.deadline = self._loop.time() + attempt.read
+        deadline = attempt.deadline = self.loop.time() + attempt.read
         self._watched.add(attempt)
         if deadline < self._due:
             self._arm(deadline)
@@ -123,11 +124,11 @@ class ReadWatch:
         if self._timer is not None:
             self._timer.cancel()
         self._due = when
-        self._timer = self._loop.call_at(when, self._check)
+        self._timer = self.loop.call_at(when, self._check)
 
     def _check(self) -> None:
         self._timer, self._due = None, math.inf
-        now = self._loop.time()
+        now = self.loop.time()
         late = [attempt for attempt in self._watched if attempt.deadline <= now]
         for attempt in late:
             self._watched.discard(attempt)
