@@ -60,7 +60,9 @@ def configure_logging(verbosity: int, console: Console) -> None:
     logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
 
 
-@click.group(cls=VelstackGroup, help=_HELP, context_settings={"max_content_width": 100})
+@click.group(
+    cls=VelstackGroup, help=_HELP, context_settings={"max_content_width": 100, "show_default": True}
+)
 @click.option(
     "--api-key",
     envvar="VELSTACK_API_KEY",
@@ -85,6 +87,7 @@ def configure_logging(verbosity: int, console: Console) -> None:
     "--verbose",
     "-v",
     count=True,
+    show_default=False,
     help="Log retries (-v) and every request (-vv) on stderr; never keys or message text.",
 )
 @click.version_option(__version__, prog_name="velstack")

@@ -29,7 +29,7 @@ from .commands.journals import file_stamp, mark_completed
 from .output import CliError, ExitCode, LiveProgress, exit_code_for, table
 from .session import Session, watch_ctrl_c
 
-__all__ = ["PHONE_COLUMNS", "BulkOptions", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
+__all__ = ["PHONE_COLUMNS", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
 
 PHONE_COLUMNS = ("phone_number", "recipient")
 MAX_LISTED = 1000  # rows not sent listed one by one in the JSON report (all are counted)
@@ -53,35 +53,38 @@ def cli_reason(reason: str) -> str:
 
 @attrs.frozen
 class Plan:
+    """A campaign's checked input and settings (``campaign.journal`` is set to run it)."""
+
     source: CsvFile
     phone_column: str
-
-
-def make_plan(file: str, template_names: tuple[str, ...]) -> Plan:
-    source = CsvFile.open(file)
-    phone_column = source.column(*PHONE_COLUMNS)
-    unknown = ", ".join("{" + n + "}" for n in template_names if n not in source.columns)
-    if unknown:
-        columns = ", ".join(source.columns)
-        raise CliError(
-            f"the message uses {unknown}, but {file} has no such column (columns: {columns})"
-        )
-    return Plan(source, phone_column)
-
-
-@attrs.frozen
-class BulkOptions:
-    file: str
-    plan: Plan
-    campaign: CampaignOptions  # ``journal`` set, given or the default path
+    campaign: CampaignOptions
     journal_given: bool = False
     failed_out: str | None = None
-    new_campaign: bool = False
+
+    @property
+    def file(self) -> str:
+        return self.source.path
 
     @property
     def journal(self) -> str:
         assert self.campaign.journal_path is not None
         return self.campaign.journal_path
+
+    def message(self, row: Row) -> BulkMessage:
+        return BulkMessage(row.fields[self.phone_column], fields=row.fields)
+
+
+def make_plan(file: str, campaign: CampaignOptions) -> Plan:
+    source = CsvFile.open(file)
+    phone_column = source.column(*PHONE_COLUMNS)
+    assert campaign.template is not None  # a message is always given
+    names = campaign.template.names
+    if unknown := ", ".join("{" + n + "}" for n in names if n not in source.columns):
+        columns = ", ".join(source.columns)
+        raise CliError(
+            f"the message uses {unknown}, but {file} has no such column (columns: {columns})"
+        )
+    return Plan(source, phone_column, campaign)
 
 
 @attrs.define
@@ -111,18 +114,18 @@ class Tally:
 
 @attrs.frozen
 class Outcome:
-    options: BulkOptions
+    plan: Plan
     report: BulkReport
     tally: Tally
     interrupted: str | None  # "stopped" or "aborted" after Ctrl-C
 
 
-def run_bulk(session: Session, options: BulkOptions) -> Outcome:
-    plan, tally, stop = options.plan, Tally(), CampaignStop()
+def run_bulk(session: Session, plan: Plan) -> Outcome:
+    tally, stop = Tally(), CampaignStop()
     pending: dict[int, Row] = {}  # each row until its result comes back
     total = plan.source.row_count
     with (
-        _failed_out(options) as write_failed,
+        _failed_out(plan) as write_failed,
         plan.source.rows() as rows,
         LiveProgress(session.err, description="Sending", total=total, stats=_STATS) as bar,
     ):
@@ -139,7 +142,7 @@ def run_bulk(session: Session, options: BulkOptions) -> Outcome:
         def messages() -> Iterator[BulkMessage]:
             for index, row in enumerate(rows):
                 pending[index] = row
-                yield BulkMessage(row.fields[plan.phone_column], fields=row.fields)
+                yield plan.message(row)
 
         def on_ctrl_c(presses: int) -> bool:
             stop.set(INTERRUPTED, hard=presses > 1)
@@ -157,7 +160,7 @@ def run_bulk(session: Session, options: BulkOptions) -> Outcome:
                 tg.start_soon(watch_ctrl_c, on_ctrl_c)
                 try:
                     return await client.sms.send_campaign(
-                        messages(), options.campaign, on_result=on_result, stop=stop
+                        messages(), plan.campaign, on_result=on_result, stop=stop
                     )
                 except Exception as exc:  # raised below as itself, not in an exception group
                     error = exc
@@ -167,16 +170,16 @@ def run_bulk(session: Session, options: BulkOptions) -> Outcome:
 
         report = session.run(send)
     interrupted = "aborted" if stop.hard else "stopped" if stop.is_set() else None
-    return Outcome(options, report, tally, interrupted)
+    return Outcome(plan, report, tally, interrupted)
 
 
 @contextmanager
-def _failed_out(options: BulkOptions) -> Iterator[Callable[[Row, BulkResult], None] | None]:
-    path, columns = options.failed_out, options.plan.source.columns
+def _failed_out(plan: Plan) -> Iterator[Callable[[Row, BulkResult], None] | None]:
+    path, columns = plan.failed_out, plan.source.columns
     if path is None:
         yield None
         return
-    if os.path.exists(path) and os.path.samefile(path, options.file):
+    if os.path.exists(path) and os.path.samefile(path, plan.file):
         raise CliError(f"--failed-out {path} is the input file: choose another path")
     try:
         handle = open_private(path)
@@ -228,14 +231,13 @@ def exit_code(outcome: Outcome) -> ExitCode:
 
 def finish(session: Session, outcome: Outcome) -> ExitCode:
     """Print the summary and the next steps; record a completed campaign."""
-    code, report, options = exit_code(outcome), outcome.report, outcome.options
-    rows = options.plan.source.row_count
+    code, report, plan = exit_code(outcome), outcome.report, outcome.plan
     if code is ExitCode.OK:
         left = None if report.credit_left is None else str(report.credit_left)
-        summary = {"file": options.file, "file_stamp": file_stamp(options.file), "rows": rows}
-        summary |= {"sent": report.sent, "skipped": report.skipped}
+        summary: dict[str, Any] = {"file": plan.file, "file_stamp": file_stamp(plan.file)}
+        summary |= {"rows": plan.source.row_count, "sent": report.sent, "skipped": report.skipped}
         summary |= {"credit_used": str(report.credit_used), "credit_left": left}
-        mark_completed(options.journal, summary)
+        mark_completed(plan.journal, summary)
     session.show(_document(outcome, code), _tables(outcome))
     for line in _next_steps(outcome, code):
         session.notice(line, style="")
@@ -243,20 +245,20 @@ def finish(session: Session, outcome: Outcome) -> ExitCode:
 
 
 def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
-    report, tally, options = outcome.report, outcome.tally, outcome.options
+    report, tally, plan = outcome.report, outcome.tally, outcome.plan
     counts = "total sent failed unknown unknown_stale skipped not_attempted suppressed capped"
     counts += " deferred credit_used credit_left"
     return {
-        "file": options.file,
-        "rows": options.plan.source.row_count,
+        "file": plan.file,
+        "rows": plan.source.row_count,
         **{name: getattr(report, name) for name in counts.split()},
         "elapsed": round(report.elapsed, 3),
         "messages_per_second": round(report.messages_per_second, 1),
         "stopped_reason": report.stopped_reason,
         "interrupted": outcome.interrupted,
         "exit_code": int(code),
-        "journal": options.journal,
-        "failed_out": options.failed_out,
+        "journal": plan.journal,
+        "failed_out": plan.failed_out,
         "failed_out_rows": tally.failed_out_rows,
         "reasons": [
             {"status": status, "reason": reason, "count": count}
@@ -281,7 +283,7 @@ def _tables(outcome: Outcome) -> Group:
     if balance is None:
         balance = Text("unknown (Velstack reports it with each send)", style="dim")
     pairs: list[tuple[str, object]] = [
-        ("Rows", outcome.options.plan.source.row_count),
+        ("Rows", outcome.plan.source.row_count),
         ("Sent", _count(report.sent, "bold green")),
         ("Failed", _count(report.failed, "bold red")),
         ("Unknown (may have been sent)", _count(report.unknown, "bold yellow")),
@@ -306,10 +308,10 @@ def _tables(outcome: Outcome) -> Group:
 
 
 def _next_steps(outcome: Outcome, code: ExitCode) -> list[str]:
-    report, options, lines = outcome.report, outcome.options, []
-    if options.failed_out and outcome.tally.failed_out_rows:
+    report, plan, lines = outcome.report, outcome.plan, []
+    if plan.failed_out and outcome.tally.failed_out_rows:
         rows = _plural(outcome.tally.failed_out_rows, "row")
-        lines.append(f"{rows} not sent written to {options.failed_out}")
+        lines.append(f"{rows} not sent written to {plan.failed_out}")
     if report.unknown:
         lines.append(
             f"{_plural(report.unknown, 'message')} may have been delivered (outcome unknown): "
@@ -317,21 +319,15 @@ def _next_steps(outcome: Outcome, code: ExitCode) -> list[str]:
         )
     if outcome.interrupted == "aborted":
         lines.append("Aborted: sends that were in flight are recorded as unknown in the journal.")
-    journal = f"(journal: {shlex.quote(options.journal)})"
+    skipped = "rows already sent are skipped"
     if code is ExitCode.INTERRUPTED:
-        lines.append(
-            "Interrupted. Run the same command again to resume: rows already sent are "
-            f"skipped {journal}."
-        )
+        lines.append(f"Interrupted. Run the same command again to resume: {skipped}")
     elif code is ExitCode.INSUFFICIENT_BALANCE:
-        lines.append(
-            f"Top up your balance, then run the same command again to send the rest {journal}."
-        )
+        lines.append("Top up your balance, then run the same command again to send the rest")
     elif code is not ExitCode.OK:
-        lines.append(
-            "Run the same command again to retry the rows not sent: rows already sent are "
-            f"skipped {journal}."
-        )
+        lines.append(f"Run the same command again to retry the rows not sent: {skipped}")
+    if code is not ExitCode.OK:
+        lines[-1] += f" (journal: {shlex.quote(plan.journal)})."
     return lines
 
 

@@ -16,19 +16,8 @@ from typing import Any
 
 import attrs
 import click
-from rich import box
+from rich import box, progress
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
@@ -201,8 +190,8 @@ def table(
     return grid
 
 
-class _RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
+class _RateColumn(progress.ProgressColumn):
+    def render(self, task: progress.Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="magenta")
 
@@ -216,16 +205,16 @@ class LiveProgress:
     ) -> None:
         self._stats = stats
         self._fields: dict[str, int | Decimal] = {name: 0 for name, _ in stats}
-        self._progress = Progress(
-            SpinnerColumn(finished_text="[green]✓[/]"),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[stats]}"),
+        self._progress = progress.Progress(
+            progress.SpinnerColumn(finished_text="[green]✓[/]"),
+            progress.TextColumn("[bold]{task.description}"),
+            progress.BarColumn(),
+            progress.MofNCompleteColumn(),
+            progress.TaskProgressColumn(),
+            progress.TextColumn("{task.fields[stats]}"),
             _RateColumn(),
-            TextColumn("[dim]ETA[/]"),
-            TimeRemainingColumn(),
+            progress.TextColumn("[dim]ETA[/]"),
+            progress.TimeRemainingColumn(),
             console=console,
             disable=not console.is_terminal,
         )

@@ -65,9 +65,8 @@ class Session:
             self.out.print(view, markup=False)
             return
         data = jsonable(doc)
-        emit_json(
-            {**data, "sandbox": True} if self.sandbox_used and isinstance(data, dict) else data
-        )
+        sandbox = self.sandbox_used and isinstance(data, dict)
+        emit_json({**data, "sandbox": True} if sandbox else data)
 
     def notice(self, message: str, style: str = "dim") -> None:
         """A line for people on stderr (never part of the results on stdout)."""
@@ -131,19 +130,14 @@ def _sandbox(session: Session) -> dict[str, Any]:
     # Seconds a request takes: from half to one and a half times the setting.
     latency = _sandbox_setting("VELSTACK_SANDBOX_LATENCY", 0.15, 10)
     fake.faults.latency, fake.faults.latency_jitter = latency / 2, latency
-    return {
-        "api_key": fake.api_key,
-        "base_url": DEFAULT_BASE_URL,
-        "transport": fake.async_transport(),
-    }
+    transport = fake.async_transport()
+    return {"api_key": fake.api_key, "base_url": DEFAULT_BASE_URL, "transport": transport}
 
 
 def _sandbox_setting(name: str, default: float, maximum: float) -> float:
     raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
     try:
-        value = float(raw)
+        value = float(raw) if raw else default
     except ValueError:
         value = -1.0
     if not 0 <= value <= maximum:

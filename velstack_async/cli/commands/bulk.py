@@ -14,7 +14,7 @@ import click
 from ..._bulk import DEFAULT_BATCH_SIZE, CampaignOptions
 from ..._exceptions import AuthenticationError
 from ..._policy.window import SendWindow
-from ..bulkrun import BulkOptions, Outcome, finish, make_plan, run_bulk
+from ..bulkrun import Outcome, Plan, finish, make_plan, run_bulk
 from ..output import CliError, table
 from ..session import SANDBOX_SENDER, Session
 from . import journals
@@ -32,9 +32,7 @@ DEMO_MESSAGE = "Hello {first_name}, your code is {code}"
 @click.command()
 @click.argument("file", metavar="FILE.csv", required=False)
 @click.option(
-    "--message",
-    "-m",
-    help="Template: {column} is the row's value, {{ a brace (required unless --demo).",
+    "--message", "-m", help="Template: {column} is the row's value; required unless --demo."
 )
 @flag("--demo", help="Run the packaged demo campaign (with --sandbox or --dry-run only).")
 @sender_option
@@ -44,7 +42,6 @@ DEMO_MESSAGE = "Hello {first_name}, your code is {code}"
     "--batch-size",
     type=click.IntRange(1, 1000),
     default=DEFAULT_BATCH_SIZE,
-    show_default=True,
     metavar="N",
     help="Recipients of the same text in one request.",
 )
@@ -53,7 +50,7 @@ DEMO_MESSAGE = "Hello {first_name}, your code is {code}"
 @click.option(
     "--journal",
     metavar="PATH",
-    help="The journal a rerun resumes from [default: one per campaign in $VELSTACK_JOURNAL_DIR].",
+    help="The journal to resume from [default: one in $VELSTACK_JOURNAL_DIR].",
 )
 @flag("--new-campaign", help="Send to every row again, as a new campaign.")
 @flag("--resend-unknown", help="Send again to rows whose outcome was unknown (maybe twice).")
@@ -61,8 +58,7 @@ DEMO_MESSAGE = "Hello {first_name}, your code is {code}"
 @click.option(
     "--smart-encoding/--no-smart-encoding",
     default=True,
-    show_default=True,
-    help="Send look-alikes (curly quotes, dashes...) as GSM-7 when that keeps a message GSM-7.",
+    help="Send look-alikes (curly quotes...) as GSM-7.",
 )
 @policy_options()
 @flag("--dry-run", help="Print the credit estimate; send nothing.")
@@ -91,23 +87,22 @@ def bulk(
     campaign = CampaignOptions(
         message=message, sender=sender or SANDBOX_SENDER, keep_unsent=0, **settings
     )
-    assert campaign.template is not None  # a message is always given
-    plan = make_plan(file, campaign.template.names)
+    plan = make_plan(file, campaign)
     if dry_run:
-        dry_run_estimate(session, plan, campaign)
+        dry_run_estimate(session, plan)
         return
     sender = session.default_sender(sender)
     path = journal or journals.default_journal(
         file, message, sender, sandbox=session.sandbox, base_url=session.target_url
     )
     campaign = attrs.evolve(campaign, sender=sender, journal=path)
-    options = BulkOptions(file, plan, campaign, journal is not None, failed_out, new_campaign)
-    info, done = _earlier_run(session, options)
+    plan = attrs.evolve(plan, campaign=campaign, journal_given=bool(journal), failed_out=failed_out)
+    info, done = _earlier_run(session, plan, new_campaign)
     if done:
         return  # already completed: said so, nothing sent
     session.policy = campaign_policy(policy_store, send_window)  # suppressions, caps
     try:
-        outcome = run_bulk(session, options)
+        outcome = run_bulk(session, plan)
     finally:
         if session.policy is not None:
             session.policy.close()
@@ -118,7 +113,7 @@ def bulk(
 
 
 def _earlier_run(
-    session: Session, options: BulkOptions
+    session: Session, options: Plan, new_campaign: bool
 ) -> tuple[journals.JournalInfo | None, bool]:
     """The journal of an earlier run (None: a new campaign), and whether the campaign
     completed (then it is not sent again); a completed campaign whose file changed resumes."""
@@ -131,7 +126,7 @@ def _earlier_run(
             f"journal {path} belongs to another campaign (its message template or sender "
             "differ): use a new journal path for a new campaign"
         )
-    if options.new_campaign:
+    if new_campaign:
         if options.journal_given:
             raise click.UsageError(
                 f"--new-campaign: the journal {path} holds an earlier run; "
@@ -159,7 +154,7 @@ def _earlier_run(
     return info, False
 
 
-def _show_completed(session: Session, options: BulkOptions, info: journals.JournalInfo) -> None:
+def _show_completed(session: Session, options: Plan, info: journals.JournalInfo) -> None:
     done = info.completed
     assert done is not None
     summary = done.summary
@@ -201,10 +196,10 @@ def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
     if not isinstance(fatal, AuthenticationError) or outcome.report.sent or outcome.interrupted:
         return
     if journal_was_new:
-        journals.remove_journal(outcome.options.journal)
-    if outcome.options.failed_out:
+        journals.remove_journal(outcome.plan.journal)
+    if outcome.plan.failed_out:
         with contextlib.suppress(FileNotFoundError):
-            os.remove(outcome.options.failed_out)
+            os.remove(outcome.plan.failed_out)
     raise fatal
 
 

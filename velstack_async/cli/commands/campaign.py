@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
+import anyio.lowlevel
 import click
 
 from ... import BulkMessage
@@ -45,7 +45,13 @@ def _command(command: _F) -> _F:
     return campaign.command()(id_argument("campaign_id")(command))  # type: ignore[return-value]
 
 
-def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[_T]]) -> _T:
+def _open(
+    url: str,
+    campaign_id: str,
+    work: Callable[[RedisCampaign], Awaitable[_T]],
+    create: dict[str, Any] | None = None,
+) -> _T:
+    """``work`` on the campaign (made first, with the ``create`` settings, if given)."""
     try:
         from ...distributed import RedisCampaign
     except ImportError as exc:  # pragma: no cover - the extra is missing
@@ -55,7 +61,8 @@ def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[
         ) from None
 
     async def main() -> _T:
-        async with await RedisCampaign.open(url, campaign_id) as opened:
+        made = RedisCampaign.create(url, campaign_id, **create) if create is not None else None
+        async with await (made or RedisCampaign.open(url, campaign_id)) as opened:
             return await work(opened)
 
     return anyio.run(main)
@@ -67,9 +74,9 @@ def _open(url: str, campaign_id: str, work: Callable[[RedisCampaign], Awaitable[
 @title_option
 @click.option("--rate-limit", type=RATE, help="Messages/s.")
 @click.option("--request-rate-limit", type=RATE, help="Requests/s.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=100)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=500)
+@click.option("--lease", type=click.FloatRange(min=1), default=30.0)
 @policy_options("the campaign's Redis when --send-window is given, else no policy")
 def create(
     campaign_id: str,
@@ -81,21 +88,13 @@ def create(
 ) -> None:
     """Create campaign ID in Redis (its message and settings). With --policy-store (a
     redis:// URL every worker reaches) or --send-window, every worker applies the policy."""
-    from ...distributed import RedisCampaign
-
     session = Session.current()
-    chosen = session.default_sender(sender)
+    settings["sender"] = session.default_sender(sender)
     store = policy_store or (redis_url if send_window is not None else None)
     policy = None if store is None else open_policy(store, send_window=send_window)
-
-    async def main() -> None:
-        created = await RedisCampaign.create(
-            redis_url, campaign_id, sender=chosen, policy=policy, **settings
-        )
-        await created.aclose()
-
+    settings["policy"] = policy
     try:
-        anyio.run(main)
+        _open(redis_url, campaign_id, lambda _: anyio.lowlevel.checkpoint(), create=settings)
     finally:
         if policy is not None:
             policy.close()
@@ -120,7 +119,7 @@ def load(campaign_id: str, redis_url: str, file: str) -> None:
 
 
 @_command
-@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), default=16)
 def worker(campaign_id: str, redis_url: str, concurrency: int) -> None:
     """Send chunks of campaign ID until it is finished (run as many as you like)."""
     session = Session.current()

@@ -34,24 +34,19 @@ _EMAIL = click.option("--email", "email_address", help="Email address.")
 
 def _show_groups(items: Group | list[Group], title: str | None = None) -> None:
     rows = [(g.id, g.name, g.members) for g in (items if isinstance(items, list) else [items])]
-    Session.current().show(
-        items, table(rows, ("ID", "Name", "Members"), title=title, no_wrap=("ID",))
-    )
+    view = table(rows, ("ID", "Name", "Members"), title=title, no_wrap=("ID",))
+    Session.current().show(items, view)
 
 
 def _show_contacts(items: Contact | list[Contact], title: str | None = None) -> None:
-    rows = [
-        (
-            c.id,
-            " ".join(filter(None, (c.first_name, c.last_name))) or None,
-            c.phone_number,
-            c.email_address,
-            c.group,
-        )
-        for c in (items if isinstance(items, list) else [items])
-    ]
+    listed = items if isinstance(items, list) else [items]
+    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in listed]
     headers = ("ID", "Name", "Phone", "Email", "Group")
     Session.current().show(items, table(rows, headers, title=title, no_wrap=("ID", "Phone")))
+
+
+def _name(contact: Contact) -> str | None:
+    return " ".join(n for n in (contact.first_name, contact.last_name) if n) or None
 
 
 @click.group()

@@ -13,7 +13,7 @@ import attrs
 import click
 
 from ... import _bulk
-from ..._bulk import BulkMessage, BulkStatus, CampaignOptions
+from ..._bulk import BulkStatus
 from ..._bulk.estimate import MAX_LISTED
 from ..._bulk.journal import Journal
 from ..._bulk.ports import Job
@@ -31,19 +31,9 @@ MAX_TEXTS = 100_000  # distinct texts counted for the request estimate (bounded 
 
 @click.command()
 @message_option
+@click.option("--recipients", "-n", type=click.IntRange(min=0), default=1, help="How many numbers.")
 @click.option(
-    "--recipients",
-    "-n",
-    type=click.IntRange(min=0),
-    default=1,
-    show_default=True,
-    help="How many numbers it goes to.",
-)
-@click.option(
-    "--smart-encoding/--no-smart-encoding",
-    default=False,
-    show_default=True,
-    help="Count the message as smart encoding sends it.",
+    "--smart-encoding/--no-smart-encoding", default=False, help="Count as smart encoding sends it."
 )
 def estimate(message: str, recipients: int, smart_encoding: bool) -> None:
     """Count the segments and credits of a message, the characters forcing UCS-2 and what
@@ -89,7 +79,8 @@ class DryRun:
         self.smart_encoding_saves += cost.saved_credits
 
 
-def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
+def dry_run(plan: Plan) -> DryRun:
+    campaign = plan.campaign
     smart = campaign.smart_encoding
     result = DryRun(plan.source.path, smart_encoding=smart)
     result.ucs2_characters = ucs2_characters(campaign.message or "", MAX_LISTED)
@@ -101,8 +92,7 @@ def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
     async def count() -> None:
         nonlocal others
         with plan.source.rows() as rows, contextlib.closing(Journal.temporary()) as journal:
-            messages = (BulkMessage(r.fields[plan.phone_column], fields=r.fields) for r in rows)
-            source = Source(messages, prepared, journal)
+            source = Source(map(plan.message, rows), prepared, journal)
             while items := await source.take():
                 for item in items:
                     result.rows += 1
@@ -126,8 +116,8 @@ def dry_run(plan: Plan, campaign: CampaignOptions) -> DryRun:
     return result
 
 
-def dry_run_estimate(session: Session, plan: Plan, campaign: CampaignOptions) -> None:
-    result = dry_run(plan, campaign)
+def dry_run_estimate(session: Session, plan: Plan) -> None:
+    result = dry_run(plan)
     saves = f"{result.smart_encoding_saves:,} credits"
     smart = (
         f"on: saves {saves}"

@@ -33,7 +33,7 @@ message_option = click.option(
 sender_option = click.option(
     "--sender",
     envvar="VELSTACK_SENDER",
-    help="Sender ID, up to 11 letters and digits [env: VELSTACK_SENDER; sandbox: VELSTACK].",
+    help="Sender ID [env: VELSTACK_SENDER; sandbox: VELSTACK].",
 )
 title_option = click.option("--title", help='Campaign title, e.g. "Announcement".')
 
@@ -51,11 +51,7 @@ def id_argument(name: str) -> Callable[[_F], _F]:
 
 def concurrency_option(default: int, maximum: int, what: str) -> Callable[[_F], _F]:
     return click.option(
-        "--concurrency",
-        type=click.IntRange(1, maximum),
-        default=default,
-        show_default=True,
-        help=f"{what} at a time.",
+        "--concurrency", type=click.IntRange(1, maximum), default=default, help=f"{what} at a time."
     )
 
 

@@ -56,7 +56,7 @@ def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
             "--max-credits",
             type=click.IntRange(min=0),
             metavar="N",
-            help="Spend at most N credits on this campaign, then stop [default: no cap].",
+            help="Spend at most N credits, then stop.",
         ),
         click.option(
             "--send-window",
@@ -68,7 +68,6 @@ def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
         click.option(
             "--wait-for-window/--no-wait-for-window",
             default=True,
-            show_default=True,
             help="Hold a recipient outside its send window until it opens (or leave it not "
             "attempted).",
         ),
@@ -76,7 +75,6 @@ def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
             "--category",
             type=click.Choice(["marketing", "transactional"]),
             default="marketing",
-            show_default=True,
             help="Send windows and frequency caps apply to marketing only.",
         ),
     )
@@ -107,10 +105,7 @@ def open_policy(store: str | None, **settings: Any) -> SendingPolicy:
 
 
 _region_option = click.option(
-    "--region",
-    default=DEFAULT_REGION,
-    show_default=True,
-    help="Region national numbers are read in.",
+    "--region", default=DEFAULT_REGION, help="Region national numbers are read in."
 )
 
 
