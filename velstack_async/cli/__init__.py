@@ -1,7 +1,4 @@
-"""The ``velstack`` command line (install the ``cli`` extra: click and rich).
-
-``velstack --help`` lists the commands; ``python -m velstack_async.cli`` runs it too.
-"""
+"""The ``velstack`` command line (the ``cli`` extra: click and rich)."""
 
 from __future__ import annotations
 
