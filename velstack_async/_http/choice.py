@@ -86,14 +86,20 @@ def _choose(options: ClientOptions) -> Choice:
 
 
 def _sdk_httpx(options: ClientOptions) -> HttpxAdapter:
-    client = httpx.AsyncClient(
-        timeout=options.timeout or DEFAULT_TIMEOUT,
-        verify=ssl_context(options.verify),
-        proxy=proxy_for(options.base_url, options.proxy, options.is_loopback),
-        limits=DEFAULT_LIMITS,
-        trust_env=False,  # the environment was read just now, by proxy_for and ssl_context
-    )
-    return HttpxAdapter(client, owns_client=True)
+    timeout = options.timeout or DEFAULT_TIMEOUT
+    verify = ssl_context(options.verify)
+    proxy = proxy_for(options.base_url, options.proxy, options.is_loopback)
+
+    def make(limits: httpx.Limits) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=timeout,
+            verify=verify,
+            proxy=proxy,
+            limits=limits,
+            trust_env=False,  # the environment was read just now, by proxy_for and ssl_context
+        )
+
+    return HttpxAdapter.owned(make, DEFAULT_LIMITS)
 
 
 def _sdk_aiohttp(options: ClientOptions) -> Adapter | str:

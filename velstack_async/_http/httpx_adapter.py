@@ -1,20 +1,26 @@
 """The httpx adapter: every request through `httpx.AsyncClient.send`.
 
 So httpx event hooks, respx and httpx's OpenTelemetry instrumentation see each
-request. The SDK's own client (no ``http_client`` passed) keeps as many
-connections alive as it may open, so a bulk send at concurrency 256 reuses 256
-connections instead of opening one per message.
+request. The SDK's own client (no ``http_client`` or ``transport`` passed)
+keeps as many connections alive as it may open, so a bulk send at concurrency
+256 reuses 256 connections instead of opening one per message.
+
+httpx sizes a pool only when it is made (``httpx.Limits``), so the SDK's own
+client is made again when a bulk send needs more connections than it may
+open, or when a server announces a shorter ``Keep-Alive`` than it trusts:
+later requests go to the new client, requests in flight finish on the old one,
+which is closed once they have. A caller's client or transport keeps its own
+limits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from .adapter import (
-    DEFAULT_KEEPALIVE_EXPIRY,
     DEFAULT_LIMITS,
     Adapter,
     ExchangeError,
@@ -35,13 +41,33 @@ class HttpxAdapter(Adapter):
     name = "httpx"
 
     def __init__(self, client: httpx.AsyncClient, *, owns_client: bool) -> None:
-        self._client = client
+        self._current = _Generation(client)
         self._owns_client = owns_client
-        self._expiry = DEFAULT_KEEPALIVE_EXPIRY
+        #: Makes the SDK's own client with given limits (`owned`); None: limits are fixed.
+        self._make: Callable[[httpx.Limits], httpx.AsyncClient] | None = None
+        self._limits = DEFAULT_LIMITS
+        #: Clients replaced by `_remake`: closed by the first request that finds nothing
+        #: in flight on them, or with the adapter.
+        self._retired: list[_Generation] = []
+
+    @classmethod
+    def owned(
+        cls, make: Callable[[httpx.Limits], httpx.AsyncClient], limits: httpx.Limits
+    ) -> HttpxAdapter:
+        """The SDK's own client, ``make(limits)``: made again with other limits when needed."""
+        adapter = cls(make(limits), owns_client=True)
+        adapter._make, adapter._limits = make, limits
+        return adapter
 
     @property
     def client(self) -> httpx.AsyncClient:
-        return self._client
+        """The client new requests go to."""
+        return self._current.client
+
+    @property
+    def limits(self) -> httpx.Limits | None:
+        """The SDK's own client's limits; None for a caller's client or transport."""
+        return None if self._make is None else self._limits
 
     async def exchange(
         self,
@@ -52,7 +78,10 @@ class HttpxAdapter(Adapter):
         timeout: httpx.Timeout | None,
         max_bytes: int,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        client = self._client
+        if self._retired:
+            await self._close_idle()
+        generation = self._current
+        client = generation.client
         trace = _Trace()
         request = client.build_request(
             method,
@@ -62,6 +91,7 @@ class HttpxAdapter(Adapter):
             extensions={"trace": trace},
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
+        generation.in_flight += 1
         try:
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
@@ -76,48 +106,69 @@ class HttpxAdapter(Adapter):
                 await response.aclose()
         except httpx.HTTPError as exc:
             raise _failure(exc, trace) from None
+        finally:
+            generation.in_flight -= 1
         return response.status_code, response.headers, body
 
     def reserve(self, connections: int) -> None:
-        """Raise the SDK-owned pool's limits to ``connections`` (never lowers them)."""
-        pool = self._pool()
-        if pool is None:
+        """Let the SDK's own client open ``connections`` at once (never fewer than now)."""
+        most = self._limits.max_connections
+        if self._make is None or most is None or connections <= most:
             return
-        for name in ("_max_connections", "_max_keepalive_connections"):
-            current = getattr(pool, name, None)
-            if isinstance(current, int) and current < connections:
-                setattr(pool, name, connections)
+        self._remake(
+            httpx.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=self._limits.keepalive_expiry,
+            )
+        )
 
     async def aclose(self) -> None:
+        generations = [*self._retired, self._current]
+        self._retired = []
         if self._owns_client:
-            await self._client.aclose()
-
-    def _pool(self) -> object | None:
-        """httpcore's pool under the SDK's own `httpx.AsyncHTTPTransport`, if that is it."""
-        if not self._owns_client:
-            return None
-        transport = getattr(self._client, "_transport", None)
-        if type(transport) is not httpx.AsyncHTTPTransport:
-            return None
-        return getattr(transport, "_pool", None)
+            for generation in generations:
+                await generation.client.aclose()
 
     def _keepalive(self, headers: Mapping[str, str]) -> None:
         """Trust a pooled connection no longer than the server's ``Keep-Alive`` says."""
-        if "Keep-Alive" not in headers:
+        if self._make is None or "Keep-Alive" not in headers:
             return
         seconds = keepalive_announced(headers)
-        if seconds is None or seconds >= self._expiry:
+        expiry = self._limits.keepalive_expiry
+        if seconds is None or (expiry is not None and seconds >= expiry):
             return
-        pool = self._pool()
-        if pool is None:
-            return
-        self._expiry = seconds
-        pool._keepalive_expiry = seconds  # type: ignore[attr-defined]  # new connections
-        for connection in getattr(pool, "connections", ()):  # and the pooled ones
-            connection._keepalive_expiry = seconds
-            inner = getattr(connection, "_connection", None)
-            if inner is not None and hasattr(inner, "_keepalive_expiry"):
-                inner._keepalive_expiry = seconds
+        limits = self._limits
+        self._remake(
+            httpx.Limits(
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=seconds,
+            )
+        )
+
+    def _remake(self, limits: httpx.Limits) -> None:
+        """Later requests go to a new client with ``limits``; the old one is retired."""
+        assert self._make is not None
+        self._retired.append(self._current)
+        self._current = _Generation(self._make(limits))
+        self._limits = limits
+
+    async def _close_idle(self) -> None:
+        """Close the retired clients nothing is in flight on (their pooled connections)."""
+        for generation in [g for g in self._retired if not g.in_flight]:
+            await generation.client.aclose()
+            self._retired.remove(generation)
+
+
+class _Generation:
+    """One client of the adapter and how many requests are in flight on it."""
+
+    __slots__ = ("client", "in_flight")
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.in_flight = 0
 
 
 class _Trace:
