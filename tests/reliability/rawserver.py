@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -24,6 +25,8 @@ class Request:
     path: str
     #: Header names lower-cased.
     headers: dict[str, str]
+    #: When the whole request had arrived (`time.monotonic`).
+    arrived: float = attrs.field(factory=time.monotonic)
 
 
 Script = Callable[[socket.socket, Request, threading.Event], None]
