@@ -18,7 +18,7 @@ from .._bulk.models import BulkResult
 from .._bulk.options import CampaignOptions
 from .._bulk.ports import Job
 from .._bulk.source import Source, iterate
-from ._settings import plain_text
+from ._settings import Settings
 from ._store import Store
 from .errors import CampaignError
 
@@ -76,14 +76,9 @@ class _AllNew:
         return [Verdict.NEW] * len(keys)
 
 
-def _ready(result: BulkResult) -> tuple[str, str, str]:
-    kind = "s" if result.status == "skipped" else "f"
-    return kind, f"i{result.index}", ChunkEntry(result.index, result.recipient).result(result)
-
-
-async def load(store: Store, options: CampaignOptions, chunk_size: int, recipients: object) -> int:
+async def load(store: Store, settings: Settings, recipients: object) -> int:
     """Load ``recipients``; return how many inputs the campaign holds. Resumable."""
-    plain = plain_text(options)
+    options, plain = settings.options, settings.plain
     source = Source(iterate(recipients), options, cast(Journal, _AllNew()))
     meta = await store.retry(lambda: store.redis.hmget(store.meta, ["loaded_upto", "loaded"]))
     if meta[1] == "1":
@@ -99,10 +94,11 @@ async def load(store: Store, options: CampaignOptions, chunk_size: int, recipien
             if isinstance(item, Job):
                 entry = ChunkEntry.of(item, options, plain).as_list()
                 group += ("n", str(item.key), json.dumps(entry))
-            else:
-                group += _ready(item)
+            else:  # a ready result: skipped or failed
+                stored = ChunkEntry(item.index, item.recipient).result(item)
+                group += ("s" if item.status == "skipped" else "f", f"i{item.index}", stored)
         if group and (not items or len(group) >= 3 * _GROUP):
-            done, upto = await store.run("LOAD", position, chunk_size, *group)
+            done, upto = await store.run("LOAD", position, settings.chunk_size, *group)
             if done < 0:
                 raise CampaignError(
                     f"campaign {store.campaign_id!r}: another producer is loading it "

@@ -1,10 +1,10 @@
 """The Lua scripts that keep a distributed campaign exactly-once (run atomically by Redis).
 
-Every script checks the fencing key (`fence_guard`): a Redis that lost its data refuses
-(``VSFENCED``). Every write that matters advances ``meta.epoch``; replies are ``{epoch,
-life, result}`` and callers send the highest epoch their process saw: a Redis behind it
-(an older snapshot, a replica that missed writes) marks the campaign rolled back and
-refuses (``VSROLLBACK``) all but `RESTORE` and `RESUME`. Times are Redis ``TIME``.
+Every script checks the fencing key: a Redis that lost its data refuses (``VSFENCED``).
+Every write that matters advances ``meta.epoch``; replies are ``{epoch, life, result}``
+and callers send the highest epoch their process saw: a Redis behind it (an older
+snapshot, a replica that missed writes) is marked rolled back and refuses
+(``VSROLLBACK``) all but `RESTORE` and `RESUME`. Times are Redis ``TIME``.
 
 KEYS (one ``{hash tag}``): 1 fence, 2 meta (hash), 3 state (hash: key -> q | a:<token> |
 s | f | u | k skipped by the policy | w deferred), 4 counters (hash), 5 unsent (hash: key
@@ -15,35 +15,32 @@ s | f | u | k skipped by the policy | w deferred), 4 counters (hash), 5 unsent (
 
 from __future__ import annotations
 
+import functools
+
 from .._policy.redis_scripts import fence_guard
 
-__all__ = ["BUDGET", "COMPLETE", "FINISH_LOAD", "HEARTBEAT", "LEASE", "LOAD"]
-__all__ += ["LOST_CLAIM", "OUTCOME", "PAUSE", "RESTORE", "RESUME", "ROLLED_BACK", "SPEND"]
-__all__ += ["STOP", "TAKE", "VERDICT"]
+__all__ = ["BUDGET", "COMPLETE", "FINISH_LOAD", "HEARTBEAT", "LEASE", "LOAD", "OUTCOME"]
+__all__ += ["PAUSE", "RESTORE", "RESUME", "ROLLED_BACK", "SPEND", "STOP", "TAKE", "VERDICT"]
 
 #: The reason a rolled-back campaign stopped (``stopped`` in its meta hash).
 ROLLED_BACK = (
     "Redis rolled back: it came back with fewer writes than a worker had seen (an older "
     "snapshot or AOF, a promoted replica that missed writes); claims it lost are unknown"
 )
-#: The reason of a recipient whose claim a rolled-back Redis lost.
-LOST_CLAIM = "claimed before Redis rolled back (the claim was lost): it may have been sent"
+_LOST_CLAIM = "claimed before Redis rolled back (the claim was lost): it may have been sent"
 
 # A life is one run of Redis (its run_id), recorded by its first script (life:<run_id> =
 # <n>:<epoch it began at>, lifeseq:<n> = that epoch). A caller that saw epoch S in life L
 # is behind if S is above the epoch L's next life began at (L unknown: S > 0); in the
 # same life, above the epoch: workers that never saw lost writes cannot hide a rollback.
 _HEAD = """
-local a1 = ARGV[1]
-local s1 = string.find(a1, ' ', 1, true)
-local s2 = string.find(a1, ' ', s1 + 1, true)
+local fence, seen, seen_life = string.match(ARGV[1], '^(%S*) (%d+) (%S+)$')
 $GUARD
-local seen = tonumber(string.sub(a1, s1 + 1, s2 - 1))
-local seen_life = string.sub(a1, s2 + 1)
-local epoch = tonumber(redis.call('HGET', KEYS[2], 'epoch') or '0')
+seen = tonumber(seen)
+local function num(key, field) return tonumber(redis.call('HGET', key, field) or '0') end
+local epoch = num(KEYS[2], 'epoch')
 local info = redis.pcall('INFO', 'server')
-local life = '-'
-if type(info) == 'string' then life = string.match(info, 'run_id:(%w+)') or '-' end
+local life = type(info) == 'string' and string.match(info, 'run_id:(%w+)') or '-'
 if life ~= '-' and redis.call('HGET', KEYS[2], 'life') ~= life then
   local n = redis.call('HINCRBY', KEYS[2], 'lives', 1)
   redis.call('HSET', KEYS[2], 'life', life, 'life:' .. life, n .. ':' .. epoch,
@@ -81,16 +78,14 @@ if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 1 or behind() then
   if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 0 then
     redis.call('HSET', KEYS[2], 'rolled_back', epoch, 'stopped', '$ROLLED_BACK')
   end
-  if seen > tonumber(redis.call('HGET', KEYS[2], 'seen_max') or '0') then
-    redis.call('HSET', KEYS[2], 'seen_max', seen)
-  end
+  if seen > num(KEYS[2], 'seen_max') then redis.call('HSET', KEYS[2], 'seen_max', seen) end
   return redis.error_reply('VSROLLBACK epoch ' .. epoch .. ' life ' .. life .. ' seen ' .. seen)
 end
 """
 _TEXTS = {
-    "$GUARD": fence_guard("campaign", "string.sub(a1, 1, s1 - 1)"),
+    "$GUARD": fence_guard("campaign", "fence"),
     "$ROLLED_BACK": ROLLED_BACK,
-    "$LOST_CLAIM": LOST_CLAIM,
+    "$LOST_CLAIM": _LOST_CLAIM,
 }
 
 
@@ -104,10 +99,8 @@ def _script(body: str, head: str = _HEAD + _EPOCH) -> str:
     return script
 
 
-def _unchecked(body: str) -> str:
-    """`_script`, run even for a caller behind a rollback."""
-    return _script(body, _HEAD)
-
+#: A script run even for a caller behind a rollback.
+_unchecked = functools.partial(_script, head=_HEAD)
 
 #: ARGV: position of the first item, chunk size, then (kind, key, payload) triples; kind n:
 #: a recipient (payload: its chunk entry), s / f: a ready result (payload: JSON; key: a
@@ -115,10 +108,9 @@ def _unchecked(body: str) -> str:
 #: where the campaign's load is (another producer, a restarted one).
 LOAD = _script("""
 local pos, size = tonumber(ARGV[3]), tonumber(ARGV[4])
-local upto = tonumber(redis.call('HGET', KEYS[2], 'loaded_upto') or '0')
+local upto = num(KEYS[2], 'loaded_upto')
 if upto ~= pos or redis.call('HGET', KEYS[2], 'loaded') == '1' then return {-1, upto} end
-local chunk = tonumber(redis.call('HGET', KEYS[2], 'chunk') or '0')
-local fill = tonumber(redis.call('HGET', KEYS[2], 'fill') or '0')
+local chunk, fill = num(KEYS[2], 'chunk'), num(KEYS[2], 'fill')
 local n, queued, skipped, dupes, failed = 0, 0, 0, 0, 0
 for i = 5, #ARGV, 3 do
   local kind, key, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -144,12 +136,11 @@ return {pos + n, upto}
 #: Closes the last partial chunk and marks the load finished; returns the chunks.
 FINISH_LOAD = _script("""
 if redis.call('HGET', KEYS[2], 'loaded') ~= '1' then
-  local fill = tonumber(redis.call('HGET', KEYS[2], 'fill') or '0')
-  if fill > 0 then close_chunk(tonumber(redis.call('HGET', KEYS[2], 'chunk') or '0')) end
+  if num(KEYS[2], 'fill') > 0 then close_chunk(num(KEYS[2], 'chunk')) end
   redis.call('HSET', KEYS[2], 'loaded', '1')
   advance()
 end
-return tonumber(redis.call('HGET', KEYS[2], 'chunks') or '0')
+return num(KEYS[2], 'chunks')
 """)
 
 #: ARGV: chunk (-1: any free or lapsed, -2: only lapsed), token, lease ms. Returns {status,
@@ -214,8 +205,8 @@ local paused = redis.call('PTTL', KEYS[9])
 if paused > 0 then return {1, paused} end
 local n, mi, ri = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local slot = now
-if mi > 0 then slot = math.max(slot, tonumber(redis.call('HGET', KEYS[8], 'm') or '0')) end
-if ri > 0 then slot = math.max(slot, tonumber(redis.call('HGET', KEYS[8], 'r') or '0')) end
+if mi > 0 then slot = math.max(slot, num(KEYS[8], 'm')) end
+if ri > 0 then slot = math.max(slot, num(KEYS[8], 'r')) end
 if mi > 0 then redis.call('HSET', KEYS[8], 'm', tostring(slot + n * mi)) end
 if ri > 0 then redis.call('HSET', KEYS[8], 'r', tostring(slot + ri)) end
 local wait = math.floor(slot - now)
@@ -295,7 +286,7 @@ return 1
 RESUME = _unchecked("""
 if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 1 then
   -- every epoch a worker reported since is now behind: they run again
-  epoch = math.max(epoch, tonumber(redis.call('HGET', KEYS[2], 'seen_max') or '0'))
+  epoch = math.max(epoch, num(KEYS[2], 'seen_max'))
   redis.call('HSET', KEYS[2], 'epoch', epoch)
   redis.call('HDEL', KEYS[2], 'rolled_back')
   advance()
@@ -303,10 +294,8 @@ end
 redis.call('HDEL', KEYS[2], 'stopped')
 local requeued, deferred = 0, 0
 local resend = ARGV[3] == '1'
-if resend or tonumber(redis.call('HGET', KEYS[4], 'deferred') or '0') > 0 then
-  local size = tonumber(ARGV[4])
-  local chunk = tonumber(redis.call('HGET', KEYS[2], 'chunk') or '0')
-  local fill, cursor = 0, '0'
+if resend or num(KEYS[4], 'deferred') > 0 then
+  local size, chunk, fill, cursor = tonumber(ARGV[4]), num(KEYS[2], 'chunk'), 0, '0'
   repeat
     local page = redis.call('HSCAN', KEYS[5], cursor, 'COUNT', 500)
     cursor = page[1]
@@ -325,7 +314,7 @@ if resend or tonumber(redis.call('HGET', KEYS[4], 'deferred') or '0') > 0 then
   if fill > 0 then close_chunk(chunk) end
   incr('unknown', deferred - requeued); incr('deferred', -deferred); incr('queued', requeued)
 end
-return {requeued, tonumber(redis.call('HGET', KEYS[2], 'chunks') or '0')}
+return {requeued, num(KEYS[2], 'chunks')}
 """)
 
 #: ARGV: (key, chunk entry) pairs from a worker's claim log, after a rollback (run even
@@ -374,7 +363,7 @@ return applied
 #: credits if every worker's reservations stay within the cap. Returns {1 | 0, left before}.
 BUDGET = _script("""
 local credits, cap = tonumber(ARGV[3]), tonumber(ARGV[4])
-local left = cap - tonumber(redis.call('HGET', KEYS[4], 'reserved') or '0')
+local left = cap - num(KEYS[4], 'reserved')
 if credits > left then return {0, left} end
 redis.call('HINCRBY', KEYS[4], 'reserved', credits)
 advance()

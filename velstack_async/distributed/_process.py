@@ -3,10 +3,9 @@
 `Local` (thread-safe: Celery's threads pool runs several event loops) holds the highest
 epoch and Redis life seen, the claim budget (claimed, unresolved recipients: at most
 ``concurrency x batch_size``, what a killed process can leave unknown) and the chunk
-slots. `ClaimLog`: a claimed batch's recipients are appended and ``fsync`` ed before it
-is sent; after a rollback every log of the campaign on the machine is filed with Redis
-(`_lua.RESTORE`) and renamed ``*.filed``; a new worker starts at the logs' highest epoch.
-Lines: ``<epoch> <life> <key> <chunk entry JSON>``.
+slots. `ClaimLog`: a claimed batch's recipients (lines ``<epoch> <life> <key> <chunk
+entry JSON>``) are ``fsync`` ed before it is sent; after a rollback every log of the
+campaign on the machine is filed (`_lua.RESTORE`); a new worker starts at their highest epoch.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import re
 import secrets
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -61,38 +59,30 @@ class ClaimLog:
             os.write(self._fd, data)
             os.fsync(self._fd)
 
-    def close(self) -> None:
-        with self._lock:
-            fd, self._fd = self._fd, None
-            if fd is not None:
-                os.close(fd)
-
-    def _lines(self, paths: list[Path]) -> Iterator[tuple[int, str, str, str]]:
+    def read(self) -> tuple[list[tuple[int, str, str, str]], list[Path]]:
+        """Every claim in this machine's logs of the campaign (epoch, life, key, entry
+        JSON; a torn last line, never sent, is skipped), and the logs."""
+        paths, claims = sorted(self.directory.glob(f"{self._stem}.*.claims")), []
         for path in paths:
             with path.open(encoding="utf-8") as file:
                 for line in file:
                     parts = line.rstrip("\n").split(" ", 3)
-                    # (a torn last line, never sent, is skipped)
                     if len(parts) == 4 and parts[0].isdigit() and parts[3].endswith("]"):
-                        yield int(parts[0]), parts[1], parts[2], parts[3]
+                        claims.append((int(parts[0]), parts[1], parts[2], parts[3]))
+        return claims, paths
 
-    def claims(self) -> tuple[dict[str, str], list[Path]]:
-        """Every recipient claimed in this machine's logs (key -> entry JSON), the logs."""
-        paths = sorted(self.directory.glob(f"{self._stem}.*.claims"))
-        return {key: entry for _, _, key, entry in self._lines(paths)}, paths
-
-    def highest(self) -> tuple[int, str]:
-        """The highest epoch the logs of this campaign here hold, and its Redis life."""
-        paths = sorted(self.directory.glob(f"{self._stem}.*.claims"))
-        return max(((e, life) for e, life, _, _ in self._lines(paths)), default=(0, "-"))
-
-    def filed(self, paths: list[Path]) -> None:
-        """Set filed logs aside (``*.filed``); this process's next claim starts a new log."""
+    def close(self, *, new: bool = False) -> None:
+        """Close the log (``new``: the next claim starts a new one)."""
         with self._lock:
             fd, self._fd = self._fd, None
             if fd is not None:
                 os.close(fd)
-            self.path = self._new_path(self.path.name.rsplit(".", 2)[0])
+            if new:
+                self.path = self._new_path(self.path.name.rsplit(".", 2)[0])
+
+    def filed(self, paths: list[Path]) -> None:
+        """Set filed logs aside (``*.filed``); this process's next claim starts a new log."""
+        self.close(new=True)
         for path in paths:
             if path.exists():
                 path.rename(path.with_suffix(".filed"))
@@ -101,10 +91,7 @@ class ClaimLog:
 def local_state(campaign_id: str, fence: str) -> Local:
     """This process's state of the campaign (created at ``fence``: a new one on a new fence)."""
     with _LOCK:
-        state = _STATES.get((campaign_id, fence))
-        if state is None:
-            state = _STATES[(campaign_id, fence)] = Local(campaign_id, fence)
-        return state
+        return _STATES.setdefault((campaign_id, fence), Local(campaign_id, fence))
 
 
 class Local:
@@ -118,7 +105,7 @@ class Local:
         #: Most recipients in `claimed` (0: no limit).
         self.limit = 0
         #: Chunks leased, and queue tasks running the campaign's loop (`campaign.run_chunk_task`).
-        self.slots = {"chunks": 0, "loops": 0}
+        self.slots = {"chunks": threading.Semaphore(MAX_CHUNKS), "loops": threading.Semaphore(1)}
         self.log: ClaimLog | None = None
         #: The rolled-back epoch whose claims this process already filed.
         self.filed: int | None = None
@@ -137,7 +124,8 @@ class Local:
             if self.log is None:
                 directory = directory or state_dir(CLAIMS_DIR_ENV, "claims")
                 self.log = ClaimLog(directory, self.campaign_id, self.fence)
-                epoch, life = self.log.highest()
+                claims = self.log.read()[0]
+                epoch, life = max(((e, life) for e, life, *_ in claims), default=(0, "-"))
                 if epoch > self.seen:
                     self.seen, self.life = epoch, life
             return self.log
@@ -165,18 +153,14 @@ class Local:
     async def take(self, slot: str, *, wait: bool = True) -> bool:
         """A ``chunks`` slot (`MAX_CHUNKS`) or the ``loops`` one; False if none is free and
         ``wait`` is False."""
-        while True:
-            with self._lock:
-                if self.slots[slot] < (MAX_CHUNKS if slot == "chunks" else 1):
-                    self.slots[slot] += 1
-                    return True
+        while not self.slots[slot].acquire(blocking=False):
             if not wait:
                 return False
             await anyio.sleep(_POLL * 10)
+        return True
 
     def give(self, slot: str) -> None:
-        with self._lock:
-            self.slots[slot] -= 1
+        self.slots[slot].release()
 
     def first_to_file(self, epoch: int) -> bool:
         """True once per rolled-back ``epoch``: this caller files the claim logs."""

@@ -11,7 +11,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -26,7 +26,7 @@ from .errors import CampaignError
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_LEASE", "PolicySpec", "Settings", "plain_text"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_LEASE", "PolicySpec", "Settings"]
 
 DEFAULT_CHUNK_SIZE = 500
 #: Seconds a chunk stays leased without a heartbeat (heartbeats every third of it).
@@ -37,12 +37,6 @@ _URL = ("redis://", "rediss://", "unix://")
 _PASSWORD = re.compile(r"//[^@/]*:[^@/]*@")
 #: The store is the campaign's own Redis (the URL a worker opened the campaign with).
 _CAMPAIGN = "campaign"
-
-
-def plain_text(options: CampaignOptions) -> str | None:
-    """The text every recipient gets when the message has no placeholder, else None."""
-    template = options.template
-    return template.render({}) if template is not None and template.static else None
 
 
 @frozen
@@ -79,11 +73,10 @@ class PolicySpec:
             warnings.warn(
                 f"the sending policy's store is a SQLite file ({store}): only workers on "
                 "this machine can reach it; use a redis:// URL for workers on other machines",
-                UserWarning,
                 stacklevel=3,
             )
         window, cap, daily = policy.send_window, policy.frequency_cap, policy.max_credits_per_day
-        hours = None
+        hours = frequency = None
         if window is not None:
             zone = window.timezone
             if zone is not None and not isinstance(zone, ZoneInfo):
@@ -92,26 +85,18 @@ class PolicySpec:
                     "(such as 'Africa/Accra'), not a fixed tzinfo"
                 )
             hours = f"{window.start:%H:%M}-{window.end:%H:%M}" + (f" {zone.key}" if zone else "")
-        return cls(
-            store,
-            hours,
-            None if cap is None else f"{cap.messages} {cap.per.total_seconds()!r}",
-            None if daily is None else str(daily),
-            repr(policy.idempotency_ttl.total_seconds()),
-        )
+        if cap is not None:
+            frequency = f"{cap.messages} {cap.per.total_seconds()!r}"
+        ttl = repr(policy.idempotency_ttl.total_seconds())
+        return cls(store, hours, frequency, None if daily is None else str(daily), ttl)
 
     def to_meta(self) -> dict[str, str]:
         return {f"policy_{k}": v for k, v in attrs.asdict(self).items() if v is not None}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> PolicySpec | None:
-        if "policy_store" not in meta:
-            return None
-        get = meta.get
-        return cls(
-            meta["policy_store"], get("policy_window"), get("policy_frequency"),
-            get("policy_daily"), meta["policy_ttl"],
-        )  # fmt: skip
+        fields: Any = {name: meta.get(f"policy_{name}") for name in attrs.fields_dict(cls)}
+        return cls(**fields) if "policy_store" in meta else None
 
     def build(self, campaign_url: str, clock: Clock | None = None) -> SendingPolicy:
         """The policy, with its store opened (this process's connection)."""
@@ -163,7 +148,9 @@ class Settings:
 
     @property
     def plain(self) -> str | None:
-        return plain_text(self.options)
+        """The text every recipient gets when the message has no placeholder, else None."""
+        template = self.options.template
+        return template.render({}) if template is not None and template.static else None
 
     def to_meta(self) -> dict[str, str]:
         o = self.options

@@ -25,7 +25,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import _lua
-from ._process import ClaimLog, Local, local_state
+from ._process import Local, local_state
 from .errors import CampaignError, CampaignFencedError, CampaignRolledBackError
 
 __all__ = ["REDIS_OUTAGE", "Store", "keys_of"]
@@ -92,9 +92,6 @@ class Store:
             raise
         return store
 
-    def chunk_key(self, chunk: int) -> str:
-        return f"{self.prefix}{chunk}"
-
     async def aclose(self) -> None:
         await self.redis.aclose()
 
@@ -130,16 +127,12 @@ class Store:
                 return result
             entries = [str(entry) for entry in args[5::2]]
             mine = [(keys[int(i) - 1], entries[int(i) - 1]) for i in result[2:]]
-            await anyio.to_thread.run_sync(self.claim_log().append, int(epoch), life, mine)
+            log = local.attach(None, 0)  # the default directory unless attached
+            await anyio.to_thread.run_sync(log.append, int(epoch), life, mine)
             local.release(sorted(set(keys) - {key for key, _ in mine}))
         elif name == "OUTCOME":
             local.release([str(key) for key in args[5::3]])
         return result
-
-    def claim_log(self) -> ClaimLog:
-        """This process's claim log of the campaign (the default directory unless attached)."""
-        local = self.local
-        return local.log if local.log is not None else local.attach(None, 0)
 
     async def file_claims(self, rollback: CampaignRolledBackError) -> int:
         """After a rollback (once per process): the claims in this machine's logs that Redis
@@ -147,9 +140,9 @@ class Store:
         local = self.local
         if not local.first_to_file(rollback.epoch):
             return 0
-        log = self.claim_log()
-        claims, paths = await anyio.to_thread.run_sync(log.claims)
-        pairs = list(claims.items())
+        log = local.attach(None, 0)
+        claims, paths = await anyio.to_thread.run_sync(log.read)
+        pairs = list({key: entry for *_, key, entry in claims}.items())
         filed = 0
         for start in range(0, len(pairs), _RESTORE_GROUP):
             flat = [item for pair in pairs[start : start + _RESTORE_GROUP] for item in pair]

@@ -1,13 +1,9 @@
 """`RedisCampaign`: one campaign shared by any number of worker processes through Redis.
 
-A producer `create` s it and `load` s its recipients (in chunks of ``chunk_size``);
-workers run chunks, pulling them (`run_worker`) or as queue tasks (the ``taskiq`` and
-``celery`` modules). A chunk whose lease lapsed is taken over within the lease plus
-`_worker.watch_period`. Exactly-once comes from per-recipient claims in Redis (`_lua`)
-and a claim log per worker machine (`_process`), never from the queue: the first queue
-task a process gets runs the campaign (`run_chunk_task`); one reaching a process that
-already runs it goes back to the queue (at once, then every half lease), so a consumer
-that read many tasks never sits on them. The report is read from the scripts' counters.
+Exactly-once comes from per-recipient claims in Redis (`_lua`) and a claim log per
+worker machine (`_process`), never from the queue: the first queue task a process gets
+runs the campaign (`run_chunk_task`); one reaching a process that already runs it goes
+back to the queue (at once, then every half lease), so no consumer sits on many tasks.
 """
 
 from __future__ import annotations
@@ -32,7 +28,7 @@ from ._loader import ChunkEntry, load
 from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, PolicySpec, Settings
 from ._store import Store
 from ._worker import lease_and_run, work
-from .chunk_source import ChunkRun, SmsClient
+from .chunk_source import MICRO, ChunkRun, SmsClient
 from .errors import CampaignError
 
 if TYPE_CHECKING:
@@ -49,7 +45,6 @@ ClientFactory = Callable[[], AbstractAsyncContextManager[Any]]
 DEFAULT_TASK_NAME = "velstack.campaign.run_chunk"
 #: Longest a surplus queue task waits before it goes back to the queue (seconds).
 _MAX_HOP_WAIT = 10.0
-_MICRO = Decimal(1_000_000)
 _COUNTS = (
     *("inputs", "queued", "attempting", "sent", "failed", "skipped", "unknown"),
     *("duplicates", "requests", "throttled", "suppressed", "capped", "deferred"),
@@ -68,12 +63,9 @@ class RedisCampaign:
         *,
         owns_policy: bool = False,
     ) -> None:
-        self.url = url
-        self._store = store
-        self.settings = settings
+        self.url, self._store, self.settings = url, store, settings
         #: The sending policy this process applies (rebuilt from the settings by `open`).
-        self.policy = policy
-        self._owns_policy = owns_policy
+        self.policy, self._owns_policy = policy, owns_policy
 
     @property
     def id(self) -> str:
@@ -113,8 +105,7 @@ class RedisCampaign:
         options = CampaignOptions.from_keywords(keywords)
         spec = None if policy is None else PolicySpec.of(policy, url)
         settings = Settings.create(options, chunk_size, lease, spec)
-        meta: dict[Any, Any] = settings.to_meta()
-        store = await Store.opened(url, campaign_id, create=True, meta=meta)
+        store = await Store.opened(url, campaign_id, create=True, meta=settings.to_meta())
         return cls(url, store, settings, policy)
 
     @classmethod
@@ -151,8 +142,7 @@ class RedisCampaign:
         """Add the recipients (iterable or async iterable of str | BulkMessage), once per
         campaign; after an interruption, again with the same input (what was loaded is
         skipped). Returns the number of inputs."""
-        settings = self.settings
-        return await load(self._store, settings.options, settings.chunk_size, recipients)
+        return await load(self._store, self.settings, recipients)
 
     async def run_worker(
         self,
@@ -190,15 +180,9 @@ class RedisCampaign:
             local.give("chunks")
         return status in ("finished", "done")
 
-    async def sweep(
-        self,
-        client: SmsClient,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        claims_dir: str | Path | None = None,
-    ) -> bool:
+    async def sweep(self, client: SmsClient, **keywords: Any) -> bool:
         """`run_worker` without a first chunk: kept for code written against 0.x."""
-        return await self.run_worker(client, concurrency=concurrency, claims_dir=claims_dir)
+        return await self.run_worker(client, **keywords)
 
     def _attach(self, client: SmsClient, concurrency: int, claims_dir: str | Path | None) -> Any:
         """Set this process's claim log and budget; return what runs one leased chunk."""
@@ -242,13 +226,11 @@ class RedisCampaign:
         if n["unknown"] or keep is None or keep > 0:
             async for _, value in store.redis.hscan_iter(store.unsent, count=500):
                 data = json.loads(value)
-                entry, status = ChunkEntry.from_list(data["e"]), BulkStatus(data["s"])
-                reason = data["r"] or None
+                status, reason = BulkStatus(data["s"]), data["r"] or None
                 stale += status is BulkStatus.UNKNOWN and reason == STALE
                 if keep is None or len(unsent) < keep:
-                    unsent.append(
-                        BulkResult(entry.recipient, status, reason=reason, index=entry.index)
-                    )
+                    e = ChunkEntry.from_list(data["e"])
+                    unsent.append(BulkResult(e.recipient, status, reason=reason, index=e.index))
                 elif not n["unknown"]:
                     break
         unsent.sort(key=lambda result: result.index)
@@ -259,8 +241,8 @@ class RedisCampaign:
             **{name: n[name] for name in (*same, "suppressed", "capped", "deferred")},
             total=n["inputs"],
             not_attempted=n["queued"] + n["attempting"] + n["deferred"],
-            credit_used=Decimal(raw.get("credit", 0)) / _MICRO,
-            credit_left=None if left is None else Decimal(left) / _MICRO,
+            credit_used=Decimal(raw.get("credit", 0)) / MICRO,
+            credit_left=None if left is None else Decimal(left) / MICRO,
             elapsed=elapsed,
             messages_per_second=n["sent"] / elapsed if elapsed > 0 else 0.0,
             stopped_reason=stopped,

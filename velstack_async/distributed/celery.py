@@ -1,10 +1,8 @@
 """Distributed campaigns on Celery: ``register(app)`` gives the (sync) task that runs one chunk.
 
-    run_chunk = vs_celery.register(app)  # producer: await campaign.enqueue(run_chunk)
-
 The task runs `RedisCampaign.run_worker` from its chunk on with ``anyio.run`` (any pool
-but gevent/eventlet). Queue settings (``acks_late``, prefetch 1, the visibility timeout):
-see the docs, "Scaling out over Redis"; liveness never depends on Celery redelivering.
+but gevent/eventlet); liveness never depends on Celery redelivering. Queue settings: see
+the docs, "Scaling out over Redis".
 """
 
 from __future__ import annotations
@@ -28,12 +26,9 @@ def register(
     task_name: str = DEFAULT_TASK_NAME,
     claims_dir: str | Path | None = None,
 ) -> Any:
-    """Register on ``app`` (a ``celery.Celery``) the task that runs one chunk; returns it.
-
-    Registered with ``acks_late=True`` and ``reject_on_worker_lost=True``. Pass the task
-    to `RedisCampaign.enqueue`. ``concurrency`` is the batches in flight per worker
-    process; ``claims_dir`` keeps the machine's claim log.
-    """
+    """Register on ``app`` (a ``celery.Celery``) the task that runs one chunk (with
+    ``acks_late`` and ``reject_on_worker_lost``), for `RedisCampaign.enqueue`; returns it.
+    The keywords are `taskiq.register`'s."""
 
     def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
         call = functools.partial(

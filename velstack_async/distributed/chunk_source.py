@@ -1,13 +1,10 @@
-"""Running one leased chunk on the campaign engine, with Redis as its ports.
+"""One leased chunk run on the ``send_bulk`` `Engine`, with Redis as its ports.
 
-A `ChunkRun` is the `WorkSource`, `Gate` and `Ledger` (``_bulk.ports``) of the same
-`Engine` that runs ``send_bulk``, so recipients end with the statuses and reasons
-``_bulk.outcome`` decides, as in a local campaign. Gate: the pause gate, a rate slot on
-Redis time, then the claim of every recipient (``TAKE``), so a killed worker's unknowns
-are what was really in flight; a 429 pauses every worker (``PAUSE``). Ledger: an
-outcome applies only where the claim is still this token's (``OUTCOME``); a request
-certainly not processed keeps its claims until its next try. A heartbeat extends the
-lease; once lost, no new batch starts. A stop decided here stops the campaign.
+Recipients end as ``_bulk.outcome`` decides. Gate: the pause gate, a rate slot on Redis
+time, then each recipient's claim (``TAKE``): a killed worker's unknowns are what was in
+flight. Ledger: an outcome applies only where the claim is still this token's
+(``OUTCOME``). Once the lease is lost no batch starts; a stop decided here stops the
+campaign.
 """
 
 from __future__ import annotations
@@ -40,11 +37,12 @@ from ._store import Store
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
-__all__ = ["HALTED", "ChunkRun", "RedisTally", "SmsClient"]
+__all__ = ["HALTED", "MICRO", "ChunkRun", "RedisTally", "SmsClient"]
 
 logger = logging.getLogger("velstack_async.distributed")
 
-_MICRO = Decimal(1_000_000)
+#: Credits are kept in Redis as integer millionths.
+MICRO = Decimal(1_000_000)
 #: The engine's stop reason when this run must stop but the campaign goes on.
 HALTED = "halted: the lease was lost or the campaign stopped"
 _STATES = dict(zip((BulkStatus.SENT, BulkStatus.FAILED, BulkStatus.UNKNOWN), "sfu", strict=True))
@@ -81,20 +79,14 @@ class ChunkRun:
     ) -> None:
         self.store, self.settings, self.client = store, settings, client
         self.chunk, self.token, self.concurrency = chunk, token, concurrency
-        #: Set when the lease was lost or the campaign stopped: no new batch starts.
-        self.control = CampaignStop()
-        #: `WorkSource.stop_reason` (the engine sets it).
+        self.control = CampaignStop()  # set (HALTED) when the lease was lost
         self.stop_reason: str | None = None
         o = settings.options
-        #: Milliseconds between messages and between requests (`_lua.TAKE`; 0: no limit).
-        self._intervals = [
-            1000.0 / rate if rate else 0.0 for rate in (o.rate_limit, o.request_rate_limit)
-        ]
-        #: The stored entry of each recipient, by journal key (a claim files it as is).
-        self._entries: dict[int, ChunkEntry] = {}
+        #: Milliseconds between messages and between requests (0: no limit).
+        self._intervals = [1000 / r if r else 0.0 for r in (o.rate_limit, o.request_rate_limit)]
+        self._entries: dict[int, ChunkEntry] = {}  # by journal key
         self._jobs: list[Job | BulkResult] = []
-        #: Jobs a lost run of this chunk had claimed (with a sending policy: not admitted).
-        self._lost: list[Job | BulkResult] = []
+        self._lost: list[Job | BulkResult] = []  # a lost run's claims (with a policy)
         self._outcomes = 0
         self._stopping: str | None = None
         self._error: Exception | None = None
@@ -106,39 +98,41 @@ class ChunkRun:
     async def run(self) -> bool:
         """Send every batch of the chunk; True if the chunk is finished (and removed)."""
         store, settings = self.store, self.settings
-        raw = await store.retry(lambda: store.redis.lrange(store.chunk_key(self.chunk), 0, -1))
+        raw = await store.retry(lambda: store.redis.lrange(f"{store.prefix}{self.chunk}", 0, -1))
         entries = [ChunkEntry.parse(item) for item in raw]
         states: list[str | None] = ["q"] * len(entries)
         if self._admission is not None and entries:
             keys = [str(entry.key) for entry in entries]
             states = await store.retry(lambda: store.redis.hmget(store.keys[2], keys))
+        plain, sender = settings.plain, settings.options.sender
         for entry, state in zip(entries, states, strict=True):
-            key, text = int(entry.key or 0), entry.text or settings.plain
+            key, text = int(entry.key or 0), entry.text or plain
             assert text is not None  # stored when the message has placeholders
-            sender = entry.sender or settings.options.sender
             self._entries[key] = entry
-            job = Job(entry.index, entry.recipient, key, f"+{key}", text, sender)  # E.164
+            job = Job(entry.index, entry.recipient, key, f"+{key}", text, entry.sender or sender)
             if state == "q":
                 self._jobs.append(job)
-            elif state is not None and state.startswith("a:"):
-                # A lost run's claim: `TAKE` makes it unknown, with no verdict.
+            elif state is not None and state.startswith("a:"):  # `TAKE` makes it unknown
                 self._lost.append(job)
         options = attrs.evolve(settings.options, concurrency=self.concurrency)
         engine = Engine(
             self._send_one(), RetryPolicy(), options, self, self, self, self.control,
             budget=self._budget, on_stop=self._stop,
         )  # fmt: skip
-        trace = _chunk_trace(self.client, settings, store.campaign_id, self.chunk)
+        trace = self._trace()
+        admission = self._admission
+        # Every result: the policy gives back what it counted for one not sent.
+        ended = (lambda _: None) if admission is None else admission.ended
         try:
             with _telemetry.running(trace, lambda: engine.stop_reason):
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._heartbeat)
-                    await engine.run(_telemetry.counting(trace, self._ended))
+                    await engine.run(_telemetry.counting(trace, ended))
                     tg.cancel_scope.cancel()
         finally:
-            if self._admission is not None:
+            if admission is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._admission.finish()
+                    await admission.finish()
         await self._flush_stop()
         if self._error is not None:
             raise self._error
@@ -149,8 +143,7 @@ class ChunkRun:
         return bool(await store.run("COMPLETE", self.chunk, self.token))
 
     async def take(self) -> list[Job | BulkResult]:
-        """`WorkSource`: the whole chunk at once; with a sending policy, `BATCH` jobs at a
-        time through its `Admitter`, verdicts filed in Redis before they are reported."""
+        """`WorkSource`: the whole chunk; with a policy, `BATCH` jobs at a time, admitted."""
         if self._lost:  # a lost run's claims, not admitted again: `TAKE` makes them unknown
             lost, self._lost = self._lost, []
             return lost
@@ -174,11 +167,6 @@ class ChunkRun:
             stored = self._entries[job.key].result(result)
             items += (str(job.key), "k" if skipped else "w", counter, stored)
         await self.store.run("VERDICT", *items, group=True)
-
-    def _ended(self, result: BulkResult) -> None:
-        """Every result: the policy gives back what it counted for a recipient not sent."""
-        if self._admission is not None:
-            self._admission.ended(result)
 
     async def acquire(self, jobs: list[Job]) -> Ticket | None:
         """`Gate`: pause gate, rate slot, claim; the jobs claimed (None: stopped)."""
@@ -223,12 +211,10 @@ class ChunkRun:
             return
         used, left = 0, ""
         if summary is not None:
-            used, left = int(summary.credit_used * _MICRO), str(int(summary.credit_left * _MICRO))
+            used, left = int(summary.credit_used * MICRO), str(int(summary.credit_left * MICRO))
         self._outcomes += 1
-        outcome_id = f"{self.token}:{self._outcomes}"
-        await self.store.run(
-            "OUTCOME", self.token, outcome_id, requests, used, left, *items, group=True
-        )
+        once = f"{self.token}:{self._outcomes}"  # a retried call counts nothing twice
+        await self.store.run("OUTCOME", self.token, once, requests, used, left, *items, group=True)
 
     async def release(self, jobs: list[Job]) -> None:
         """`Ledger`: the claims stay until the next try; the request is counted."""
@@ -254,6 +240,20 @@ class ChunkRun:
         if reason is not None:
             await self.store.run("STOP", reason)
 
+    def _trace(self) -> _telemetry.CampaignTrace | None:
+        """The span of this run (its requests' parent), for an `AsyncVelstack` client."""
+        from .._client import AsyncVelstack
+
+        if not isinstance(client := self.client, AsyncVelstack):
+            return None
+        o = client.options
+        telemetry = _telemetry.for_client(o.tracer_provider, o.meter_provider, client.base_url)
+        trace = _telemetry.campaign_trace(telemetry, "campaign_chunk", self.settings.options)
+        if trace is not None and trace.span is not None:
+            campaign = {"velstack.campaign.name": self.store.campaign_id}
+            trace.span.set_attributes({**campaign, "velstack.campaign.chunk": self.chunk})
+        return trace
+
     async def _heartbeat(self) -> None:
         period, ms = self.settings.lease / 3, int(self.settings.lease * 1000)
         try:
@@ -268,34 +268,15 @@ class ChunkRun:
             self.control.set(HALTED)
 
 
-def _chunk_trace(
-    client: object, settings: Settings, campaign: str, chunk: int
-) -> _telemetry.CampaignTrace | None:
-    """The span of one chunk run (its requests' parent), for an `AsyncVelstack` client."""
-    from .._client import AsyncVelstack
-
-    if not isinstance(client, AsyncVelstack):
-        return None
-    o = client.options
-    telemetry = _telemetry.for_client(o.tracer_provider, o.meter_provider, client.base_url)
-    trace = _telemetry.campaign_trace(telemetry, "campaign_chunk", settings.options)
-    if trace is not None and trace.span is not None:
-        trace.span.set_attributes(
-            {"velstack.campaign.name": campaign, "velstack.campaign.chunk": chunk}
-        )
-    return trace
-
-
 class RedisTally:
-    """``max_credits`` reserved in the campaign's counters, shared by every worker
-    (`_policy.campaign.Tally`)."""
+    """`_policy.campaign.Tally`: ``max_credits`` reserved in the campaign's counters."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     async def take(self, credits: float, cap: float) -> float | None:
         reserved, left = await self.store.run("BUDGET", _micro(credits), _micro(cap))
-        return None if int(reserved) else float(Decimal(int(left)) / _MICRO)
+        return None if int(reserved) else float(Decimal(int(left)) / MICRO)
 
     async def add(self, credits: float) -> None:
         if credits:
@@ -303,4 +284,4 @@ class RedisTally:
 
 
 def _micro(credits: float) -> int:
-    return int(Decimal(repr(credits)) * _MICRO)
+    return int(Decimal(repr(credits)) * MICRO)

@@ -21,9 +21,7 @@ __all__ = ["RedisJournal"]
 
 _HEAD = fence_guard("journal")
 #: ARGV: fence, campaign. New run: check the campaign, bump the run, attempting -> unknown.
-_OPEN = (
-    _HEAD
-    + """
+_OPEN = f"""{_HEAD}
 local campaign = redis.call('HGET', KEYS[2], 'campaign')
 if campaign and campaign ~= ARGV[2] then return -1 end
 redis.call('HSET', KEYS[2], 'campaign', ARGV[2])
@@ -41,13 +39,10 @@ repeat
 until cursor == '0'
 return run
 """
-)
 #: ARGV: fence, run, {state: verdict} of the rows an earlier run left that keep their
 #: state (JSON; any other becomes queued: NEW), keys... Returns a Verdict per key.
-_CLASSIFY = (
-    _HEAD
-    + """
-local run, kept, verdicts = ARGV[2], cjson.decode(ARGV[3]), {}
+_CLASSIFY = f"""{_HEAD}
+local run, kept, verdicts = ARGV[2], cjson.decode(ARGV[3]), {{}}
 for i = 4, #ARGV do
   local value = redis.call('HGET', KEYS[3], ARGV[i])
   local state, seen = '0', nil
@@ -62,15 +57,11 @@ for i = 4, #ARGV do
 end
 return verdicts
 """
-)
 #: ARGV: fence, run, then (state, key) pairs.
-_RECORD = (
-    _HEAD
-    + """
+_RECORD = f"""{_HEAD}
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i + 1], ARGV[i] .. ':' .. ARGV[2]) end
 return 1
 """
-)
 
 
 class RedisJournal:

@@ -1,11 +1,9 @@
 """Distributed campaigns on taskiq: ``register(broker)`` gives the task that runs one chunk.
 
-    run_chunk = vs_taskiq.register(broker)  # producer: await campaign.enqueue(run_chunk)
-
 The task runs `RedisCampaign.run_worker` from its chunk on. Tasks of one process share
 its chunk slots and claim budget, so ``--max-async-tasks`` does not raise what a killed
-process can leave unknown. Broker settings (``xread_count=1``): see the docs, "Scaling
-out over Redis"; liveness never depends on taskiq redelivering.
+process can leave unknown; liveness never depends on taskiq redelivering. Broker
+settings: see the docs, "Scaling out over Redis".
 """
 
 from __future__ import annotations
@@ -28,12 +26,10 @@ def register(
     task_name: str = DEFAULT_TASK_NAME,
     claims_dir: str | Path | None = None,
 ) -> Any:
-    """Register on ``broker`` (a taskiq ``AsyncBroker``) the task that runs one chunk.
-
-    Returns the task; pass it to `RedisCampaign.enqueue`. ``client_factory`` makes the
-    client (default: ``AsyncVelstack()`` from the environment); ``concurrency`` is the
-    batches in flight per worker process; ``claims_dir`` keeps the machine's claim log.
-    """
+    """Register on ``broker`` (a taskiq ``AsyncBroker``) the task that runs one chunk, for
+    `RedisCampaign.enqueue`; returns it. ``client_factory`` makes the client (default:
+    ``AsyncVelstack()`` from the environment); ``concurrency``: batches in flight per worker
+    process; ``claims_dir``: the machine's claim log."""
 
     async def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
         work = run_chunk_task(
