@@ -83,22 +83,18 @@ class JournalLedger:
     """The `Ledger` over a `JournalStore` (SQLite or `RedisJournal`); None: nothing durable."""
 
     def __init__(self, journal: JournalStore | None) -> None:
-        self._journal = journal
-
-    @property
-    def journal(self) -> JournalStore | None:
-        return self._journal
+        self.journal = journal
 
     async def attempting(self, jobs: list[Job]) -> None:
-        if self._journal is not None:  # all in one commit, before the request
-            await self._journal.record_many([(Row.ATTEMPTING, None, j.key) for j in jobs])
+        if self.journal is not None:  # all in one commit, before the request
+            await self.journal.record_many([(Row.ATTEMPTING, None, j.key) for j in jobs])
 
     async def settle(
         self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
     ) -> None:
-        if self._journal is not None and results:
+        if self.journal is not None and results:
             message_id = None if summary is None else summary.message_id
-            await self._journal.record_many(
+            await self.journal.record_many(
                 [
                     (_ROWS[r.status], message_id if r.status is BulkStatus.SENT else None, j.key)
                     for j, r in results
