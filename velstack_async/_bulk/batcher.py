@@ -2,9 +2,10 @@
 
 The `Batcher` is a campaign's one read-ahead buffer (the `WorkSource` keeps none).
 Jobs of equal text and sender wait in a group; a group leaves when full, when
-the buffer holds `buffer_limit` jobs (the oldest group first), after `MAX_WAIT`
-seconds (`flush_stale`) and when the input ends. So memory is flat however long
-the input, and a recipient waits at most about `MAX_WAIT` for company.
+the buffer holds four batches' worth (256 jobs at least; the oldest group
+first), after `MAX_WAIT` seconds (`flush_stale`) and when the input ends. So
+memory is flat however long the input, and a recipient waits at most about
+`MAX_WAIT` for company.
 """
 
 from __future__ import annotations
@@ -60,10 +61,6 @@ class Batcher:
         self._size = max(1, min(self._size, size))
 
     @property
-    def buffer_limit(self) -> int:
-        return max(4 * self._size, 256)
-
-    @property
     def unclaimed(self) -> bool:
         """Batches are ready but no worker is waiting here to take them."""
         return len(self._ready) > self._waiters
@@ -115,7 +112,7 @@ class Batcher:
         self._buffered += 1
         if len(group[1]) >= self._size:
             self._flush([key])
-        elif self._buffered > self.buffer_limit:
+        elif self._buffered > max(4 * self._size, 256):  # the buffer's limit
             self._flush([next(iter(self._groups))])
 
     def _flush(self, keys: list[tuple[str, str]]) -> None:

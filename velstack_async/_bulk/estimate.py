@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 from attrs import Factory, field, frozen
 
 from .. import _validation as check
@@ -73,11 +74,8 @@ def estimate(message: str, recipients: int = 1, *, smart_encoding: bool = False)
     after = before if encoded is message else _cost(encoded, recipients)
     sent = after if smart_encoding else before
     return Estimate(
-        encoding=sent.encoding,
-        characters=sent.characters,
-        segments=sent.segments,
+        **attrs.asdict(sent, recurse=False),
         recipients=recipients,
-        credits=sent.credits,
         smart_encoding=smart_encoding,
         before=before,
         after=after,

@@ -234,7 +234,7 @@ class Journal:
         seq = self._queued
         while self._committed < seq:
             if self._error is not None:
-                raise JournalError(f"the campaign journal failed: {self._error}")
+                raise JournalError(f"the campaign journal failed: {self._error}") from self._error
             if self._committing and self._changed is not None:
                 await self._changed.wait()
             else:
@@ -251,8 +251,7 @@ class Journal:
                 await anyio.to_thread.run_sync(self._write, batch, limiter=self._limiter)
             self._committed = last
         except Exception as exc:
-            self._error = exc
-            raise JournalError(f"the campaign journal failed: {exc}") from exc
+            self._error = exc  # raised by `record_many`, to every writer waiting
         finally:
             self._committing = False
             changed.set()

@@ -21,6 +21,7 @@ over the last `SETTLE` seconds of pacing. `is_testing` skips every wait.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import deque
@@ -43,7 +44,7 @@ WINDOW = 32
 BUSY_SHARE = 0.3
 RELEASE = 30.0
 SETTLE = 5.0
-_BUCKET = 0.1  # accepted answers are counted per bucket of this many seconds
+_MARK = 0.1  # the accepted count is marked at most this often
 _SLACK = 0.02  # a late wake-up keeps the schedule within this many seconds
 
 Headers = Mapping[str, str] | None
@@ -83,7 +84,8 @@ class Pacer:
         self._tickets = self._floor = 0
         self._room: int | None = START_WINDOW  # tickets the start window still grants
         self._opened: anyio.Event | None = None
-        self._accepted: deque[list[int]] = deque()  # [bucket, accepted answers]
+        self._accepted = 0  # answers accepted, marked (time, count) for the rates below
+        self._marks = deque([(-math.inf, 0)], maxlen=int(SETTLE / _MARK) + 1)
         self._answers: deque[bool] = deque(maxlen=WINDOW)  # True: a 503
         self._settled: float | None = None
 
@@ -93,8 +95,7 @@ class Pacer:
         if self.rate is None:
             return self._settled
         end = self._last_accepted
-        start = math.ceil(max(end - SETTLE, self._paced_since) / _BUCKET)
-        count, seconds = self._accepted_since(start, end)
+        count, seconds = self._accepted_since(max(end - SETTLE, self._paced_since), end)
         return count / seconds if seconds >= 1.0 else self._settled or self.rate
 
     def ticket(self) -> int | None:
@@ -130,10 +131,8 @@ class Pacer:
                 if self._next <= now or is_testing():
                     if waited or self._next > now:  # pacing binds: grow
                         elapsed = max(0.0, now - self._updated)
-                        grown = rate * SLOW_START**elapsed
-                        rate = self.rate = (
-                            rate + STEP * self._base * elapsed if self._base else grown
-                        )
+                        step = STEP * self._base * elapsed  # additive; doubling per s before
+                        rate = self.rate = rate + step if self._base else rate * SLOW_START**elapsed
                     self._updated = now
                     self._next = max(self._next, now - _SLACK) + 1.0 / rate
                     break
@@ -147,13 +146,9 @@ class Pacer:
         self._open(2)  # its place, and one more: the start window doubles per round trip
         self._answers.append(False)
         now = self._last_accepted = self._clock()
-        bucket, counts = int(now / _BUCKET), self._accepted
-        if counts and counts[-1][0] == bucket:
-            counts[-1][1] += 1
-        else:
-            counts.append([bucket, 1])
-            while bucket - counts[0][0] > SETTLE / _BUCKET:
-                counts.popleft()
+        if now - self._marks[-1][0] >= _MARK:
+            self._marks.append((now, self._accepted))  # the count before this answer
+        self._accepted += 1
 
     def unavailable(self, ticket: int, headers: Headers) -> bool:
         """A 503 answered ``ticket``. True: it throttles, as a 429 (one of a run, or the only
@@ -173,12 +168,13 @@ class Pacer:
         self._open(None)
         now = self._last_throttle = self._clock()
         if ticket > self._floor:
-            count, seconds = self._accepted_since(int(now / _BUCKET) - 9, now)  # the last second
+            count, seconds = self._accepted_since(now - 1.0, now)  # the last second
             measured = count / max(seconds, 0.5) if count else 0.0
             if self.rate is None:  # the seed
-                rate = max(measured, self._tickets / max(now - self._started, 1.0) / 2)
-                self.rate, self._base = max(MIN_RATE, rate, _per_second(headers)), 0.0
-                self._paced_since = now
+                rate = max(MIN_RATE, measured, self._tickets / max(now - self._started, 1.0) / 2)
+                with contextlib.suppress(ValueError):  # Laravel's throttle counts per minute
+                    rate = max(rate, float((headers or {}).get("x-ratelimit-limit", 0)) / 60)
+                self.rate, self._base, self._paced_since = rate, 0.0, now
             else:
                 lower = DECREASE * min(self.rate, measured or self.rate)  # not above accepted
                 self.rate = self._base = max(MIN_RATE, lower)
@@ -197,17 +193,7 @@ class Pacer:
                 self._opened.set()
                 self._opened = None
 
-    def _accepted_since(self, bucket: int, end: float) -> tuple[int, float]:
-        """Answers accepted from ``bucket`` (or the first kept) to ``end``, and the seconds."""
-        if self._accepted:
-            bucket = max(bucket, self._accepted[0][0])
-        return sum(n for b, n in self._accepted if b >= bucket), end - bucket * _BUCKET
-
-
-def _per_second(headers: Headers) -> float:
-    """``X-RateLimit-Limit`` per second (Laravel's throttle counts per minute); 0 if unusable."""
-    try:
-        limit = float((headers or {}).get("x-ratelimit-limit", 0))
-    except ValueError:
-        return 0.0
-    return limit / 60 if limit >= 1 else 0.0
+    def _accepted_since(self, since: float, end: float) -> tuple[int, float]:
+        """Answers accepted from the first mark at or after ``since`` to ``end``; the seconds."""
+        at, count = next((m for m in self._marks if m[0] >= since), (end, self._accepted))
+        return self._accepted - count, end - at
