@@ -49,10 +49,6 @@ class ChunkEntry:
         return cls(job.index, job.recipient, str(job.key), job.number, text, sender)
 
     @classmethod
-    def parse(cls, raw: str) -> ChunkEntry:
-        return cls.from_list(json.loads(raw), raw)
-
-    @classmethod
     def from_list(cls, values: list[Any], raw: str = "") -> ChunkEntry:
         """From the stored list (a script may have dropped trailing nulls)."""
         index, recipient, *rest = values

@@ -33,6 +33,7 @@ DEFAULT_CHUNK_SIZE = 500
 DEFAULT_LEASE = 30.0
 _TYPES = {"rate_limit": float, "request_rate_limit": float, "max_credits": int}
 _FIELDS = ("message", "sender", "title", "region", "category", *_TYPES)
+_FLAGS = ("allow_blank_fields", "wait_for_window")
 _URL = ("redis://", "rediss://", "unix://")
 _PASSWORD = re.compile(r"//[^@/]*:[^@/]*@")
 #: The store is the campaign's own Redis (the URL a worker opened the campaign with).
@@ -155,14 +156,9 @@ class Settings:
     def to_meta(self) -> dict[str, str]:
         o = self.options
         meta = {name: str(getattr(o, name)) for name in _FIELDS if getattr(o, name) is not None}
-        meta.update(
-            batch_size=str(o.batch_size),
-            allow_blank_fields="1" if o.allow_blank_fields else "0",
-            wait_for_window="1" if o.wait_for_window else "0",
-            chunk_size=str(self.chunk_size),
-            lease=str(self.lease),
-        )
-        return {**meta, **(self.policy.to_meta() if self.policy else {})}
+        meta |= {flag: "1" if getattr(o, flag) else "0" for flag in _FLAGS}
+        meta |= {"batch_size": str(o.batch_size), "chunk_size": str(self.chunk_size)}
+        return {**meta, "lease": str(self.lease), **(self.policy.to_meta() if self.policy else {})}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> Settings:

@@ -28,32 +28,36 @@ def watch_period(lease: float) -> float:
     return min(1.0, lease / 4)
 
 
-async def lease_and_run(store: Store, lease: float, run: RunChunk, which: int) -> tuple[str, int]:
-    """Lease chunk ``which`` (or `_ANY` / `_LAPSED`) and run it if granted. Returns (status,
+async def lease_and_run(
+    store: Store, lease: float, run: RunChunk, which: int, *, wait: bool = True
+) -> tuple[str, int]:
+    """In one of the process's chunk slots (without ``wait``: ``busy`` if none is free),
+    lease chunk ``which`` (or `_ANY` / `_LAPSED`) and run it if granted. Returns (status,
     wait ms): ``finished`` or ``halted`` (it ran), else ``done``, ``stopped``, ``busy``,
     ``none``."""
-    token = secrets.token_hex(8)
-    status, chunk, wait = await store.run("LEASE", which, token, int(lease * 1000))
-    if status != "ok":
-        return str(status), int(wait)
+    local, token = store.local, secrets.token_hex(8)
+    if not await local.take("chunks", wait=wait):
+        return "busy", 0
     try:
+        status, chunk, ms = await store.run("LEASE", which, token, int(lease * 1000))
+        if status != "ok":
+            return str(status), int(ms)
         finished = await run(int(chunk), token)
     finally:
-        store.local.forget(token)
+        local.forget(token)
+        local.give("chunks")
     return ("finished" if finished else "halted"), 0
 
 
 async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> bool:
     """Run chunks (``first``, then free or lapsed ones) until the campaign is finished
     (True) or stopped (False), with the watcher alongside."""
-    local = store.local
     finished = anyio.Event()
     outcome = False
     failure: list[Exception] = []  # raised once both ended (no exception group)
 
     async def running() -> None:
         nonlocal outcome
-        await local.take("chunks")
         try:
             if first is not None:
                 await lease_and_run(store, lease, run, first)
@@ -67,7 +71,6 @@ async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> 
         except Exception as exc:
             failure.insert(0, exc)
         finally:
-            local.give("chunks")
             finished.set()
 
     async def watching() -> None:
@@ -75,12 +78,9 @@ async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> 
             while not finished.is_set():
                 with anyio.move_on_after(watch_period(lease)):
                     await finished.wait()
-                if finished.is_set() or not await local.take("chunks", wait=False):
+                if finished.is_set():
                     continue
-                try:
-                    status, _ = await lease_and_run(store, lease, run, _LAPSED)
-                finally:
-                    local.give("chunks")
+                status, _ = await lease_and_run(store, lease, run, _LAPSED, wait=False)
                 if status in ("done", "stopped"):
                     return
         except Exception as exc:

@@ -27,7 +27,7 @@ from .._policy.limits import Category, Clock
 from ._loader import ChunkEntry, load
 from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, PolicySpec, Settings
 from ._store import Store
-from ._worker import lease_and_run, work
+from ._worker import RunChunk, lease_and_run, work
 from .chunk_source import MICRO, ChunkRun, SmsClient
 from .errors import CampaignError
 
@@ -118,8 +118,7 @@ class RedisCampaign:
             if "sender" not in meta:
                 raise CampaignError(f"no campaign {campaign_id!r} in this Redis (not created)")
             settings = Settings.from_meta(meta)
-            spec = settings.policy
-            policy = None if spec is None else spec.build(url, clock)
+            policy = None if settings.policy is None else settings.policy.build(url, clock)
         except BaseException:
             await store.aclose()
             raise
@@ -172,30 +171,24 @@ class RedisCampaign:
     ) -> bool:
         """Run chunk ``index`` if nobody holds it; True if it is finished. Idempotent."""
         run = self._attach(client, concurrency, claims_dir)
-        local = self._store.local
-        await local.take("chunks")
-        try:
-            status, _ = await lease_and_run(self._store, self.settings.lease, run, index)
-        finally:
-            local.give("chunks")
+        status, _ = await lease_and_run(self._store, self.settings.lease, run, index)
         return status in ("finished", "done")
 
     async def sweep(self, client: SmsClient, **keywords: Any) -> bool:
         """`run_worker` without a first chunk: kept for code written against 0.x."""
         return await self.run_worker(client, **keywords)
 
-    def _attach(self, client: SmsClient, concurrency: int, claims_dir: str | Path | None) -> Any:
+    def _attach(
+        self, client: SmsClient, concurrency: int, claims_dir: str | Path | None
+    ) -> RunChunk:
         """Set this process's claim log and budget; return what runs one leased chunk."""
         check.count("concurrency", concurrency, 1)
         budget = concurrency * self.settings.options.batch_size
         self._store.local.attach(None if claims_dir is None else Path(claims_dir), budget)
         store, settings, policy = self._store, self.settings, self.policy
-
-        async def run(chunk: int, token: str) -> bool:
-            chunk_run = ChunkRun(store, settings, client, chunk, token, concurrency, policy)
-            return await chunk_run.run()
-
-        return run
+        return lambda chunk, token: ChunkRun(
+            store, settings, client, chunk, token, concurrency, policy
+        ).run()
 
     async def chunks(self) -> list[int]:
         """The chunks not finished yet."""

@@ -9,6 +9,7 @@ campaign.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable
 from decimal import Decimal
@@ -99,7 +100,7 @@ class ChunkRun:
         """Send every batch of the chunk; True if the chunk is finished (and removed)."""
         store, settings = self.store, self.settings
         raw = await store.retry(lambda: store.redis.lrange(f"{store.prefix}{self.chunk}", 0, -1))
-        entries = [ChunkEntry.parse(item) for item in raw]
+        entries = [ChunkEntry.from_list(json.loads(item), item) for item in raw]
         states: list[str | None] = ["q"] * len(entries)
         if self._admission is not None and entries:
             keys = [str(entry.key) for entry in entries]

@@ -89,16 +89,14 @@ class RedisJournal:
         store = await Store.opened(self.url, f"journal:{self.journal_id}", create=None)
         self._store = store
         try:
-            run = int(await self._call(_OPEN, campaign))
+            if (run := int(await self._call(_OPEN, campaign))) < 0:
+                raise InvalidInputError(
+                    f"journal {self.journal_id!r} belongs to another campaign (its message "
+                    "template or sender differ): use a new journal id for a new campaign"
+                )
         except BaseException:
             await self.aclose()
             raise
-        if run < 0:
-            await self.aclose()
-            raise InvalidInputError(
-                f"journal {self.journal_id!r} belongs to another campaign (its message template "
-                "or sender differ): use a new journal id for a new campaign"
-            )
         self._run = run
         kept = {row: earlier_verdict(row, resend_unknown) for row in Row}
         self._kept = json.dumps({str(int(r)): int(v) for r, v in kept.items() if v})
