@@ -289,7 +289,12 @@ def _connect(name: str, campaign: str) -> tuple[sqlite3.Connection, int]:
 def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
     try:
         conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-        _check_is_journal(conn, name)  # before anything that writes (WAL mode is persistent)
+        # Only a new file or a journal, checked before anything writes (WAL mode is
+        # persistent): never write into someone else's database.
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            meta = read_meta(conn)
+            if meta.get("format") != FORMAT or not meta.get("run", "").isdigit():
+                raise InvalidInputError(f"journal {name!r} is not a campaign journal")
         _pragmas(conn, "journal_mode=WAL", "synchronous=FULL")
         conn.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA:
@@ -331,12 +336,3 @@ def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
         if "locked" in str(exc):
             raise
         return {}
-
-
-def _check_is_journal(conn: sqlite3.Connection, name: str) -> None:
-    """Refuse any file but a new one or a journal: never write into someone else's database."""
-    if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-        return
-    meta = read_meta(conn)
-    if meta.get("format") != FORMAT or not meta.get("run", "").isdigit():
-        raise InvalidInputError(f"journal {name!r} is not a campaign journal")

@@ -54,7 +54,9 @@ def _journal(value: object) -> str | JournalOpener | None:
     return path
 
 
-def _unless_none(checker: Callable[..., _T], name: str, value: object, *args: Any) -> _T | None:
+def _opt(o: CampaignOptions, name: str, checker: Callable[..., _T], *args: Any) -> _T | None:
+    """The optional field ``name`` of ``o``: None, or checked by ``checker``."""
+    value = getattr(o, name)
     return None if value is None else checker(name, value, *args)
 
 
@@ -66,17 +68,13 @@ def _checked(o: CampaignOptions) -> dict[str, Any]:
         "title": check.optional_text("title", o.title),
         "concurrency": check.count("concurrency", o.concurrency, 1, MAX_CONCURRENCY),
         "batch_size": check.count("batch_size", o.batch_size, 1, MAX_BATCH_SIZE),
-        "rate_limit": _unless_none(
-            check.positive, "rate_limit", o.rate_limit, "messages per second"
-        ),
-        "request_rate_limit": _unless_none(
-            check.positive, "request_rate_limit", o.request_rate_limit, "requests per second"
-        ),
+        "rate_limit": _opt(o, "rate_limit", check.positive, "messages per second"),
+        "request_rate_limit": _opt(o, "request_rate_limit", check.positive, "requests per second"),
         "journal": _journal(o.journal),
         "resend_unknown": check.flag("resend_unknown", o.resend_unknown),
-        "max_failures": _unless_none(check.count, "max_failures", o.max_failures, 1),
+        "max_failures": _opt(o, "max_failures", check.count, 1),
         "region": None if o.region is None else check.region(o.region, "region"),
-        "keep_unsent": _unless_none(check.count, "keep_unsent", o.keep_unsent, 0),
+        "keep_unsent": _opt(o, "keep_unsent", check.count, 0),
         "allow_blank_fields": check.flag("allow_blank_fields", o.allow_blank_fields),
         "stall_timeout": check.positive("stall_timeout", o.stall_timeout, "seconds"),
         "smart_encoding": check.flag("smart_encoding", o.smart_encoding),

@@ -68,8 +68,7 @@ async def send_bulk(
                     await engine.report_rest(counted)
                 raise
     finally:
-        await engine.aclose()
-        await _finish(admission)
+        await _close(engine, admission)
     gate = engine.delivery.gate
     pacer = gate.pacer if isinstance(gate, LocalGate) else None
     return report.build(engine.stop_reason, engine.delivery.requests, pacer)
@@ -112,8 +111,7 @@ async def stream_bulk(
                 yield result
     finally:
         _telemetry.finish(trace, engine.stop_reason)
-        await engine.aclose()
-        await _finish(admission)
+        await _close(engine, admission)
 
 
 class ReportBuilder:
@@ -193,7 +191,8 @@ def _seen_by(
     return seen
 
 
-async def _finish(admission: Admission | None) -> None:
+async def _close(engine: Engine, admission: Admission | None) -> None:
+    await engine.aclose()
     if admission is not None:
         with anyio.CancelScope(shield=True):
             await admission.finish()

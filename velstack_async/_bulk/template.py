@@ -19,6 +19,7 @@ __all__ = ["Template", "TemplateError"]
 
 _FORMATTER = string.Formatter()
 _BRACES = "(write {{ and }} for literal braces)"
+_BLANKS = "allow_blank_fields=True sends them as ''"
 
 
 class TemplateError(InvalidInputError):
@@ -88,17 +89,12 @@ class Template:
         (``allow_blank``: None and blank fields render as ``""``)."""
         if self._static is not None:
             return self._static
-        missing = [n for n in self._names if n not in fields]
-        if missing:
-            listed = ", ".join(repr(n) for n in missing)
-            raise TemplateError(f"missing template field(s) {listed}")
-        blank = [n for n in self._names if _is_blank(fields[n])]
-        if blank:
+        if missing := [n for n in self._names if n not in fields]:
+            raise TemplateError(f"missing template field(s) {', '.join(map(repr, missing))}")
+        if blank := [n for n in self._names if _is_blank(fields[n])]:
             if not allow_blank:
-                listed = ", ".join(repr(n) for n in blank)
-                raise TemplateError(
-                    f"blank template field(s) {listed} (allow_blank_fields=True sends them as '')"
-                )
+                listed = ", ".join(map(repr, blank))
+                raise TemplateError(f"blank template field(s) {listed} ({_BLANKS})")
             fields = {**fields, **dict.fromkeys((n for n in blank if fields[n] is None), "")}
         try:
             return self._source.format_map(fields)
