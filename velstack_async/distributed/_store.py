@@ -63,7 +63,7 @@ class Store:
         self.fence = ""
         self._local: Local | None = None
         self._pending: list[_Call] = []
-        self._leading = False
+        self._sending: anyio.Event | None = None  # set when the round trip under way ends
 
     @classmethod
     async def opened(
@@ -157,37 +157,27 @@ class Store:
         return filed
 
     async def _grouped(self, call: _Call) -> None:
-        """The first caller leads: it lets the others join, sends every pending call, hands
-        each its reply, and passes the lead to whoever queued meanwhile."""
+        """One caller at a time sends every pending call (once the concurrent callers
+        joined); the others wait for that round trip, then for their turn if still pending."""
         self._pending.append(call)
-        if self._leading:
-            try:
-                await call.event.wait()
-            except BaseException:
-                if call in self._pending:
-                    self._pending.remove(call)
-                if call.lead:
-                    self._pass_lead()
-                raise
-            if not call.lead:
-                return
-        self._leading = True
         try:
-            with anyio.CancelScope(shield=True):
-                if not call.lead:
-                    await anyio.lowlevel.checkpoint()  # let the concurrent callers join
-                group, self._pending = self._pending, []
-                await self._send(group)
-        finally:
-            self._pass_lead()
-
-    def _pass_lead(self) -> None:
-        if self._pending:
-            following = self._pending[0]
-            following.lead = True
-            following.event.set()
-        else:
-            self._leading = False
+            while not call.sent:
+                if self._sending is not None:
+                    await self._sending.wait()
+                    continue
+                sending = self._sending = anyio.Event()
+                try:
+                    with anyio.CancelScope(shield=True):
+                        await anyio.lowlevel.checkpoint()  # let the concurrent callers join
+                        group, self._pending = self._pending, []
+                        await self._send(group)
+                finally:
+                    self._sending = None
+                    sending.set()
+        except BaseException:
+            if call in self._pending:
+                self._pending.remove(call)
+            raise
 
     async def _send(self, calls: list[_Call]) -> None:
         """One round trip (retried while Redis is unreachable or loading); each call gets
@@ -199,8 +189,7 @@ class Store:
         for call, reply in zip(calls, replies, strict=True):
             if isinstance(reply, ResponseError):
                 reply = self._refusal(reply) or reply
-            call.reply = reply
-            call.event.set()
+            call.reply, call.sent = reply, True
 
     async def _pipeline(self, calls: list[_Call]) -> list[Any]:
         for _ in range(2):
@@ -270,9 +259,8 @@ class _Call:
 
     name: str
     args: list[str | int | float]
-    event: anyio.Event = attrs.field(factory=anyio.Event)
-    lead: bool = False
     reply: Any = None
+    sent: bool = False
 
     def outcome(self) -> Any:
         if isinstance(self.reply, BaseException):
