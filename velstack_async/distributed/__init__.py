@@ -1,10 +1,7 @@
 """Distributed campaigns: many worker processes, one campaign in Redis, each message once.
 
-Needs the ``distributed`` extra (``pip install 'velstack-async[distributed]'``).
-`RedisCampaign` shares a campaign between workers (plain processes, taskiq or
-Celery: see the ``taskiq`` and ``celery`` submodules); `RedisJournal` is the
-journal of one ``send_bulk`` kept in Redis instead of SQLite. asyncio only
-(redis-py's asyncio client).
+`RedisCampaign` (workers: plain processes, or the ``taskiq`` and ``celery`` submodules);
+`RedisJournal`, a ``send_bulk`` journal in Redis. Needs the ``distributed`` extra; asyncio.
 """
 
 from .campaign import RedisCampaign

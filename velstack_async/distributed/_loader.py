@@ -1,9 +1,6 @@
-"""Loading recipients into a distributed campaign: checked, rendered and deduplicated in Redis.
-
-The bulk engine's own `Source` prepares them (the rules of ``send_bulk``); `_lua.LOAD`
-writes 64 at a time, deduplicated by number across the campaign, and records how far
-the input was loaded: a producer that crashed calls `load` again with the same input
-and nothing is loaded or counted twice.
+"""Loading recipients into a distributed campaign: prepared by ``send_bulk``'s `Source`,
+written by `_lua.LOAD` (deduplicated by number), which records how far the input was
+loaded: a producer loads the same input again after a crash, nothing twice.
 """
 
 from __future__ import annotations

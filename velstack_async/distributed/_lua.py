@@ -193,12 +193,11 @@ advance()
 return 1
 """)
 
-#: ARGV: messages, message interval ms, request interval ms, token, then (key, chunk entry)
-#: pairs. The pause gate, a rate slot booked on Redis time, then (if the slot is now) the
-#: claim: queued -> a:<token>; one another token holds (its lease lapsed) becomes unknown.
-#: Returns {kind, wait ms, positions claimed...}: 2 = claimed, 0 = slot booked for later
-#: (ask again after the wait, with intervals 0), 1 = paused (ask again after it), -1 =
-#: stopped.
+#: ARGV: messages, message and request interval ms, token, then (key, chunk entry) pairs.
+#: The pause gate, a rate slot booked on Redis time, then (if the slot is now) the claim:
+#: queued -> a:<token>; one another token holds (its lease lapsed) becomes unknown. Returns
+#: {kind, wait ms, positions claimed...}: 2 claimed, 0 slot booked for later (ask again
+#: after the wait, with intervals 0), 1 paused (ask again after it), -1 stopped.
 TAKE = _script("""
 if redis.call('HGET', KEYS[2], 'stopped') then return {-1, 0} end
 local paused = redis.call('PTTL', KEYS[9])
@@ -235,18 +234,14 @@ return reply
 #: sent). Applied where the claim is still this token's; an outcome id seen before is
 #: ignored (a retry after a lost reply counts nothing twice).
 OUTCOME = _script("""
-if not redis.call('SET', prefix .. 'o:' .. ARGV[4], '1', 'NX', 'PX', 86400000) then
-  return 0
-end
-local mine = 'a:' .. ARGV[3]
+if not redis.call('SET', prefix .. 'o:' .. ARGV[4], '1', 'NX', 'PX', 86400000) then return 0 end
+local mine, applied = 'a:' .. ARGV[3], 0
 local names = {s = 'sent', f = 'failed', u = 'unknown', q = 'queued'}
-local applied = 0
 for i = 8, #ARGV, 3 do
   local key, state, result = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if redis.call('HGET', KEYS[3], key) == mine then
     redis.call('HSET', KEYS[3], key, state)
-    incr('attempting', -1)
-    incr(names[state], 1)
+    incr('attempting', -1); incr(names[state], 1)
     if result ~= '' then redis.call('HSET', KEYS[5], key, result) end
     applied = applied + 1
   end

@@ -1,11 +1,7 @@
-"""What one worker process keeps of a campaign: its claim log, claim budget and chunk slots.
-
-`Local` (thread-safe: Celery's threads pool runs several event loops) holds the highest
-epoch and Redis life seen, the claim budget (claimed, unresolved recipients: at most
-``concurrency x batch_size``, what a killed process can leave unknown) and the chunk
-slots. `ClaimLog`: a claimed batch's recipients (lines ``<epoch> <life> <key> <chunk
-entry JSON>``) are ``fsync`` ed before it is sent; after a rollback every log of the
-campaign on the machine is filed (`_lua.RESTORE`); a new worker starts at their highest epoch.
+"""What one worker process keeps of a campaign. `Local` (thread-safe): the highest epoch
+and Redis life seen, the claim budget (unresolved claims: at most ``concurrency x
+batch_size``, what a killed process can leave unknown), the chunk slots. `ClaimLog`: lines
+``<epoch> <life> <key> <chunk entry JSON>``, fsynced before the batch is sent.
 """
 
 from __future__ import annotations

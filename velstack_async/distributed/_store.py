@@ -1,9 +1,7 @@
-"""One campaign's keys in Redis and the calls that run its scripts (retried across outages).
-
-`Store.run` keeps the process-wide guarantees: the epoch this process saw goes with each
-call (see `_lua`); a claim waits for room in the claim budget and is in the claim log
-(fsynced) before it is returned, so nothing is sent before its claim is on disk; an
-``OUTCOME`` frees the budget. On a rollback the claim logs are filed (``RESTORE``).
+"""One campaign's keys in Redis and `Store.run`, which runs its scripts (retried across
+outages) with the epoch this process saw; a claim waits for room in the claim budget and
+is fsynced in the claim log before it returns (nothing is sent before); on a rollback the
+claim logs are filed (``RESTORE``).
 """
 
 from __future__ import annotations
@@ -112,12 +110,10 @@ class Store:
         try:
             await (self._grouped(call) if group and self.group_calls else self._send([call]))
             epoch, life, *rest = call.outcome()
-        except CampaignRolledBackError as exc:
+        except BaseException as exc:
             local.release(reserved)
-            await self.file_claims(exc)
-            raise
-        except BaseException:
-            local.release(reserved)
+            if isinstance(exc, CampaignRolledBackError):
+                await self.file_claims(exc)
             raise
         local.see(int(epoch), str(life))
         result: Any = rest[0] if rest else None

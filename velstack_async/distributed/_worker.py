@@ -1,10 +1,6 @@
-"""What a worker process does for a campaign: run chunks until none is left, taking over
-the chunks of dead workers meanwhile.
-
-The main loop leases a chunk (a queue task's own first, then any free or lapsed one),
-polling at most every second while all are leased; a watcher runs a lapsed chunk beside
-it within `watch_period`. A process's chunks (at most `_process.MAX_CHUNKS`) share one
-claim budget, so two chunks never put more recipients in flight.
+"""A worker process runs chunks until none is left (a queue task's own first, then any
+free or lapsed one), and a watcher takes over a dead worker's lapsed chunk within
+`watch_period`. A process's chunks (at most `_process.MAX_CHUNKS`) share one claim budget.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""`RedisCampaign`: one campaign shared by any number of worker processes through Redis.
-
-Exactly-once comes from per-recipient claims in Redis (`_lua`) and a claim log per
-worker machine (`_process`), never from the queue: the first queue task a process gets
-runs the campaign (`run_chunk_task`); one reaching a process that already runs it goes
-back to the queue (at once, then every half lease), so no consumer sits on many tasks.
+"""`RedisCampaign`: one campaign shared by worker processes through Redis, exactly once by
+per-recipient claims (`_lua`, `_process`), never by the queue: a queue task reaching a
+process that already runs the campaign goes back to the queue (`run_chunk_task`).
 """
 
 from __future__ import annotations
@@ -293,8 +290,7 @@ async def run_chunk_task(
 ) -> bool:
     """A queue task: run the campaign from chunk ``index`` on, or, in a process that
     already runs it, go back to the queue (see the module). True if it finished."""
-    campaign = await RedisCampaign.open(redis_url, campaign_id)
-    async with campaign:
+    async with await RedisCampaign.open(redis_url, campaign_id) as campaign:
         local = campaign._store.local
         if not await local.take("loops", wait=False):
             if hops:

@@ -1,10 +1,6 @@
-"""One leased chunk run on the ``send_bulk`` `Engine`, with Redis as its ports.
-
-Recipients end as ``_bulk.outcome`` decides. Gate: the pause gate, a rate slot on Redis
-time, then each recipient's claim (``TAKE``): a killed worker's unknowns are what was in
-flight. Ledger: an outcome applies only where the claim is still this token's
-(``OUTCOME``). Once the lease is lost no batch starts; a stop decided here stops the
-campaign.
+"""One leased chunk run on the ``send_bulk`` `Engine` (outcomes as ``_bulk.outcome``
+decides), with Redis as its ports: each recipient is claimed (``TAKE``) just before its
+request and its outcome applies only where the claim is still this token's (``OUTCOME``).
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""`RedisJournal`: the journal of one ``send_bulk`` in Redis instead of an SQLite file.
-
-The SQLite journal's contract (`velstack_async._bulk.journal`, whose `earlier_verdict`
-says what an earlier run's row means): attempting is durable (``appendfsync always``)
-before the request; a new run turns rows left attempting into unknown. One hash (key ->
-``state:run``), fenced: a Redis that lost its data refuses every script, so a rerun never
-resends what Redis forgot it sent.
+"""`RedisJournal`: the SQLite journal's contract (`_bulk.journal`) in one Redis hash (key
+-> ``state:run``): attempting is durable before the request, a new run turns it unknown;
+fenced, so a Redis that lost its data refuses and a rerun never resends what it forgot.
 """
 
 from __future__ import annotations
