@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
 __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_TASK_NAME", "ClientFactory", "RedisCampaign"]
-__all__ += ["run_chunk_task"]
+__all__ += ["run_chunk_task", "send_task"]
 
 #: Batches in flight at once in one worker process, by default.
 DEFAULT_CONCURRENCY = 16
@@ -198,11 +198,7 @@ class RedisCampaign:
         after restarting a whole fleet: a finished chunk's task does nothing."""
         chunks = await self.chunks()
         for chunk in chunks:
-            args = (self.url, self.id, chunk)
-            if hasattr(task, "kiq"):
-                await task.kiq(*args)
-            else:
-                await anyio.to_thread.run_sync(functools.partial(task.apply_async, args=args))
+            await send_task(task, self.url, self.id, chunk)
         return len(chunks)
 
     async def report(self, *, keep_unsent: int | None = 1000) -> BulkReport:
@@ -278,11 +274,19 @@ class RedisCampaign:
         return int(requeued)
 
 
+async def send_task(task: Any, *args: Any) -> None:
+    """Send a queue task: taskiq's ``kiq``, else Celery's ``apply_async`` (in a thread)."""
+    if hasattr(task, "kiq"):
+        await task.kiq(*args)
+    else:
+        await anyio.to_thread.run_sync(functools.partial(task.apply_async, args=args))
+
+
 async def run_chunk_task(
+    task: Any,
     factory: ClientFactory | None,
     concurrency: int,
     claims_dir: str | Path | None,
-    requeue: Callable[[str, str, int, int], Awaitable[None]],
     redis_url: str,
     campaign_id: str,
     index: int,
@@ -297,7 +301,7 @@ async def run_chunk_task(
                 await anyio.sleep(min(campaign.settings.lease / 2, _MAX_HOP_WAIT))
             status = await campaign.status()
             if status["stopped"] is None and (status["chunks_left"] or not status["loaded"]):
-                await requeue(redis_url, campaign_id, index, hops + 1)
+                await send_task(task, redis_url, campaign_id, index, hops + 1)
             return False
         try:
             from .._client import AsyncVelstack

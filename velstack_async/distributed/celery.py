@@ -7,7 +7,6 @@ the docs, "Scaling out over Redis".
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +30,8 @@ def register(
     The keywords are `taskiq.register`'s."""
 
     def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
-        call = functools.partial(
-            run_chunk_task,
-            *(client_factory, concurrency, claims_dir, requeue),
-            *(redis_url, campaign_id, index, hops),
-        )
-        return anyio.run(call)
+        settings = (task, client_factory, concurrency, claims_dir)
+        return anyio.run(run_chunk_task, *settings, redis_url, campaign_id, index, hops)
 
     task = app.task(name=task_name, acks_late=True, reject_on_worker_lost=True)(run_chunk)
-
-    async def requeue(redis_url: str, campaign_id: str, index: int, hops: int) -> None:
-        args = (redis_url, campaign_id, index, hops)
-        await anyio.to_thread.run_sync(functools.partial(task.apply_async, args=args))
-
     return task

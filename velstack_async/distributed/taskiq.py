@@ -33,7 +33,7 @@ def register(
 
     async def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
         work = run_chunk_task(
-            client_factory, concurrency, claims_dir, requeue, redis_url, campaign_id, index, hops
+            task, client_factory, concurrency, claims_dir, redis_url, campaign_id, index, hops
         )
         if sys.version_info < (3, 11):
             # A task of its own: taskiq's done callback holds the set of running tasks
@@ -43,8 +43,4 @@ def register(
         return await work
 
     task = broker.register_task(run_chunk, task_name=task_name)
-
-    async def requeue(redis_url: str, campaign_id: str, index: int, hops: int) -> None:
-        await task.kiq(redis_url, campaign_id, index, hops)
-
     return task
