@@ -10,7 +10,9 @@ limits.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -36,18 +38,40 @@ def sdk_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VELSTACK_HTTP_TRANSPORT", "httpx")
 
 
+class Barrier:
+    """ASGI: holds each quick SMS until ``parties`` are held at once, or ``patience`` s."""
+
+    def __init__(self, app: Any, parties: int, patience: float) -> None:
+        self.app, self.parties, self.patience = app, parties, patience
+        self.held = self.most = 0
+        self._full: anyio.Event | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/quick/sms"):
+            full = self._full = self._full or anyio.Event()
+            self.held += 1
+            self.most = max(self.most, self.held)
+            if self.held >= self.parties:
+                full.set()
+            with anyio.move_on_after(self.patience):
+                await full.wait()
+            self.held -= 1
+        await self.app(scope, receive, send)
+
+
 @pytest.mark.usefixtures("sdk_httpx")
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # the adapter is the same on trio
 async def test_a_campaign_wider_than_the_pool_gets_its_connections(
     served: Served, fake: FakeVelstack
 ) -> None:
-    """120 workers, each send answered after 1.1 s. The campaign's start window lets 32
-    out at once; when it ends (after 1 s) the other 88 go while those 32 are still in
-    flight: 120 connections, more than the 100 the default pool opens."""
+    """120 workers, 120 sends held by the server until all 120 are in: more than the 100
+    connections the default pool opens (without more, 100 wait out the server's patience
+    and the other 20 then reuse their connections). The campaign's start window lets 32
+    out at first and the rest after a second."""
     most = DEFAULT_LIMITS.max_connections
     assert most is not None
     wide = most + 20
-    fake.faults.latency = 1.1
+    barrier = served.app.app = Barrier(served.app.app, wide, patience=10.0)
     numbers = [f"020{i:07d}" for i in range(wide)]
     async with AsyncVelstack(api_key=fake.api_key, base_url=served.base_url) as client:
         assert client.http_adapter == "httpx"
@@ -55,7 +79,8 @@ async def test_a_campaign_wider_than_the_pool_gets_its_connections(
             numbers, message="hi", sender="VELSTACK", concurrency=wide, batch_size=1
         )
     assert report.sent == wide
-    assert most < len(served.app.sockets) <= wide
+    assert barrier.most == wide
+    assert len(served.app.sockets) == wide
 
 
 async def groups_list(adapter: HttpxAdapter, served: Served, api_key: str) -> int:
