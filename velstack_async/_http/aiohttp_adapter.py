@@ -54,7 +54,6 @@ from .adapter import (
 )
 from .aiohttp_attempt import CURRENT, Attempt, Body, ReadWatch, ReuseConnector
 from .network import ssl_context
-from .slots import Slots
 
 __all__ = ["DEFAULT_LIMITS", "UNSUPPORTED", "AiohttpTransport"]
 
@@ -114,7 +113,7 @@ class AiohttpTransport(Adapter):
         self._fresh: aiohttp.ClientSession | None = None
         #: Sessions replaced by one with a shorter keep-alive; closed with this transport.
         self._retired: list[aiohttp.ClientSession] = []
-        self._slots: Slots | None = None
+        self._slots: asyncio.Semaphore | None = None
         #: The read timeouts (None on 3.10: aiohttp's ``sock_read``).
         self._watch: ReadWatch | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
@@ -149,10 +148,11 @@ class AiohttpTransport(Adapter):
         limits = self._timeouts.get((timeout.connect, timeout.read)) or self._timeout(timeout)
         target = _parse(url)
         slots = self._slots
-        if slots is not None and not slots.take() and not await slots.wait(timeout.pool):
-            raise ExchangeError(
-                Failure.POOL_TIMEOUT, "PoolTimeout: no free connection within the pool timeout"
-            )
+        if slots is not None:
+            if slots.locked():
+                await _wait_for_slot(slots, timeout.pool)
+            else:
+                await slots.acquire()  # does not wait
         attempt = Attempt(watch, timeout.read)
         try:
             try:
@@ -263,7 +263,7 @@ class AiohttpTransport(Adapter):
             raise RuntimeError("this client is closed")
         loop = self._loop = asyncio.get_running_loop()
         if self._max_connections is not None:
-            self._slots = Slots(self._max_connections)
+            self._slots = asyncio.Semaphore(self._max_connections)
         watch = self._watch = ReadWatch(loop) if _WATCHED else None
         session = self._session = self._new_session(force_close=False)
         return session, watch
@@ -315,6 +315,19 @@ def _parse(url: str) -> URL:
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.raw_host:
         raise ExchangeError(Failure.UNUSABLE_URL, f"InvalidURL: cannot request {url!r}")
     return parsed
+
+
+async def _wait_for_slot(slots: asyncio.Semaphore, pool: float | None) -> None:
+    try:
+        if sys.version_info >= (3, 11):  # no extra task per waiting request
+            async with asyncio.timeout(pool):
+                await slots.acquire()
+        else:
+            await asyncio.wait_for(slots.acquire(), pool)
+    except asyncio.TimeoutError:
+        raise ExchangeError(
+            Failure.POOL_TIMEOUT, "PoolTimeout: no free connection within the pool timeout"
+        ) from None
 
 
 def _unwritten(exc: BaseException, attempt: Attempt, content: bytes | None) -> bool:
