@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,9 @@ from velstack_async import AsyncVelstack, Velstack
 from velstack_async.testing import ServerProcess, serve_in_subprocess
 
 CYCLES = 100
+#: One TLS context for every httpx transport made here: each new one would load the CA
+#: bundle again (30 ms, several times that on a loaded machine), which is not the point.
+TLS = ssl.create_default_context()
 
 pytestmark = [
     pytest.mark.stress,
@@ -72,7 +76,7 @@ def test_async_clients_leave_nothing_behind(
         for _ in range(CYCLES):
             options: dict[str, Any] = {}
             if transport == "httpx":
-                options["transport"] = httpx.AsyncHTTPTransport()
+                options["transport"] = httpx.AsyncHTTPTransport(verify=TLS)
             async with AsyncVelstack(
                 api_key=server.api_key, base_url=server.base_url, **options
             ) as client:
