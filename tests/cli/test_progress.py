@@ -33,7 +33,7 @@ def test_a_batch_credits_are_counted_once_not_once_per_recipient() -> None:
     results = _batch(100, 1) + _batch(3, 2) + _batch(1, 3)  # 100 + 6 + 3 credits
     with LiveProgress(console, description="Sending", total=len(results), stats=_STATS) as bar:
         for result in results:
-            bar.advance(**_increments(result))
+            bar.done(**_increments(result))
     last = out.getvalue().rsplit("Sending", 1)[-1]
     assert "104 sent" in last
     assert "109 credits" in last, last

@@ -137,7 +137,7 @@ def run_bulk(session: Session, plan: Plan) -> Outcome:
             if write_failed is not None and _retryable(result):
                 write_failed(row, result)
                 tally.failed_out_rows += 1
-            bar.advance(**_increments(result))
+            bar.done(**_increments(result))
 
         def messages() -> Iterator[BulkMessage]:
             for index, row in enumerate(rows):

@@ -1,5 +1,5 @@
-"""What the CLI prints: tables for people, one JSON document with ``--json``, a live
-progress bar (on a terminal only), and failures as one ``error:`` line and an exit code."""
+"""What the CLI prints: tables for people, one JSON document with ``--json``, a progress bar
+on a terminal, failures as one ``error:`` line and an exit code."""
 
 from __future__ import annotations
 
@@ -33,7 +33,15 @@ from .._exceptions import (
     VelstackError,
 )
 
-__all__ = ["EXIT_CODES_HELP", "CliError", "ExitCode", "LiveProgress", "handle_errors", "table"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "CliError",
+    "ExitCode",
+    "LiveProgress",
+    "fields_table",
+    "handle_errors",
+]
+__all__ += ["table"]
 
 
 class ExitCode(enum.IntEnum):
@@ -190,22 +198,31 @@ def table(
     return grid
 
 
+def fields_table(
+    item: object, names: str, title: str, *more: tuple[str, object], **labels: str
+) -> Table:
+    """Attributes ``names`` of ``item``, each labelled by ``labels`` or as its name reads
+    (credit_used: "Credit used"), then the rows ``more``."""
+    rows = [
+        (labels.get(k) or k.replace("_", " ").capitalize(), getattr(item, k)) for k in names.split()
+    ]
+    return table([*rows, *more], title=title)
+
+
 class _RateColumn(progress.ProgressColumn):
     def render(self, task: progress.Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("-/s" if speed is None else f"{speed:,.0f}/s", style="magenta")
 
 
-class LiveProgress:
-    """``with LiveProgress(...) as bar: bar.advance(sent=3)``: a bar on a terminal, else
-    nothing. ``stats``: the counters shown after the bar, ``(name, style)``."""
+class LiveProgress(progress.Progress):
+    """A bar on a terminal, else nothing; ``done(**increments)``: one more row, added to the
+    counters ``stats`` ``(name, style)`` shown after the bar."""
 
     def __init__(
         self, console: Console, *, description: str, total: int, stats: Sequence[tuple[str, str]]
     ) -> None:
-        self._stats = stats
-        self._fields: dict[str, int | Decimal] = {name: 0 for name, _ in stats}
-        self._progress = progress.Progress(
+        super().__init__(
             progress.SpinnerColumn(finished_text="[green]✓[/]"),
             progress.TextColumn("[bold]{task.description}"),
             progress.BarColumn(),
@@ -218,25 +235,15 @@ class LiveProgress:
             console=console,
             disable=not console.is_terminal,
         )
-        self._task = self._progress.add_task(description, total=total, stats=self._text())
+        self._stats, self._counts = stats, dict.fromkeys((name for name, _ in stats), Decimal(0))
+        self._task = self.add_task(description, total=total, stats=self._text())
 
-    def advance(self, **increments: int | Decimal) -> None:
-        """One more row done; add ``increments`` to the counters."""
+    def done(self, **increments: int | Decimal) -> None:
         for name, value in increments.items():
-            self._fields[name] = self._fields.get(name, 0) + value
-        self._progress.update(self._task, advance=1, stats=self._text())
+            self._counts[name] += value
+        self.update(self._task, advance=1, stats=self._text())
 
     def _text(self) -> str:
-        shown = []
-        for name, style in self._stats:
-            value = self._fields[name]
-            number = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-            shown.append(f"[{style}]{number} {name}[/]")
+        counts = ((self._counts[name], style, name) for name, style in self._stats)
+        shown = (f"[{s}]{v:,.{0 if v == int(v) else 2}f} {n}[/]" for v, s, n in counts)
         return " [dim]·[/] ".join(shown)
-
-    def __enter__(self) -> LiveProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._progress.stop()

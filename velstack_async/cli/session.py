@@ -1,9 +1,11 @@
-"""One CLI invocation: global options, the consoles, and the client (real or sandbox)."""
+"""One CLI invocation (global options, consoles, the client, real or sandbox) and the options
+several commands share."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -17,9 +19,13 @@ from .._client import AsyncVelstack
 from .._policy.policy import SendingPolicy
 from .output import CliError, ExitCode, emit_json, jsonable, make_console
 
-__all__ = ["SANDBOX_SENDER", "Session", "watch_ctrl_c"]
+__all__ = ["RATE", "SANDBOX_SENDER", "Session", "apply_change", "concurrency_option", "confirm"]
+__all__ += ["confirm_option", "flag", "message_option", "sender_option", "title_option"]
+__all__ += ["watch_ctrl_c"]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+RATE = click.FloatRange(min=0, min_open=True)
 
 VELSTACK_URL = "https://sms.velstack.com"  # the SDK's default base URL
 SANDBOX_SENDER = "VELSTACK"  # the demo account's sender ID
@@ -73,7 +79,7 @@ class Session:
         self.err.print(message, style=style, markup=False, highlight=False, soft_wrap=True)
 
     def default_sender(self, sender: str | None) -> str:
-        """``--sender`` / ``$VELSTACK_SENDER``; in the sandbox, the demo sender ID."""
+        """``--sender``; in the sandbox, the demo sender ID."""
         if self.sandbox:
             return sender or SANDBOX_SENDER
         self.require_key()  # a missing key is the first thing to fix
@@ -113,6 +119,51 @@ async def watch_ctrl_c(on_press: Callable[[int], bool | None]) -> None:
                     return
     except (NotImplementedError, ValueError):
         return
+
+
+message_option = click.option(
+    "--message", "-m", required=True, help="The message text (never logged)."
+)
+sender_option = click.option(
+    "--sender",
+    envvar="VELSTACK_SENDER",
+    help="Sender ID [env: VELSTACK_SENDER; sandbox: VELSTACK].",
+)
+title_option = click.option("--title", help='Campaign title, e.g. "Announcement".')
+
+
+def flag(*names: str, help: str) -> Callable[[_F], _F]:
+    return click.option(*names, is_flag=True, help=help)
+
+
+confirm_option = flag("--yes", "-y", help="Do not ask for confirmation.")
+
+
+def concurrency_option(default: int, maximum: int, what: str) -> Callable[[_F], _F]:
+    limits = click.IntRange(1, maximum)
+    return click.option("--concurrency", type=limits, default=default, help=f"{what} at a time.")
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask before a destructive change; without a terminal, require ``--yes``."""
+    if not yes and not sys.stdin.isatty():
+        raise click.UsageError("add --yes to confirm (no terminal to ask on)")
+    if not yes:
+        click.confirm(question, abort=True, err=True)
+
+
+def apply_change(
+    change: Callable[[AsyncVelstack], Awaitable[None]],
+    what: str,
+    ident: str,
+    confirm_with: tuple[bool, str] | None = None,
+) -> None:
+    """Run a change (``confirm_with``: ``(--yes, question)``); print ``{"id", what: true}``."""
+    if confirm_with is not None:
+        confirm(*confirm_with)
+    session = Session.current()
+    session.run(change)
+    session.show({"id": ident, what: True}, f"{what.capitalize()} {ident}.")
 
 
 def _sandbox(session: Session) -> dict[str, Any]:

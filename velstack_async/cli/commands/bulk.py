@@ -16,10 +16,17 @@ from ..._exceptions import AuthenticationError
 from ..._policy.window import SendWindow
 from ..bulkrun import Outcome, Plan, finish, make_plan, run_bulk
 from ..output import CliError, table
-from ..session import SANDBOX_SENDER, Session
+from ..session import (
+    RATE,
+    SANDBOX_SENDER,
+    Session,
+    concurrency_option,
+    flag,
+    sender_option,
+    title_option,
+)
 from . import journals
 from .estimate import dry_run_estimate
-from .options import RATE, concurrency_option, flag, sender_option, title_option
 from .suppressions import campaign_policy, policy_options
 
 __all__ = ["DEMO_FILE", "bulk"]

@@ -14,9 +14,8 @@ from ... import BulkMessage
 from ..._csvfile import CsvFile
 from ..._policy.window import SendWindow
 from ..bulkrun import PHONE_COLUMNS
-from ..output import CliError, ExitCode, table
-from ..session import Session, watch_ctrl_c
-from .options import RATE, id_argument, message_option, sender_option, title_option
+from ..output import CliError, ExitCode, fields_table, table
+from ..session import RATE, Session, message_option, sender_option, title_option, watch_ctrl_c
 from .suppressions import open_policy, policy_options
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def _command(command: _F) -> _F:
         metavar="URL",
         help="Redis holding the campaign [env: VELSTACK_REDIS_URL].",
     )(command)
-    return campaign.command()(id_argument("campaign_id")(command))  # type: ignore[return-value]
+    return campaign.command()(click.argument("campaign_id", metavar="ID")(command))  # type: ignore[return-value]
 
 
 def _open(
@@ -192,18 +191,9 @@ def report(campaign_id: str, redis_url: str) -> None:
     """The report of campaign ID (exact counts over every worker)."""
     session = Session.current()
     result = _open(redis_url, campaign_id, lambda c: c.report())
-    pairs = [
-        ("Total", result.total),
-        ("Sent", result.sent),
-        ("Failed", result.failed),
-        ("Skipped", result.skipped),
-        ("Unknown", result.unknown),
-        ("Not attempted", result.not_attempted),
-        ("Credit used", result.credit_used),
-        ("Requests", result.requests),
-        ("Stopped", result.stopped_reason or "no"),
-    ]
-    session.show(result, table(pairs, title="Campaign report"))
+    names = "total sent failed skipped unknown not_attempted credit_used requests"
+    stopped = ("Stopped", result.stopped_reason or "no")
+    session.show(result, fields_table(result, names, "Campaign report", stopped))
 
 
 @_command

@@ -16,9 +16,8 @@ from ..._models import Contact, Group
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
 from ..bulkrun import PHONE_COLUMNS
-from ..output import ExitCode, LiveProgress, table
-from ..session import Session
-from .options import apply_change, concurrency_option, confirm_option, id_argument
+from ..output import ExitCode, LiveProgress, fields_table, table
+from ..session import Session, apply_change, concurrency_option, confirm_option
 
 __all__ = ["contacts", "groups"]
 
@@ -61,7 +60,7 @@ def list_groups() -> None:
 
 
 @groups.command("get")
-@id_argument("group_id")
+@click.argument("group_id", metavar="ID")
 def get_group(group_id: str) -> None:
     """Show one group."""
     _show_groups(Session.current().run(lambda client: client.groups.get(group_id)))
@@ -75,7 +74,7 @@ def create_group(name: str) -> None:
 
 
 @groups.command("rename")
-@id_argument("group_id")
+@click.argument("group_id", metavar="ID")
 @click.argument("new_name")
 def rename_group(group_id: str, new_name: str) -> None:
     """Rename a group."""
@@ -83,7 +82,7 @@ def rename_group(group_id: str, new_name: str) -> None:
 
 
 @groups.command("delete")
-@id_argument("group_id")
+@click.argument("group_id", metavar="ID")
 @confirm_option
 def delete_group(group_id: str, yes: bool) -> None:
     """Delete a group and its contacts."""
@@ -118,7 +117,7 @@ def add_contact(group_id: str, phone_number: str, **names: str | None) -> None:
 
 
 @contacts.command("update")
-@id_argument("contact_id")
+@click.argument("contact_id", metavar="ID")
 @click.option("--phone", "phone_number", metavar="NUMBER", help="Phone number.")
 @_FIRST
 @_LAST
@@ -131,7 +130,7 @@ def update_contact(contact_id: str, **fields: str | None) -> None:
 
 
 @contacts.command("delete")
-@id_argument("contact_id")
+@click.argument("contact_id", metavar="ID")
 @confirm_option
 def delete_contact(contact_id: str, yes: bool) -> None:
     """Delete a contact."""
@@ -170,14 +169,9 @@ def import_file(file: str, group_id: str, concurrency: int) -> None:
     session = Session.current()
     source = CsvFile.open(file)
     report = session.run(lambda client: _import(client, session, source, group_id, concurrency))
-    pairs = [
-        ("Group", report.group_id),
-        ("Added", report.added),
-        ("Duplicates skipped", report.duplicates),
-        ("Invalid numbers skipped", report.invalid_numbers),
-        ("Failed", report.failed),
-    ]
-    session.show(report, table(pairs, title="Contacts import"))
+    names, labels = "group_id added duplicates invalid_numbers failed", {"group_id": "Group"}
+    labels |= {"duplicates": "Duplicates skipped", "invalid_numbers": "Invalid numbers skipped"}
+    session.show(report, fields_table(report, names, "Contacts import", **labels))
     if report.failures and not session.json:
         rows = [(f.line, mask_phone(f.phone_number), f.reason) for f in report.failures[:10]]
         listed = report.failed + report.invalid_numbers
@@ -212,12 +206,12 @@ async def _import(
         except VelstackError as exc:
             report.failed += 1
             report.note(row, phone, exc.message)
-            bar.advance(failed=1)
+            bar.done(failed=1)
             return
         finally:
             slots.release()
         report.added += 1
-        bar.advance(added=1)
+        bar.done(added=1)
 
     total = source.row_count
     with (
@@ -232,11 +226,11 @@ async def _import(
                 except InvalidNumber as exc:
                     report.invalid_numbers += 1
                     report.note(row, phone, str(exc))
-                    bar.advance(skipped=1)
+                    bar.done(skipped=1)
                     continue
                 if key in seen:
                     report.duplicates += 1
-                    bar.advance(skipped=1)
+                    bar.done(skipped=1)
                     continue
                 seen.add(key)
                 await slots.acquire()

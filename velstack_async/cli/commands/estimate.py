@@ -20,9 +20,8 @@ from ..._bulk.ports import Job
 from ..._bulk.source import Source
 from ..._encoding import Ucs2Character, describe, ucs2_characters
 from ..bulkrun import Plan
-from ..output import table
-from ..session import Session
-from .options import message_option
+from ..output import fields_table, table
+from ..session import Session, message_option
 
 __all__ = ["dry_run_estimate", "estimate"]
 
@@ -41,16 +40,14 @@ def estimate(message: str, recipients: int, smart_encoding: bool) -> None:
     result = _bulk.estimate(message, recipients, smart_encoding=smart_encoding)
     after = result.after
     smart = f"{after.encoding}, {after.segments} segment(s), {after.credits:,} credits"
-    pairs = [
-        ("Encoding", result.encoding),
-        ("Characters", result.characters),
-        ("Segments", result.segments),
-        ("Recipients", result.recipients),
-        ("Credits", result.credits),
+    view = fields_table(
+        result,
+        "encoding characters segments recipients credits",
+        "Estimate",
         ("Forcing UCS-2", describe(result.ucs2_characters)),
         ("With smart encoding", f"{smart} (saves {result.saved_credits:,})"),
-    ]
-    Session.current().show(result, table(pairs, title="Estimate"))
+    )
+    Session.current().show(result, view)
 
 
 @attrs.define

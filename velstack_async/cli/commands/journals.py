@@ -25,8 +25,7 @@ import click
 from ..._bulk.journal import FORMAT, Row, read_meta
 from ..._files import open_private, private_directory, state_dir
 from ..output import CliError, table
-from ..session import Session
-from .options import confirm, confirm_option, flag
+from ..session import Session, confirm, confirm_option, flag
 
 __all__ = [
     "JournalInfo",

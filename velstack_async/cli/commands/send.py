@@ -10,9 +10,8 @@ from ..._client import AsyncVelstack
 from ..._models import SmsSummary
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
-from ..output import CliError, table
-from ..session import Session
-from .options import message_option, sender_option, title_option
+from ..output import CliError, fields_table
+from ..session import Session, message_option, sender_option, title_option
 
 __all__ = ["send", "send_group", "sender_ids"]
 
@@ -62,14 +61,9 @@ def _send(
     session = Session.current()
     chosen = session.default_sender(sender)
     done = session.run(lambda client: request(client, chosen))
-    pairs = [
-        ("Message id", done.message_id),
-        ("Sender", done.sender),
-        ("Recipients", done.total_contacts),
-        ("Credits used", done.credit_used),
-        ("Credit left (balance)", done.credit_left),
-    ]
-    session.show(done, table(pairs, title="Sent"))  # never the message text
+    names = "message_id sender total_contacts credit_used credit_left"  # never the message text
+    labels = {"credit_used": "Credits used", "credit_left": "Credit left (balance)"}
+    session.show(done, fields_table(done, names, "Sent", total_contacts="Recipients", **labels))
 
 
 @click.group("sender-ids")
@@ -84,10 +78,4 @@ def register(sender_id: str, purpose: str) -> None:
     """Ask Velstack to approve SENDER_ID (up to 11 letters and digits)."""
     session = Session.current()
     done = session.run(lambda c: c.sender_ids.register(sender_id=sender_id, purpose=purpose))
-    pairs = [
-        ("Id", done.id),
-        ("Purpose", done.purpose),
-        ("Status", done.status),
-        ("Date", done.date),
-    ]
-    session.show(done, table(pairs, title="Registered"))
+    session.show(done, fields_table(done, "id purpose status date", "Registered"))
