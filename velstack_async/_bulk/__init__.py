@@ -1,9 +1,5 @@
-"""Bulk campaigns: a bounded worker pool that sends each recipient's message once.
-
-`models` and `options` (what goes in and out), `source` and `batcher` (reading and
-grouping recipients), `journal` (duplicates, crash-safe resume),
-`pacer` (rates), `outcome` (what each answer means), `delivery` (one request),
-`engine` (the workers), `run` (``send_bulk`` / ``stream_bulk``, the report).
+"""Bulk campaigns: a bounded worker pool that sends each recipient's message once (`models`,
+`options`, `source`, `batcher`, `journal`, `pacer`, `outcome`, `delivery`, `engine`, `run`).
 """
 
 from typing import TYPE_CHECKING

@@ -1,15 +1,12 @@
-"""The sending policy's verdicts in a campaign: what each one makes of a job, in one place.
-
-`Admitter.take` is the `WorkSource.take` of a campaign with a policy (the local `Source`
-and a distributed chunk both call it): each prepared job is sent, ``skipped``
-(suppressed, over the frequency cap), ``not_attempted`` (outside its send window with
-``wait_for_window=False``) or held until its window opens, then admitted again.
+"""The sending policy's verdicts in a campaign: each prepared job is sent, ``skipped``
+(suppressed, capped), ``not_attempted`` (outside its window, ``wait_for_window=False``) or
+held until its window opens. `Admitter.take` is the `WorkSource.take` of both sources.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -37,10 +34,8 @@ class Admitter:
         read: Callable[[], Awaitable[list[Job | BulkResult]]],
         file: Callable[[list[tuple[Job, BulkResult]]], Awaitable[None]],
     ) -> list[Job | BulkResult]:
-        """The held jobs whose window opened, else ``read()``'s next items ([] once none
-        are left), admitted; the (job, result) pairs not admitted go to ``file`` before
-        they are reported. [] at the end; held jobs end ``not_attempted`` once ``source``
-        stopped."""
+        """The held jobs whose window opened, else ``read()``'s next items, admitted (those not
+        admitted go to ``file`` first); [] at the end. Held jobs end once ``source`` stops."""
         while True:
             if self._held and (reason := source.stop_reason) is not None:
                 held, self._held = self._held, []
@@ -56,34 +51,26 @@ class Admitter:
                 wait = self._held[0][0] - self.admission.now().timestamp()
                 await anyio.sleep(min(max(wait, 0.01), WINDOW_POLL))
                 continue
-            admitted, ended = await self._admit(ready)
+            jobs = [item for item in ready if type(item) is Job]
+            verdicts = iter(await self.admission.admit(jobs) if jobs else ())
+            admitted: list[Job | BulkResult] = []  # each job not admitted as its result
+            ended: list[tuple[Job, BulkResult]] = []
+            for item in ready:
+                verdict = next(verdicts) if type(item) is Job else None
+                if verdict is None or verdict.verdict is Admit.SEND:
+                    admitted.append(item)
+                    continue
+                assert isinstance(item, Job)
+                if verdict.verdict is Admit.DEFER and verdict.until and self.wait_for_window:
+                    heapq.heappush(self._held, (verdict.until.timestamp(), item.index, item))
+                    continue
+                skip = verdict.verdict is Admit.SKIP
+                status = BulkStatus.SKIPPED if skip else BulkStatus.NOT_ATTEMPTED
+                reason = verdict.reason or str(verdict.verdict.value)
+                result = BulkResult(item.recipient, status, reason=reason, index=item.index)
+                admitted.append(result)
+                ended.append((item, result))
             if ended:
                 await file(ended)
             if admitted:
                 return admitted
-
-    async def _admit(
-        self, ready: Sequence[Job | BulkResult]
-    ) -> tuple[list[Job | BulkResult], list[tuple[Job, BulkResult]]]:
-        """``ready`` with each job not admitted replaced by its result (held jobs left out),
-        and those (job, result) pairs."""
-        jobs = [item for item in ready if type(item) is Job]
-        verdicts = iter(await self.admission.admit(jobs) if jobs else ())
-        admitted: list[Job | BulkResult] = []
-        ended: list[tuple[Job, BulkResult]] = []
-        for item in ready:
-            verdict = next(verdicts) if type(item) is Job else None
-            if verdict is None or verdict.verdict is Admit.SEND:
-                admitted.append(item)
-                continue
-            assert isinstance(item, Job)
-            if verdict.verdict is Admit.DEFER and verdict.until and self.wait_for_window:
-                heapq.heappush(self._held, (verdict.until.timestamp(), item.index, item))
-                continue
-            skip = verdict.verdict is Admit.SKIP
-            status = BulkStatus.SKIPPED if skip else BulkStatus.NOT_ATTEMPTED
-            reason = verdict.reason or str(verdict.verdict.value)
-            result = BulkResult(item.recipient, status, reason=reason, index=item.index)
-            admitted.append(result)
-            ended.append((item, result))
-        return admitted, ended

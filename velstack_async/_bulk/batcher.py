@@ -1,11 +1,6 @@
-"""Grouping recipients of the same text into batches: one request for up to ``size``.
-
-The `Batcher` is a campaign's one read-ahead buffer (the `WorkSource` keeps none).
-Jobs of equal text and sender wait in a group; a group leaves when full, when
-the buffer holds four batches' worth (256 jobs at least; the oldest group
-first), after `MAX_WAIT` seconds (`flush_stale`) and when the input ends. So
-memory is flat however long the input, and a recipient waits at most about
-`MAX_WAIT` for company.
+"""Grouping recipients of the same text and sender into batches of up to ``size``: the
+campaign's one read-ahead buffer. A group leaves when full, when the buffer holds four
+batches' worth (256 jobs at least; oldest group first), after `MAX_WAIT` s, at the input's end.
 """
 
 from __future__ import annotations
@@ -43,7 +38,8 @@ class Batcher:
 
     def __init__(self, source: WorkSource, size: int) -> None:
         self._source = source
-        self._size = size
+        #: The most recipients in one batch (lowered when the server refuses a size).
+        self.size = size
         #: Jobs waiting for company by (text, sender): (since, jobs), oldest first.
         self._groups: dict[tuple[str, str], tuple[float, list[Job]]] = {}
         self._buffered = 0
@@ -51,14 +47,6 @@ class Batcher:
         self._reading = self._input_done = False
         self._waiters = 0
         self._changed: anyio.Event | None = None
-
-    @property
-    def size(self) -> int:
-        """The most recipients in one batch (lowered when the server refuses a size)."""
-        return self._size
-
-    def shrink(self, size: int) -> None:
-        self._size = max(1, min(self._size, size))
 
     @property
     def unclaimed(self) -> bool:
@@ -101,7 +89,7 @@ class Batcher:
             self._flush([key for key, (since, _) in self._groups.items() if since <= deadline])
 
     def _add(self, job: Job) -> None:
-        if self._size == 1:
+        if self.size == 1:
             self._ready.append(Batch([job], job.text, job.sender))
             return
         key = (job.text, job.sender)
@@ -110,16 +98,16 @@ class Batcher:
             group = self._groups[key] = (anyio.current_time(), [])
         group[1].append(job)
         self._buffered += 1
-        if len(group[1]) >= self._size:
+        if len(group[1]) >= self.size:
             self._flush([key])
-        elif self._buffered > max(4 * self._size, 256):  # the buffer's limit
+        elif self._buffered > max(4 * self.size, 256):  # the buffer's limit
             self._flush([next(iter(self._groups))])
 
     def _flush(self, keys: list[tuple[str, str]]) -> None:
         for key in keys:
             jobs = self._groups.pop(key)[1]
             self._buffered -= len(jobs)
-            self._ready.extend(Batch(jobs, *key).chunks(self._size))
+            self._ready.extend(Batch(jobs, *key).chunks(self.size))
         if keys:
             self._notify()
 

@@ -1,13 +1,9 @@
 """Sending one batch: gate, request, `outcome.decide`, record; a result for each recipient.
 
-`Delivery` carries out the decisions of `outcome` over three ports (`ports`):
-the `Gate` (rate slots, pauses), the `Ledger` (the journal) and the send
-itself. Local campaigns use `LocalGate` and `JournalLedger` (below); a
-distributed chunk uses Redis ones. A batch's recipients are marked attempting
-(durably) before its first request; each outcome is recorded before it is
-reported. Cut off by an abort (`CampaignStop.set(hard=True)`, cancellation),
-a request in flight ends ``unknown`` and what was not sent ``not_attempted``:
-those results go to `aborted` for the engine to report.
+Over three ports: the `Gate`, the `Ledger` and the send (local: `LocalGate`, `JournalLedger`).
+Jobs are marked attempting before the first request, each outcome recorded before it is
+reported; what an abort cuts off (``unknown`` in flight, else ``not_attempted``) goes to
+`Delivery.aborted` for the engine to report.
 """
 
 from __future__ import annotations
@@ -93,12 +89,9 @@ class JournalLedger:
         self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
     ) -> None:
         if self.journal is not None and results:
-            message_id = None if summary is None else summary.message_id
+            mid, sent = None if summary is None else summary.message_id, BulkStatus.SENT
             await self.journal.record_many(
-                [
-                    (_ROWS[r.status], message_id if r.status is BulkStatus.SENT else None, j.key)
-                    for j, r in results
-                ]
+                [(_ROWS[r.status], mid if r.status is sent else None, j.key) for j, r in results]
             )
 
     async def release(self, jobs: list[Job]) -> None:
@@ -120,18 +113,12 @@ class Delivery:
         stop_reason: Callable[[], str | None],
         budget: Budget | None = None,
     ) -> None:
-        self._send = send
-        self._policy = policy
-        self._campaign = campaign
-        self._batcher = batcher
-        self.gate = gate
-        self._ledger = ledger
+        self._send, self._policy, self._campaign, self._batcher = send, policy, campaign, batcher
+        self.gate, self._ledger, self._budget = gate, ledger, budget
+        self._stop, self._stop_reason = stop, stop_reason
         #: A ledger with nothing durable (a temporary journal) records nothing: not called.
         self._records = not (type(ledger) is JournalLedger and ledger.journal is None)
-        self._stop = stop
-        self._stop_reason = stop_reason
-        self._budget = budget
-        self._region = campaign.region or DEFAULT_REGION
+        self._region, self._title = campaign.region or DEFAULT_REGION, campaign.title
         #: Requests made (retries and splits included).
         self.requests = 0
         self.last_accepted = time.monotonic()
@@ -184,8 +171,13 @@ class Delivery:
         try:
             while True:
                 reason = self._stop_reason()
-                if reason is not None:
-                    results.extend(await self._abandon(jobs, last, reason))
+                if reason is not None:  # stopped before this part's (next) request
+                    if last is None:
+                        ended = outcome.ended(jobs, BulkStatus.NOT_ATTEMPTED, reason)
+                    else:
+                        reason = outcome.not_retried(last, reason)
+                        ended = outcome.ended(jobs, BulkStatus.FAILED, reason, last)
+                    await self._record(ended, None, 0, results)
                     return None
                 ticket = await self.gate.acquire(jobs)
                 if ticket is None:  # the campaign stopped meanwhile
@@ -197,14 +189,16 @@ class Delivery:
                     return None
                 if self._budget is not None:
                     fits = await self._budget.reserve(len(jobs), estimate(part.text).credits)
-                    if fits < len(jobs):
-                        return await self._over_budget(part, jobs, fits, results)
+                    if 0 < fits < len(jobs):  # those that fit first, the rest after
+                        return _parts(part, jobs, outcome.split(len(jobs), fits))
+                    if not fits:
+                        self._stop("spend cap reached: max_credits would be exceeded")
+                        last = None  # nothing sent: not_attempted with the stop's reason
+                        continue
                 self.requests += 1
                 in_flight = True
                 try:
-                    summary = await self._send(
-                        numbers, part.text, part.sender, self._campaign.title
-                    )
+                    summary = await self._send(numbers, part.text, part.sender, self._title)
                 except VelstackError as exc:
                     in_flight = False
                     last = exc
@@ -214,12 +208,21 @@ class Delivery:
                         if not (action is Action.PACE and await self.gate.refused(ticket, exc)):
                             if since != self.last_accepted:
                                 backed_off, since = 0.0, self.last_accepted
-                            backed_off += await self._backoff(round_)
+                            wait = self._policy.backoff(min(round_, 10))
+                            if is_testing():  # skipped: counted as waited
+                                backed_off += wait
+                            else:  # cut short by a stop
+                                with anyio.move_on_after(wait):
+                                    await self.stopped.wait()
                         round_ += 1
                         await self._refund(jobs, part.text)  # reserved again for the next attempt
                         if self._records:
                             await self._ledger.release(jobs)
-                        self._check_stall(exc, backed_off if since == self.last_accepted else 0.0)
+                        waited = backed_off if since == self.last_accepted else 0.0
+                        seconds = time.monotonic() - self.last_accepted + self.gate.skipped + waited
+                        stall = outcome.stalled(seconds, self._campaign.stall_timeout, exc)
+                        if stall is not None:
+                            self._stop(stall)
                         if is_testing():  # no wait: still let other tasks (and a cancel) run
                             await anyio.lowlevel.checkpoint()
                         continue
@@ -227,7 +230,8 @@ class Delivery:
                         await self._refund(jobs, part.text)
                     if action is Action.SPLIT:
                         if decision.shrink:
-                            self._batcher.shrink(decision.shrink)
+                            batcher = self._batcher
+                            batcher.size = max(1, min(batcher.size, decision.shrink))
                         await self._record([], None, 1, results)
                         return _parts(part, jobs, decision.size)
                     if decision.stop is not None:
@@ -268,55 +272,12 @@ class Delivery:
                 await self._ledger.settle(ended, summary, requests)
         results.extend([result for _, result in ended])
 
-    def _check_stall(self, error: VelstackError, backed_off: float) -> None:
-        seconds = time.monotonic() - self.last_accepted + self.gate.skipped + backed_off
-        stop = outcome.stalled(seconds, self._campaign.stall_timeout, error)
-        if stop is not None:
-            self._stop(stop)
-
     async def _refund(self, jobs: list[Job], text: str) -> None:
         if self._budget is not None:
             await self._budget.settle(len(jobs) * estimate(text).credits, 0)
 
-    async def _over_budget(
-        self, part: Batch, jobs: list[Job], fits: int, results: list[BulkResult]
-    ) -> list[Batch] | None:
-        """The budget holds credits for ``fits`` of ``jobs``: those go first, the rest after."""
-        if fits > 0:
-            return _parts(part, jobs, outcome.split(len(jobs), fits))
-        self._stop("spend cap reached: max_credits would be exceeded")
-        reason = self._stop_reason() or "spend cap reached"
-        results.extend(await self._abandon(jobs, None, reason))
-        return None
-
-    async def _abandon(
-        self, jobs: list[Job], last: VelstackError | None, reason: str
-    ) -> list[BulkResult]:
-        """The campaign stopped before this part's (next) request: nothing was processed."""
-        if last is None:
-            ended = outcome.ended(jobs, BulkStatus.NOT_ATTEMPTED, reason)
-        else:
-            ended = outcome.ended(jobs, BulkStatus.FAILED, outcome.not_retried(last, reason), last)
-        results: list[BulkResult] = []
-        await self._record(ended, None, 0, results)
-        return results
-
-    async def _backoff(self, round_: int) -> float:
-        """Wait before another round; cut short when the campaign stops.
-
-        Returns the seconds ``set_testing`` skipped (0 when it waited).
-        """
-        wait = self._policy.backoff(min(round_, 10))
-        if is_testing():
-            return wait
-        with anyio.move_on_after(wait):
-            await self.stopped.wait()
-        return 0.0
-
 
 def _parts(part: Batch, jobs: list[Job], first: int) -> list[Batch]:
     """``jobs`` (of ``part``) in two batches, the first of ``first``."""
-    return [
-        Batch(jobs[:first], part.text, part.sender),
-        Batch(jobs[first:], part.text, part.sender),
-    ]
+    text, sender = part.text, part.sender
+    return [Batch(jobs[:first], text, sender), Batch(jobs[first:], text, sender)]

@@ -1,22 +1,8 @@
-"""The worker pool that sends a campaign.
-
-`Engine.run` runs at most ``concurrency`` workers in one task group (started
-as there is work for them: one recipient never costs a thousand tasks). Each
-pulls the next batch from the shared `Batcher` (recipients of one text, up to
-``batch_size``, read lazily from the `WorkSource`), sends it through
-`Delivery` (see `outcome` for what each answer means) and hands each
-recipient's result to ``emit``. Every task is joined before `run` returns, so
-nothing is in flight between two runs: `stream_bulk` runs the engine in bursts
-and yields between them, which keeps an async generator safe to abandon at any
-point (no task group is held across a ``yield``).
-
-The engine reports every recipient on any stop: a graceful stop lets the sends
-in flight finish; an abort (`CampaignStop.set(hard=True)`) or a cancellation
-cuts them off (``unknown``); every later recipient is ``not_attempted``
-(`report_rest`).
-
-Local campaigns (`Engine.local`) read the caller's recipients through `Source`
-and the SQLite journal; a distributed chunk passes its own ports.
+"""The worker pool that sends a campaign: `Engine.run` runs up to ``concurrency`` workers,
+started as there is work; each takes the next `Batch` from the `Batcher`, sends it through
+`Delivery` and hands each result to ``emit``. Every task is joined before `run` returns
+(`stream_bulk` yields between runs). On any stop every recipient is reported: an abort or a
+cancellation cuts off the sends in flight (``unknown``), the rest are ``not_attempted``.
 """
 
 from __future__ import annotations
@@ -68,28 +54,15 @@ class Engine:
         budget: Budget | None = None,
         on_stop: Callable[[str], None] | None = None,
     ) -> None:
-        self._control = control
-        self._campaign = campaign
-        self._journal = journal
-        self._source = source
-        self._on_stop = on_stop
-        self._batcher = Batcher(source, campaign.batch_size)
+        self._control, self._campaign, self._journal = control, campaign, journal
+        self._source, self._on_stop = source, on_stop
+        self._batcher = batcher = Batcher(source, campaign.batch_size)
         self.delivery = Delivery(
-            send,
-            policy,
-            campaign,
-            self._batcher,
-            gate,
-            ledger,
-            self._stop,
-            self._check_stop,
-            budget,
-        )
+            send, policy, campaign, batcher, gate, ledger, self._stop, self._check_stop, budget
+        )  # fmt: skip
         self._fatal: BaseException | None = None
         self._closing = False
-        self._problems = 0
-        self._burst = 0
-        self._workers = 0
+        self._problems = self._burst = self._workers = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self._abort: anyio.CancelScope | None = None
         self._aborted = False
@@ -106,7 +79,7 @@ class Engine:
         budget: Budget | None = None,
     ) -> Engine:
         """A campaign of the caller's ``recipients``, with its journal (opened here)."""
-        items = iterate(recipients)
+        items = iterate(recipients)  # a bad input raises before a journal is opened
         journal: JournalStore
         if campaign.journal is None:
             journal = Journal.temporary()
@@ -120,10 +93,10 @@ class Engine:
             )
         source = Source(items, campaign, journal, admission)
         ledger = JournalLedger(journal if journal.durable else None)
-        gate = LocalGate(campaign)
         return cls(
-            send, policy, campaign, source, gate, ledger, control, journal=journal, budget=budget
-        )
+            send, policy, campaign, source, LocalGate(campaign), ledger, control,
+            journal=journal, budget=budget,
+        )  # fmt: skip
 
     @property
     def stop_reason(self) -> str | None:
@@ -142,27 +115,17 @@ class Engine:
         return self._source.stop_reason
 
     async def aclose(self) -> None:
-        """Close the journal: `close`, then its ``aclose()`` if it has one (shielded)."""
-        journal = self._journal
-        self.close()
-        aclose = getattr(journal, "aclose", None)
-        if aclose is not None:
-            with anyio.CancelScope(shield=True):
-                await aclose()
-
-    def close(self) -> None:
-        """Close the journal. Blocking but brief (a final commit); safe to call twice."""
+        """Close the journal (safe twice): ``close()``, then its ``aclose()`` if any (shielded)."""
         journal, self._journal = self._journal, None
         if journal is not None:
             journal.close()
+            if (aclose := getattr(journal, "aclose", None)) is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
 
     async def run(self, emit: Emit, limit: int | None = None) -> None:
-        """Send until the input ends, or until about ``limit`` results were emitted.
-
-        Re-raises a fatal error (the input raised, ``emit`` raised, the journal
-        failed) once every worker has finished. After an abort, reports what it cut
-        off and (without ``limit``) every recipient left (`report_rest`).
-        """
+        """Send until the input ends, or about ``limit`` results were emitted; re-raise a
+        fatal error (input, ``emit``, journal) once every worker has finished."""
         self._closing = self._fatal is not None
         self._check_stop()
         if self._aborted:  # nothing is sent any more: only reporting is left
@@ -183,9 +146,8 @@ class Engine:
             raise self._fatal
 
     async def report_rest(self, emit: Emit, limit: int | None = None) -> None:
-        """After an abort or a cancellation: report what was cut off, then every recipient
-        not reported yet as ``not_attempted`` (the rest of the input is read for it; at
-        most ``limit`` results, the rest in the next call)."""
+        """After an abort or a cancellation: what was cut off, then every recipient left as
+        ``not_attempted`` (at most ``limit`` results, the rest in the next call)."""
         self._stop(outcome.CANCELLED)
         delivery, batcher = self.delivery, self._batcher
         pending, emitted = delivery.aborted, 0
@@ -203,11 +165,8 @@ class Engine:
             pending.extend(await delivery.deliver(item) if isinstance(item, Batch) else [item])
 
     async def _flush_stale(self, emit: Emit, limit: int | None) -> None:
-        """Hand out partial batches that waited long enough (the input may be slow).
-
-        A worker may be waiting for the input's next item meanwhile: one more
-        is started (up to ``concurrency``) when no worker is free to send them.
-        """
+        """Hand out partial batches that waited `MAX_WAIT`; one more worker (up to
+        ``concurrency``) when none is free to send them."""
         batcher = self._batcher
         while True:
             await anyio.sleep(MAX_WAIT)
@@ -246,7 +205,9 @@ class Engine:
                     if self._fatal is not None:
                         return
                     if result.status in _PROBLEMS:
-                        self._count_problem()
+                        self._problems += 1
+                        if self._problems == self._campaign.max_failures:
+                            self._stop(f"max_failures reached ({self._problems} failed or unknown)")
                     try:
                         if (pending := emit(result)) is not None:
                             await pending
@@ -258,13 +219,10 @@ class Engine:
                         if self._burst >= limit:
                             self._closing = True
         except Exception as exc:
-            self._fail(exc)
-
-    def _count_problem(self) -> None:
-        self._problems += 1
-        limit = self._campaign.max_failures
-        if limit is not None and self._problems >= limit:
-            self._stop(f"max_failures reached ({self._problems} failed or unknown)")
+            if self._fatal is None:
+                self._fatal = exc
+                self._stop(f"stopped by an error: {type(exc).__name__}")
+            self._closing = True
 
     def _stop(self, reason: str) -> None:
         """Stop dispatch: in-flight sends finish, everything after is `not_attempted`."""
@@ -277,9 +235,3 @@ class Engine:
         self.delivery.stopped.set()
         if self._on_stop is not None:
             self._on_stop(reason)
-
-    def _fail(self, exc: BaseException) -> None:
-        if self._fatal is None:
-            self._fatal = exc
-            self._stop(f"stopped by an error: {type(exc).__name__}")
-        self._closing = True

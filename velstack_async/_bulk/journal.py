@@ -56,8 +56,6 @@ class Row(enum.IntEnum):
 
 
 class Verdict(enum.IntEnum):
-    """What to do with a recipient, from the table."""
-
     NEW = 0
     DUPLICATE = 1
     ALREADY_SENT = 2
@@ -73,29 +71,23 @@ def campaign_id(message: str | None, sender: str) -> str:
 
 
 class JournalStore(Protocol):
-    """An open journal as the engine uses it: the SQLite `Journal`, or another store."""
+    """An open journal (SQLite `Journal`, ``RedisJournal``); ``durable``: outcomes recorded.
+    ``close()`` is synchronous and idempotent; an ``async aclose()``, if any, follows it."""
 
-    #: True: outcomes are recorded (resume); False: duplicate detection only.
     durable: bool
 
-    async def aclassify(self, keys: list[int]) -> list[Verdict]:
-        """Mark ``keys`` seen in this run and say what to do with each."""
-
-    async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None:
-        """Set ``(state, message_id, key)`` rows at once; return once they are durable."""
-
-    def close(self) -> None:
-        """Flush and close (synchronous, idempotent). An ``async aclose()``, if any, follows."""
+    async def aclassify(self, keys: list[int]) -> list[Verdict]: ...
+    async def record_many(self, rows: list[tuple[int, str | None, int]]) -> None: ...
+    def close(self) -> None: ...
 
 
 @runtime_checkable
 class JournalOpener(Protocol):
-    """What ``journal=`` takes besides a path (``RedisJournal`` is one): opens the journal
-    of `CampaignOptions.identity` (another campaign's is refused: `InvalidInputError`) for
-    a new run, which turns rows left attempting into unknown."""
+    """What ``journal=`` takes besides a path (``RedisJournal``): `open_journal` starts a run
+    of ``campaign`` (another campaign's journal: `InvalidInputError`), rows left attempting
+    become unknown."""
 
-    async def open_journal(self, campaign: str, *, resend_unknown: bool) -> JournalStore:
-        """Start a run of ``campaign`` and return the open journal."""
+    async def open_journal(self, campaign: str, *, resend_unknown: bool) -> JournalStore: ...
 
 
 _SCHEMA = (
@@ -108,11 +100,6 @@ _INSERT = "INSERT OR IGNORE INTO recipients (number, state, seen_run) VALUES (?,
 _UPDATE = "UPDATE recipients SET state = ?, message_id = ? WHERE number = ?"
 #: ``INSERT ... RETURNING`` exists from SQLite 3.35 (2021); older ones insert row by row.
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
-#: A sending-policy verdict recorded in an earlier run, kept by a resumed one.
-_POLICY_VERDICTS: dict[int, Verdict] = {
-    Row.SUPPRESSED: Verdict.ALREADY_SUPPRESSED,
-    Row.CAPPED: Verdict.ALREADY_CAPPED,
-}
 
 
 def earlier_verdict(state: int, resend_unknown: bool) -> Verdict:
@@ -122,7 +109,9 @@ def earlier_verdict(state: int, resend_unknown: bool) -> Verdict:
         return Verdict.ALREADY_SENT
     if state == Row.UNKNOWN and not resend_unknown:
         return Verdict.ALREADY_UNKNOWN
-    return _POLICY_VERDICTS.get(state, Verdict.NEW)
+    if state == Row.SUPPRESSED:  # the sending policy's skips, kept
+        return Verdict.ALREADY_SUPPRESSED
+    return Verdict.ALREADY_CAPPED if state == Row.CAPPED else Verdict.NEW
 
 
 #: Keys per statement (SQLite allows 999 parameters before 3.32).
@@ -146,15 +135,16 @@ class Journal:
     def __init__(
         self, conn: sqlite3.Connection, *, durable: bool, run: int, resend_unknown: bool
     ) -> None:
-        self._conn = conn
-        self.durable = durable
-        self._run = run
-        self._resend_unknown = resend_unknown
+        self._conn, self.durable, self._run, self._resend_unknown = (
+            conn,
+            durable,
+            run,
+            resend_unknown,
+        )
         #: One SQLite call at a time, in a worker thread (durable journals only).
         self._limiter = anyio.CapacityLimiter(1)
         self._pending: list[tuple[int, str | None, int]] = []
-        self._queued = 0
-        self._committed = 0
+        self._queued = self._committed = 0
         self._committing = False
         self._changed: anyio.Event | None = None
         self._error: BaseException | None = None
@@ -172,10 +162,8 @@ class Journal:
         cls, path: str | os.PathLike[str], campaign: str, *, resend_unknown: bool
     ) -> Journal:
         """Open or create the durable journal at ``path`` for a new run of ``campaign``."""
-        name = os.fspath(path)
-        # Shielded: a cancelled open still closes what it opened.
-        with anyio.CancelScope(shield=True):
-            conn, run = await anyio.to_thread.run_sync(_connect, name, campaign)
+        with anyio.CancelScope(shield=True):  # a cancelled open still closes what it opened
+            conn, run = await anyio.to_thread.run_sync(_connect, os.fspath(path), campaign)
         return cls(conn, durable=True, run=run, resend_unknown=resend_unknown)
 
     def classify(self, keys: list[int]) -> list[Verdict]:

@@ -1,8 +1,5 @@
-"""`CampaignOptions`: every setting of a bulk campaign in one frozen, checked object.
-
-``send_bulk`` / ``stream_bulk`` build one from their keywords, the CLI from its
-flags; the engine reads nothing else. A new setting is a field here and a keyword
-there (a test checks that they agree).
+"""`CampaignOptions`: every setting of a bulk campaign in one frozen, checked object (a new
+setting is a field here and a keyword of ``send_bulk``; a test checks they agree).
 """
 
 from __future__ import annotations

@@ -1,22 +1,16 @@
-"""The campaign's request rate: fixed limits (`RateLimiter`), and under throttling a
-plain AIMD over one rate (`Pacer`).
+"""The request rate: fixed limits (`RateLimiter`) and, under throttling, AIMD over one rate.
 
-- Start window (TCP's slow start): at most `START_WINDOW` requests out before
-  answers come back, one more per accepted answer, until the first throttle
-  answer or `START` seconds.
-- Unpaced until a 429, or a run of 503s (`BUSY_SHARE` of the last `WINDOW`
-  answers). Paced: at most ``rate`` requests/s over all workers, spaced.
-- Seed: the rate accepted over the last second (at least half the start rate,
-  and ``X-RateLimit-Limit`` per minute); it doubles per second until a decrease.
-- Decrease, on a 429 or a throttling 503 (`unavailable`): to `DECREASE` of the
-  rate, or of the accepted rate when lower; once per round (requests started
-  before it, and the next `ROUND` seconds of slots, do not decrease again).
-- Increase: `STEP` of the last decreased rate per second while requests wait
-  for their slot.
-- ``Retry-After``: no slot before it. `RELEASE` seconds without a throttle: unpaced.
+- Start window: `START_WINDOW` requests before answers, one more per accepted answer,
+  until the first throttle or `START` s. Unpaced until a 429 or a run of 503s (`BUSY_SHARE`
+  of the last `WINDOW` answers); paced: ``rate`` requests/s over all workers, spaced.
+- Seed: the rate accepted over the last second (at least half the start rate, and
+  ``X-RateLimit-Limit`` per minute), doubling per second until a decrease.
+- Decrease (429, throttling 503): to `DECREASE` of the rate (or of the accepted rate when
+  lower), once per `ROUND`. Increase: `STEP` of that rate per second while requests wait.
+- ``Retry-After``: no slot before it. `RELEASE` s without a throttle: unpaced again.
 
-Throttling never fails a request. `settled_rate`: accepted answers per second
-over the last `SETTLE` seconds of pacing. `is_testing` skips every wait.
+Throttling never fails a request. `settled_rate`: accepted answers per second over the last
+`SETTLE` s of pacing. `is_testing` skips every wait.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""The interfaces the campaign engine runs over, and the records that pass through them.
-
-`Engine` and `Delivery` know nothing of SQLite or Redis: a local campaign plugs in
-`Source`, `LocalGate` and `JournalLedger`; a distributed chunk its Redis ports
-(``distributed.chunk_source``); the sending policy an `Admission` and a `Budget`.
-Public to the package: ``distributed`` imports these names, nothing private of ``_bulk``.
+"""The interfaces the campaign engine runs over (local: `Source`, `LocalGate`, `JournalLedger`;
+Redis: ``distributed.chunk_source``; the sending policy: `Admission`, `Budget`) and the
+records through them. ``distributed`` imports these, nothing private of ``_bulk``.
 """
 
 from __future__ import annotations
@@ -51,27 +48,24 @@ class Job:
 
 @frozen
 class Ticket:
-    """A gate's permission for one request: the jobs it may carry (a Redis claim may drop
-    some) and the pacer's ticket number."""
+    """A gate's permission for one request: its jobs (a Redis claim may drop some), a number."""
 
     jobs: list[Job]
     number: int = 0
 
 
 class WorkSource(Protocol):
-    """Where the engine's work comes from: the local input, or a leased Redis chunk."""
+    """Where the engine's work comes from; ``stop_reason`` once set: the rest `not_attempted`."""
 
-    #: Once set, every recipient still to come is `not_attempted` with this reason.
     stop_reason: str | None
 
     async def take(self) -> list[Job | BulkResult]:
-        """Every job and ready result prepared so far (reading more if none); [] at the end."""
+        """The next jobs and ready results; [] at the end."""
 
 
 class Gate(Protocol):
-    """The campaign's rate and pause gate, shared by its workers."""
+    """The rate and pause gate; ``skipped``: waits ``set_testing`` skipped since an accept."""
 
-    #: Seconds of waits ``set_testing`` skipped since the last accepted answer.
     skipped: float
 
     async def acquire(self, jobs: list[Job]) -> Ticket | None:
@@ -80,21 +74,18 @@ class Gate(Protocol):
     async def refused(self, ticket: Ticket, error: Exception) -> bool:
         """A 429 or 503 answered ``ticket``: slow down. False: the caller backs off too."""
 
-    def accepted(self, ticket: Ticket) -> None:
-        """Velstack answered ``ticket`` (not throttled)."""
+    def accepted(self, ticket: Ticket) -> None: ...
 
 
 class Ledger(Protocol):
-    """The campaign's durable record as `Delivery` writes it."""
+    """The campaign's durable record, written before each request and each report."""
 
-    async def attempting(self, jobs: list[Job]) -> None:
-        """Mark ``jobs`` attempting, durably, before their first request."""
+    async def attempting(self, jobs: list[Job]) -> None: ...
 
     async def settle(
         self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
     ) -> None:
-        """Record outcomes (``not_attempted``: queued again) of ``requests`` requests,
-        durably, before they are reported. ``results`` may be empty."""
+        """Outcomes (``not_attempted``: queued again) of ``requests`` requests; may be []."""
 
     async def release(self, jobs: list[Job]) -> None:
         """A request for ``jobs`` was certainly not processed and will be made again."""
@@ -117,25 +108,21 @@ class AdmissionVerdict:
 
 
 class Admission(Protocol):
-    """The sending policy's say on each new recipient before its request (opt-outs,
-    frequency caps, send windows)."""
+    """The sending policy's verdict on each new recipient (opt-outs, caps, send windows)."""
 
-    async def admit(self, jobs: list[Job]) -> list[AdmissionVerdict]:
-        """One verdict per job, in order."""
+    async def admit(self, jobs: list[Job]) -> list[AdmissionVerdict]: ...
 
     def now(self) -> datetime:
-        """The policy's clock (an aware datetime): when a deferred job's ``until`` is due."""
+        """The policy's clock (aware): when a deferred job's ``until`` is due."""
 
     def ended(self, result: BulkResult) -> None:
         """Every result, as reported (what was counted for one not sent is given back)."""
 
-    async def finish(self) -> None:
-        """The campaign ended: settle what `ended` collected."""
+    async def finish(self) -> None: ...
 
 
 class Budget(Protocol):
-    """Credits reserved before each request (a spend cap); `outcome.split` cuts a batch
-    that does not fit."""
+    """Credits reserved before each request (a spend cap)."""
 
     async def reserve(self, count: int, credits_each: int) -> int:
         """Reserve credits for up to ``count`` recipients at ``credits_each``; how many fit."""

@@ -85,13 +85,8 @@ async def stream_bulk(
     admission: Admission | None = None,
     budget: Budget | None = None,
 ) -> AsyncGenerator[BulkResult, None]:
-    """Run the campaign in bursts of results; yield them between bursts.
-
-    No task runs while this generator is suspended at a ``yield``, so a consumer
-    may stop iterating at any time: nothing is in flight, the journal is
-    consistent, nothing more is sent. Bursts start at ``concurrency`` results and
-    double up to `MAX_BURST` times it.
-    """
+    """Run the campaign in bursts (``concurrency`` results, doubling up to `MAX_BURST` times
+    it); yield between them, with no task running: a consumer may stop at any time."""
     engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "stream_bulk", campaign)
     burst = campaign.concurrency
@@ -118,13 +113,11 @@ class ReportBuilder:
     """Counts every result; keeps the non-sent ones, up to ``keep`` (None: all)."""
 
     def __init__(self, keep: int | None) -> None:
-        self._keep = keep
-        self._counts = dict.fromkeys(BulkStatus, 0)
-        self._credit_used = Decimal(0)
+        self._keep, self._counts = keep, dict.fromkeys(BulkStatus, 0)
+        self._credit_used, self._started = Decimal(0), time.monotonic()
         self._credit_left: Decimal | None = None
         self._unsent: list[BulkResult] = []
         self._omitted = self._stale = 0
-        self._started = time.monotonic()
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._policy = dict.fromkeys(("suppressed", "capped", "deferred"), 0)
 

@@ -1,10 +1,6 @@
-"""Reading the recipients lazily and turning each into a send job or a result, in order.
-
-`Source.take` reads the input `BATCH` items at a time (a sync or async iterable,
-never all of it), normalises each number, renders its message and asks the
-journal, then the sending policy (`Admitter.take`), about each new number: every
-decision that needs no request is made here, once. It keeps no buffer: the
-`Batcher`, its one reader, holds the read-ahead.
+"""Reading the recipients lazily (`BATCH` at a time) and turning each into a send job or a
+result, in order: normalised, rendered, checked against the journal, then the sending policy
+(`Admitter.take`). No buffer: the `Batcher`, its one reader, holds the read-ahead.
 """
 
 from __future__ import annotations
@@ -86,10 +82,10 @@ class Source:
             return []
         batch = await self._read()
         start = self._index - len(batch)
-        if self.stop_reason is not None:
+        if (reason := self.stop_reason) is not None:
             return [
-                not_attempted(_recipient_of(item), start + i, self.stop_reason)
-                for i, item in enumerate(batch)
+                not_attempted(str(x.recipient if isinstance(x, BulkMessage) else x), i, reason)
+                for i, x in enumerate(batch, start)
             ]
         prepared = [self._prepare(start + i, item) for i, item in enumerate(batch)]
         jobs = [p for p in prepared if type(p) is Job]
@@ -167,10 +163,6 @@ class Source:
         if campaign.smart_encoding:
             text = smart_encode(text)
         return Job(index, recipient, int(e164[1:]), to_api_format(e164), text, sender)
-
-
-def _recipient_of(item: Any) -> str:
-    return str(item.recipient if isinstance(item, BulkMessage) else item)
 
 
 def _result(

@@ -52,7 +52,7 @@ def _check_placeholder(name: str, spec: str, conversion: str | None) -> str:
 class Template:
     """A parsed message template; `render` fills it for one recipient."""
 
-    __slots__ = ("_names", "_source", "_static")
+    __slots__ = ("_source", "_static", "names", "static")
 
     def __init__(self, source: str) -> None:
         names: list[str] = []
@@ -65,8 +65,10 @@ class Template:
                 raise
             raise TemplateError(f"message template: {exc} {_BRACES}") from None
         self._source = source
-        self._names = tuple(dict.fromkeys(names))
-        # A template without placeholders renders the same for everyone: once.
+        #: The placeholder names, in order of first use.
+        self.names = tuple(dict.fromkeys(names))
+        #: No placeholder: every recipient gets the same text (rendered once).
+        self.static = not names
         self._static = source.format() if not names else None
 
     @classmethod
@@ -74,24 +76,14 @@ class Template:
         """``message`` checked (a non-blank str) and parsed; `InvalidInputError` if bad."""
         return cls(check.text("message", message))
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The placeholder names, in order of first use."""
-        return self._names
-
-    @property
-    def static(self) -> bool:
-        """Whether the template has no placeholder (every recipient gets the same text)."""
-        return self._static is not None
-
     def render(self, fields: Mapping[str, Any], *, allow_blank: bool = False) -> str:
         """The message for one recipient; `TemplateError` when ``fields`` cannot fill it
         (``allow_blank``: None and blank fields render as ``""``)."""
         if self._static is not None:
             return self._static
-        if missing := [n for n in self._names if n not in fields]:
+        if missing := [n for n in self.names if n not in fields]:
             raise TemplateError(f"missing template field(s) {', '.join(map(repr, missing))}")
-        if blank := [n for n in self._names if _is_blank(fields[n])]:
+        if blank := [n for n in self.names if _is_blank(fields[n])]:
             if not allow_blank:
                 listed = ", ".join(map(repr, blank))
                 raise TemplateError(f"blank template field(s) {listed} ({_BLANKS})")
