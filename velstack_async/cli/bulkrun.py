@@ -1,8 +1,6 @@
-"""Running ``velstack bulk``: live progress, Ctrl-C, ``--failed-out``, the summary and
-the exit code. The first Ctrl-C stops the campaign (`CampaignStop`: the sends in flight
-finish), a second aborts it (they end ``unknown``); either way the engine's report of
-every row is the summary, the CLI keeps no count of its own. ``--failed-out`` lists the
-rows certainly not sent, never an ``unknown`` one (resending it could send twice)."""
+"""Running ``velstack bulk``. A first Ctrl-C stops the campaign (the sends in flight finish),
+a second aborts it (they end ``unknown``); the engine's report is the summary. ``--failed-out``
+lists the rows certainly not sent, never an ``unknown`` one (resending it could send twice)."""
 
 from __future__ import annotations
 
@@ -15,19 +13,17 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import attrs
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from .._bulk import BulkMessage, BulkReport, BulkResult, BulkStatus, CampaignOptions, CampaignStop
-from .._client import AsyncVelstack
 from .._csvfile import CsvFile, Row
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
 from .._files import open_private
 from .commands.journals import file_stamp, mark_completed
 from .output import CliError, ExitCode, LiveProgress, exit_code_for, table
-from .session import Session, watch_ctrl_c
+from .session import Session, with_ctrl_c
 
 __all__ = ["PHONE_COLUMNS", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
 
@@ -37,18 +33,14 @@ MAX_REASONS = 50  # distinct reasons counted apart; the rest are grouped
 INTERRUPTED = "interrupted (Ctrl-C)"  # the stopped_reason after Ctrl-C
 _STATS = (("sent", "green"), ("failed", "red"), ("skipped", "yellow"), ("credits", "cyan"))
 _FATAL = (InsufficientBalanceError, AuthenticationError)
-#: SDK keywords named in reasons, and the ``velstack bulk`` flag that does the same.
-_FLAGS = (
-    ("pass resend_unknown=True", "add --resend-unknown"),
-    ("resend_unknown=True", "--resend-unknown"),
-    ("allow_blank_fields=True", "--allow-blank-fields"),
-)
+_STOPPING = "Stopping: no new message will be sent; waiting for the ones in flight"
 
 
 def cli_reason(reason: str) -> str:
-    for keyword, flag in _FLAGS:
-        reason = reason.replace(keyword, flag)
-    return reason
+    """A reason naming an SDK keyword names the ``velstack bulk`` flag that does the same."""
+    reason = reason.replace("pass resend_unknown=True", "add --resend-unknown")
+    reason = reason.replace("resend_unknown=True", "--resend-unknown")
+    return reason.replace("allow_blank_fields=True", "--allow-blank-fields")
 
 
 @attrs.frozen
@@ -60,10 +52,6 @@ class Plan:
     campaign: CampaignOptions
     journal_given: bool = False
     failed_out: str | None = None
-
-    @property
-    def file(self) -> str:
-        return self.source.path
 
     @property
     def journal(self) -> str:
@@ -88,9 +76,10 @@ def make_plan(file: str, campaign: CampaignOptions) -> Plan:
 
 
 @attrs.define
-class Tally:
-    """What the summary lists besides the engine's counts."""
-
+class Outcome:
+    plan: Plan
+    report: BulkReport = attrs.field(init=False)
+    interrupted: str | None = None  # "stopped" or "aborted" after Ctrl-C
     reasons: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     unsent: list[dict[str, Any]] = attrs.field(factory=list)
     unsent_omitted: int = 0
@@ -112,16 +101,8 @@ class Tally:
         self.unsent[-1]["reason"] = listed
 
 
-@attrs.frozen
-class Outcome:
-    plan: Plan
-    report: BulkReport
-    tally: Tally
-    interrupted: str | None  # "stopped" or "aborted" after Ctrl-C
-
-
 def run_bulk(session: Session, plan: Plan) -> Outcome:
-    tally, stop = Tally(), CampaignStop()
+    outcome, stop = Outcome(plan), CampaignStop()
     pending: dict[int, Row] = {}  # each row until its result comes back
     total = plan.source.row_count
     with (
@@ -133,10 +114,10 @@ def run_bulk(session: Session, plan: Plan) -> Outcome:
         def on_result(result: BulkResult) -> None:
             row = pending.pop(result.index)
             if result.status is not BulkStatus.SENT:
-                tally.add(row, result)
+                outcome.add(row, result)
             if write_failed is not None and _retryable(result):
                 write_failed(row, result)
-                tally.failed_out_rows += 1
+                outcome.failed_out_rows += 1
             bar.done(**_increments(result))
 
         def messages() -> Iterator[BulkMessage]:
@@ -146,31 +127,19 @@ def run_bulk(session: Session, plan: Plan) -> Outcome:
 
         def on_ctrl_c(presses: int) -> bool:
             stop.set(INTERRUPTED, hard=presses > 1)
-            if presses > 1:
-                session.notice("Aborting: the sends in flight are reported unknown")
-            else:
-                session.notice(
-                    "Stopping: no new message will be sent; waiting for the ones in flight "
-                    "(Ctrl-C again to abort now)"
-                )
+            aborting = "Aborting: the sends in flight are reported unknown"
+            session.notice(aborting if presses > 1 else f"{_STOPPING} (Ctrl-C again to abort now)")
             return presses > 1
 
-        async def send(client: AsyncVelstack) -> BulkReport:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(watch_ctrl_c, on_ctrl_c)
-                try:
-                    return await client.sms.send_campaign(
-                        messages(), plan.campaign, on_result=on_result, stop=stop
-                    )
-                except Exception as exc:  # raised below as itself, not in an exception group
-                    error = exc
-                finally:
-                    tg.cancel_scope.cancel()
-            raise error
-
-        report = session.run(send)
-    interrupted = "aborted" if stop.hard else "stopped" if stop.is_set() else None
-    return Outcome(plan, report, tally, interrupted)
+        campaign = plan.campaign
+        outcome.report = session.run(
+            lambda client: with_ctrl_c(
+                on_ctrl_c,
+                client.sms.send_campaign(messages(), campaign, on_result=on_result, stop=stop),
+            )
+        )
+    outcome.interrupted = "aborted" if stop.hard else "stopped" if stop.is_set() else None
+    return outcome
 
 
 @contextmanager
@@ -179,7 +148,7 @@ def _failed_out(plan: Plan) -> Iterator[Callable[[Row, BulkResult], None] | None
     if path is None:
         yield None
         return
-    if os.path.exists(path) and os.path.samefile(path, plan.file):
+    if os.path.exists(path) and os.path.samefile(path, plan.source.path):
         raise CliError(f"--failed-out {path} is the input file: choose another path")
     try:
         handle = open_private(path)
@@ -219,7 +188,7 @@ def _increments(result: BulkResult) -> dict[str, int | Decimal]:
 
 
 def exit_code(outcome: Outcome) -> ExitCode:
-    report, fatal = outcome.report, outcome.tally.fatal
+    report, fatal = outcome.report, outcome.fatal
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
     if report.stopped_reason is not None:
@@ -230,11 +199,11 @@ def exit_code(outcome: Outcome) -> ExitCode:
 
 
 def finish(session: Session, outcome: Outcome) -> ExitCode:
-    """Print the summary and the next steps; record a completed campaign."""
     code, report, plan = exit_code(outcome), outcome.report, outcome.plan
+    file = plan.source.path
     if code is ExitCode.OK:
         left = None if report.credit_left is None else str(report.credit_left)
-        summary: dict[str, Any] = {"file": plan.file, "file_stamp": file_stamp(plan.file)}
+        summary: dict[str, Any] = {"file": file, "file_stamp": file_stamp(file)}
         summary |= {"rows": plan.source.row_count, "sent": report.sent, "skipped": report.skipped}
         summary |= {"credit_used": str(report.credit_used), "credit_left": left}
         mark_completed(plan.journal, summary)
@@ -245,11 +214,11 @@ def finish(session: Session, outcome: Outcome) -> ExitCode:
 
 
 def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
-    report, tally, plan = outcome.report, outcome.tally, outcome.plan
+    report, plan = outcome.report, outcome.plan
     counts = "total sent failed unknown unknown_stale skipped not_attempted suppressed capped"
     counts += " deferred credit_used credit_left"
     return {
-        "file": plan.file,
+        "file": plan.source.path,
         "rows": plan.source.row_count,
         **{name: getattr(report, name) for name in counts.split()},
         "elapsed": round(report.elapsed, 3),
@@ -259,13 +228,13 @@ def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
         "exit_code": int(code),
         "journal": plan.journal,
         "failed_out": plan.failed_out,
-        "failed_out_rows": tally.failed_out_rows,
+        "failed_out_rows": outcome.failed_out_rows,
         "reasons": [
             {"status": status, "reason": reason, "count": count}
-            for (status, reason), count in tally.reasons.most_common()
+            for (status, reason), count in outcome.reasons.most_common()
         ],
-        "unsent": tally.unsent,
-        "unsent_omitted": tally.unsent_omitted,
+        "unsent": outcome.unsent,
+        "unsent_omitted": outcome.unsent_omitted,
     }
 
 
@@ -301,7 +270,7 @@ def _tables(outcome: Outcome) -> Group:
     if report.stopped_reason:
         pairs.append(("Stopped", Text(report.stopped_reason, style="bold red")))
     shown: list[RenderableType] = ["", table(pairs, title="Campaign summary")]
-    if reasons := outcome.tally.reasons.most_common(10):
+    if reasons := outcome.reasons.most_common(10):
         rows = [(status, reason, count) for (status, reason), count in reasons]
         shown += ["", table(rows, ("Status", "Reason", "Rows"), title="Not sent")]
     return Group(*shown)
@@ -309,8 +278,8 @@ def _tables(outcome: Outcome) -> Group:
 
 def _next_steps(outcome: Outcome, code: ExitCode) -> list[str]:
     report, plan, lines = outcome.report, outcome.plan, []
-    if plan.failed_out and outcome.tally.failed_out_rows:
-        rows = _plural(outcome.tally.failed_out_rows, "row")
+    if plan.failed_out and outcome.failed_out_rows:
+        rows = _plural(outcome.failed_out_rows, "row")
         lines.append(f"{rows} not sent written to {plan.failed_out}")
     if report.unknown:
         lines.append(

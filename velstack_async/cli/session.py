@@ -4,15 +4,16 @@ several commands share."""
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from signal import SIGINT
 from typing import Any, TypeVar
 
 import anyio
 import attrs
 import click
+from anyio import open_signal_receiver
 from rich.console import Console, RenderableType
 
 from .._client import AsyncVelstack
@@ -21,7 +22,7 @@ from .output import CliError, ExitCode, emit_json, jsonable, make_console
 
 __all__ = ["RATE", "SANDBOX_SENDER", "Session", "apply_change", "concurrency_option", "confirm"]
 __all__ += ["confirm_option", "flag", "message_option", "sender_option", "title_option"]
-__all__ += ["watch_ctrl_c"]
+__all__ += ["with_ctrl_c"]
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -106,19 +107,27 @@ class Session:
             yield client
 
 
-async def watch_ctrl_c(on_press: Callable[[int], bool | None]) -> None:
-    """Call ``on_press(n)`` at the n-th Ctrl-C while the calling task group runs, until it
-    returns True. Where signals cannot be watched (Windows, not the main thread), Ctrl-C
-    stays a `KeyboardInterrupt`."""
-    try:
-        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+async def with_ctrl_c(on_press: Callable[[int], bool | None], work: Awaitable[_T]) -> _T:
+    """``await work``, calling ``on_press(n)`` at the n-th Ctrl-C until it returns True. Where
+    signals cannot be watched (Windows, not the main thread), Ctrl-C stays a KeyboardInterrupt."""
+
+    async def watch() -> None:
+        with suppress(NotImplementedError, ValueError), open_signal_receiver(SIGINT) as signals:
             presses = 0
             async for _ in signals:
                 presses += 1
                 if on_press(presses):
                     return
-    except (NotImplementedError, ValueError):
-        return
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        try:
+            return await work
+        except Exception as exc:  # raised below as itself, not in an exception group
+            error = exc
+        finally:
+            tg.cancel_scope.cancel()
+    raise error
 
 
 message_option = click.option(

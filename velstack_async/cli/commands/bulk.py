@@ -99,9 +99,7 @@ def bulk(
         dry_run_estimate(session, plan)
         return
     sender = session.default_sender(sender)
-    path = journal or journals.default_journal(
-        file, message, sender, sandbox=session.sandbox, base_url=session.target_url
-    )
+    path = journal or journals.default_journal(file, message, sender, session.target_url)
     campaign = attrs.evolve(campaign, sender=sender, journal=path)
     plan = attrs.evolve(plan, campaign=campaign, journal_given=bool(journal), failed_out=failed_out)
     info, done = _earlier_run(session, plan, new_campaign)
@@ -122,8 +120,7 @@ def bulk(
 def _earlier_run(
     session: Session, options: Plan, new_campaign: bool
 ) -> tuple[journals.JournalInfo | None, bool]:
-    """The journal of an earlier run (None: a new campaign), and whether the campaign
-    completed (then it is not sent again); a completed campaign whose file changed resumes."""
+    """The journal of an earlier run (None: a new campaign), and whether it completed."""
     path = options.journal
     info = journals.read_info(path)
     if info is None:
@@ -144,12 +141,12 @@ def _earlier_run(
         session.notice(f"Starting a new campaign; the earlier one's journal is now {moved}")
         return None, False
     if info.completed is not None:
-        if info.completed.summary.get("file_stamp") == journals.file_stamp(options.file):
+        if info.completed.summary.get("file_stamp") == journals.file_stamp(options.source.path):
             _show_completed(session, options, info)
             return info, True
-        journals.clear_completed(path)
+        journals.remove_journal(path, (journals.COMPLETED,))
         session.notice(
-            f"{options.file} changed since this campaign completed: resuming it from its "
+            f"{options.source.path} changed since this campaign completed: resuming it from its "
             f"journal ({path}), rows already sent are skipped (add --new-campaign to send "
             "to every row again)"
         )
@@ -161,34 +158,22 @@ def _earlier_run(
     return info, False
 
 
-def _show_completed(session: Session, options: Plan, info: journals.JournalInfo) -> None:
+def _show_completed(session: Session, plan: Plan, info: journals.JournalInfo) -> None:
     done = info.completed
     assert done is not None
-    summary = done.summary
     when = done.at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    document = {
-        "file": options.file,
-        "already_completed": True,
-        "completed_at": done.at.isoformat(),
-        "completed": summary,
-        "sent": 0,
-        "journal": options.journal,
-        "exit_code": 0,
-    }
-    pairs: list[tuple[str, object]] = [
-        ("Completed", when),
-        ("Rows", summary.get("rows")),
-        ("Sent then", summary.get("sent")),
-        ("Skipped then", summary.get("skipped")),
-        ("Credits used", _amount(summary.get("credit_used"))),
-        ("Credit left then", _amount(summary.get("credit_left"))),
-        ("Sent now", 0),
-    ]
-    session.show(document, table(pairs, title="Campaign already completed"))
-    how = "use a new --journal path" if options.journal_given else "add --new-campaign"
+    document = {"file": plan.source.path, "already_completed": True}
+    document |= {"completed_at": done.at.isoformat(), "completed": done.summary, "sent": 0}
+    document |= {"journal": plan.journal, "exit_code": 0}
+    then = {"rows": "Rows", "sent": "Sent then", "skipped": "Skipped then"}
+    then |= {"credit_used": "Credits used", "credit_left": "Credit left then"}
+    pairs = [(label, _amount(done.summary.get(key))) for key, label in then.items()]
+    view = table([("Completed", when), *pairs, ("Sent now", 0)], title="Campaign already completed")
+    session.show(document, view)
+    how = "use a new --journal path" if plan.journal_given else "add --new-campaign"
     session.notice(
         f"This campaign completed on {when} and was not sent again. "
-        f"To send it again as a new campaign, {how} (journal: {options.journal}).",
+        f"To send it again as a new campaign, {how} (journal: {plan.journal}).",
         style="",
     )
 
@@ -199,7 +184,7 @@ def _amount(value: object) -> Decimal | None:
 
 def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
     """A key rejected before anything was sent: one error line, no journal left behind."""
-    fatal = outcome.tally.fatal
+    fatal = outcome.fatal
     if not isinstance(fatal, AuthenticationError) or outcome.report.sent or outcome.interrupted:
         return
     if journal_was_new:

@@ -15,7 +15,7 @@ from ..._csvfile import CsvFile
 from ..._policy.window import SendWindow
 from ..bulkrun import PHONE_COLUMNS
 from ..output import CliError, ExitCode, fields_table, table
-from ..session import RATE, Session, message_option, sender_option, title_option, watch_ctrl_c
+from ..session import RATE, Session, message_option, sender_option, title_option, with_ctrl_c
 from .suppressions import open_policy, policy_options
 
 if TYPE_CHECKING:
@@ -161,26 +161,20 @@ def status(campaign_id: str, redis_url: str, once: bool) -> None:
         return
     from rich.live import Live
 
+    async def live_view(opened: RedisCampaign) -> None:
+        current = await opened.status()
+        with Live(_status_table(current), console=session.out, auto_refresh=False) as live:
+            while (current["chunks_left"] or not current["loaded"]) and not current["stopped"]:
+                await anyio.sleep(0.5)
+                current = await opened.status()
+                live.update(_status_table(current), refresh=True)
+
     async def view(opened: RedisCampaign) -> None:
         # Ctrl-C cancels a scope, not the main task once: on 3.10 that one cancellation
         # can be lost in a Redis call, and the view never ends on its own.
-        interrupted = False
-
-        def leave(_presses: int) -> None:
-            nonlocal interrupted
-            interrupted = True
-            tg.cancel_scope.cancel()
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(watch_ctrl_c, leave)
-            current = await opened.status()
-            with Live(_status_table(current), console=session.out, auto_refresh=False) as live:
-                while (current["chunks_left"] or not current["loaded"]) and not current["stopped"]:
-                    await anyio.sleep(0.5)
-                    current = await opened.status()
-                    live.update(_status_table(current), refresh=True)
-            tg.cancel_scope.cancel()
-        if interrupted:
+        with anyio.CancelScope() as scope:
+            await with_ctrl_c(lambda _: scope.cancel(), live_view(opened))
+        if scope.cancel_called:
             raise KeyboardInterrupt
 
     _open(redis_url, campaign_id, view)

@@ -1,9 +1,9 @@
-"""``velstack groups`` and ``velstack contacts``. ``contacts import`` adds a CSV file's rows
-to a group a few at a time: a number found twice is added once, an invalid one is skipped
-and listed (not a failure), and an error no row can get past (key, permission, unknown
-group) stops it."""
+"""``velstack groups`` and ``velstack contacts``. ``contacts import`` adds a number found twice
+once, skips and lists an invalid one (not a failure), stops at an error no row gets past."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import anyio
 import attrs
@@ -139,24 +139,17 @@ def delete_contact(contact_id: str, yes: bool) -> None:
 
 
 @attrs.define
-class Failure:
-    line: int
-    phone_number: str
-    reason: str
-
-
-@attrs.define
 class ImportReport:
     group_id: str
     added: int = 0
     duplicates: int = 0
     invalid_numbers: int = 0  # skipped and listed, as bulk does: not a failure (exit 0)
     failed: int = 0
-    failures: list[Failure] = attrs.field(factory=list)
+    failures: list[dict[str, Any]] = attrs.field(factory=list)
 
     def note(self, row: Row, phone: str, reason: str) -> None:
         if len(self.failures) < MAX_LISTED:
-            self.failures.append(Failure(row.line, phone, reason))
+            self.failures.append({"line": row.line, "phone_number": phone, "reason": reason})
 
 
 @contacts.command("import")
@@ -173,7 +166,9 @@ def import_file(file: str, group_id: str, concurrency: int) -> None:
     labels |= {"duplicates": "Duplicates skipped", "invalid_numbers": "Invalid numbers skipped"}
     session.show(report, fields_table(report, names, "Contacts import", **labels))
     if report.failures and not session.json:
-        rows = [(f.line, mask_phone(f.phone_number), f.reason) for f in report.failures[:10]]
+        rows = [
+            (f["line"], mask_phone(f["phone_number"]), f["reason"]) for f in report.failures[:10]
+        ]
         listed = report.failed + report.invalid_numbers
         title = "Rows not added" + (f" (first {len(rows)} of {listed:,})" if listed > 10 else "")
         session.out.print(table(rows, ("Line", "Phone", "Reason"), title=title))

@@ -1,10 +1,6 @@
-"""The campaign journals of ``velstack bulk`` and ``velstack journals list|show|prune``.
-
-Without ``--journal`` a campaign's journal is in ``$VELSTACK_JOURNAL_DIR``, named after
-the campaign (the CSV file's path, the template, the sender, the target): the same
-command resumes it. The engine writes the journal; the CLI only reads it, between runs,
-and records a completed campaign in a file beside it (never in the engine's file).
-"""
+"""``velstack journals`` and the journals of ``velstack bulk`` (by default in
+$VELSTACK_JOURNAL_DIR, named after the campaign). The engine writes a journal; the CLI only
+reads it between runs, and records a completed campaign in a file beside it."""
 
 from __future__ import annotations
 
@@ -27,18 +23,8 @@ from ..._files import open_private, private_directory, state_dir
 from ..output import CliError, table
 from ..session import Session, confirm, confirm_option, flag
 
-__all__ = [
-    "JournalInfo",
-    "archive_journal",
-    "clear_completed",
-    "default_journal",
-    "file_stamp",
-    "journal_dir",
-    "journals",
-    "mark_completed",
-    "read_info",
-    "remove_journal",
-]
+__all__ = ["COMPLETED", "JournalInfo", "archive_journal", "default_journal", "file_stamp"]
+__all__ += ["journal_dir", "journals", "mark_completed", "read_info", "remove_journal"]
 
 JOURNAL_DIR_ENV = "VELSTACK_JOURNAL_DIR"
 SUFFIX = ".journal"
@@ -128,20 +114,12 @@ def mark_completed(journal: str, summary: dict[str, Any]) -> None:
     os.replace(target + ".tmp", target)
 
 
-def clear_completed(journal: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(journal + COMPLETED)
-
-
 def journal_dir() -> Path:
     return state_dir(JOURNAL_DIR_ENV, "journals")
 
 
-def default_journal(
-    csv_path: str, message: str, sender: str, *, sandbox: bool, base_url: str
-) -> str:
-    """The journal path of this campaign (the directory is created). A sandbox campaign
-    never shares one with a real one, nor do campaigns to different base URLs."""
+def default_journal(csv_path: str, message: str, sender: str, target: str) -> str:
+    """This campaign's journal: one per file, message, sender and target URL (or sandbox)."""
     folder = journal_dir()
     try:
         private_directory(folder)
@@ -150,10 +128,9 @@ def default_journal(
             f"cannot create the journal directory {folder} ({exc.strerror or exc}): "
             f"pass --journal PATH or set {JOURNAL_DIR_ENV}"
         ) from None
-    target = "sandbox" if sandbox else base_url.rstrip("/")
-    identity = "\0".join((os.path.abspath(csv_path), message, sender, target))
+    identity = "\0".join((os.path.abspath(csv_path), message, sender, target.rstrip("/")))
     digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    kind = "-sandbox" if sandbox else ""
+    kind = "-sandbox" if target == "sandbox" else ""
     return str(folder / f"{Path(csv_path).stem}{kind}-{digest}{SUFFIX}")
 
 
@@ -182,8 +159,8 @@ def archive_journal(path: str, when: datetime) -> str:
     return target
 
 
-def remove_journal(path: str) -> None:
-    for suffix in _SIDE_FILES:
+def remove_journal(path: str, suffixes: tuple[str, ...] = _SIDE_FILES) -> None:
+    for suffix in suffixes:
         with contextlib.suppress(FileNotFoundError):
             os.remove(path + suffix)
 
@@ -270,13 +247,9 @@ def prune_command(older_than: timedelta, unfinished: bool, yes: bool) -> None:
 
 
 def _readable(verb: str) -> list[JournalInfo]:
-    """The journals of the journal directory, oldest first; one in use or not a journal
-    is ``verb`` (a notice)."""
-    folder, infos = journal_dir(), []
-    found = [p for p in folder.iterdir() if p.name.endswith(SUFFIX)] if folder.is_dir() else []
-    for path in sorted(
-        (p for p in found if p.is_file()), key=lambda p: (p.stat().st_mtime, p.name)
-    ):
+    """The journals, oldest first; one in use or not a journal is ``verb`` (a notice)."""
+    infos, found = [], [p for p in journal_dir().glob(f"*{SUFFIX}") if p.is_file()]
+    for path in sorted(found, key=lambda p: (p.stat().st_mtime, p.name)):
         try:
             info = read_info(str(path))
         except CliError as exc:

@@ -1,9 +1,9 @@
-"""The sending-policy store (``--policy-store``, ``$VELSTACK_POLICY_STORE``, or a file
-beside the campaign journals, owner-only as they are) and ``velstack suppressions``: the
-opt-out list every send checks (no API key needed)."""
+"""The sending-policy store (``--policy-store``, else a file beside the journals) and
+``velstack suppressions``: the opt-out list every send checks (no API key needed)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -28,14 +28,17 @@ POLICY_STORE_ENV = "VELSTACK_POLICY_STORE"
 POLICY_FILE = "sending-policy.db"  # in the journals' folder (not a .journal: never listed)
 
 
-def policy_store_option(command: _F, default: str = f"{POLICY_FILE} in the journal folder") -> _F:
+def _store_option(default: str = f"{POLICY_FILE} in the journal folder") -> Callable[[_F], _F]:
     return click.option(
         "--policy-store",
         envvar=POLICY_STORE_ENV,
         metavar="PATH_OR_URL",
         help="The sending-policy store (suppressions, caps): a SQLite file or a redis:// URL "
         f"[env: {POLICY_STORE_ENV}; default: {default}].",
-    )(command)
+    )
+
+
+policy_store_option = _store_option()
 
 
 def _window(_ctx: click.Context, _param: click.Parameter, value: str | None) -> SendWindow | None:
@@ -49,8 +52,7 @@ def _window(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 
 
 def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
-    """``--max-credits``, ``--send-window``, ``--[no-]wait-for-window``, ``--category`` and
-    ``--policy-store`` (``bulk``, ``campaign create``)."""
+    """The policy options of ``bulk`` and ``campaign create``."""
     options = (
         click.option(
             "--max-credits",
@@ -77,13 +79,11 @@ def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
             default="marketing",
             help="Send windows and frequency caps apply to marketing only.",
         ),
+        _store_option(store_default) if store_default else policy_store_option,
     )
 
     def decorate(command: _F) -> _F:
-        command = policy_store_option(command, *([store_default] if store_default else []))
-        for option in reversed(options):
-            command = option(command)
-        return command
+        return functools.reduce(lambda done, option: option(done), reversed(options), command)
 
     return decorate
 
@@ -93,8 +93,7 @@ def default_policy_store() -> str:
 
 
 def campaign_policy(store: str | None, window: SendWindow | None) -> SendingPolicy | None:
-    """The policy of a ``bulk`` run: the named store, else the default one if it exists
-    (nothing is created for nothing)."""
+    """The named store, else the default one if it exists (nothing is made for nothing)."""
     if store is None and window is None and not os.path.exists(default_policy_store()):
         return None
     return open_policy(store, send_window=window)
