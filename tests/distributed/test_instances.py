@@ -22,7 +22,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from velstack_async.distributed._store import keys_of
-from velstack_async.distributed._worker import watch_period
+from velstack_async.distributed.campaign import watch_period
 
 from ..reliability.server_process import FakeProcess
 from .helpers import check_exact

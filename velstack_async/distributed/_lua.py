@@ -16,6 +16,7 @@ s | f | u | k skipped by the policy | w deferred), 4 counters (hash), 5 unsent (
 from __future__ import annotations
 
 import functools
+import string
 
 from .._policy.redis_scripts import fence_guard
 
@@ -62,6 +63,9 @@ local function incr(name, n) if n ~= 0 then redis.call('HINCRBY', KEYS[4], name,
 local function unsent(key, status, reason, entry)
   redis.call('HSET', KEYS[5], key, cjson.encode({s = status, r = reason, e = cjson.decode(entry)}))
 end
+local function lose(key, reason, entry)
+  redis.call('HSET', KEYS[3], key, 'u'); unsent(key, 'unknown', reason, entry)
+end
 local function close_chunk(chunk)
   redis.call('ZADD', KEYS[6], 0, chunk)
   redis.call('HSET', KEYS[2], 'chunk', chunk + 1, 'fill', 0)
@@ -76,31 +80,23 @@ end
 _EPOCH = """
 if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 1 or behind() then
   if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 0 then
-    redis.call('HSET', KEYS[2], 'rolled_back', epoch, 'stopped', '$ROLLED_BACK')
+    redis.call('HSET', KEYS[2], 'rolled_back', epoch, 'stopped', '$ROLLED')
   end
   if seen > num(KEYS[2], 'seen_max') then redis.call('HSET', KEYS[2], 'seen_max', seen) end
   return redis.error_reply('VSROLLBACK epoch ' .. epoch .. ' life ' .. life .. ' seen ' .. seen)
 end
 """
-_TEXTS = {
-    "$GUARD": fence_guard("campaign", "fence"),
-    "$ROLLED_BACK": ROLLED_BACK,
-    "$LOST_CLAIM": _LOST_CLAIM,
-}
 
 
 def _script(body: str, head: str = _HEAD + _EPOCH) -> str:
     """A script replying ``{epoch after it, life, what body returns}``."""
-    script = (
-        f"{head}local function body()\n{body}\nend\nlocal r = body()\nreturn {{epoch, life, r}}\n"
-    )
-    for name, text in _TEXTS.items():
-        script = script.replace(name, text)
-    return script
+    texts = {"GUARD": fence_guard("campaign", "fence"), "ROLLED": ROLLED_BACK, "LOST": _LOST_CLAIM}
+    wrapped = f"{head}local function body()\n{body}\nend\nlocal r = body()\n"
+    return string.Template(wrapped + "return {epoch, life, r}").safe_substitute(texts)
 
 
-#: A script run even for a caller behind a rollback.
-_unchecked = functools.partial(_script, head=_HEAD)
+_unchecked = functools.partial(_script, head=_HEAD)  # run even for a caller behind a rollback
+
 
 #: ARGV: position of the first item, chunk size, then (kind, key, payload) triples; kind n:
 #: a recipient (payload: its chunk entry), s / f: a ready result (payload: JSON; key: a
@@ -219,8 +215,7 @@ for i = 7, #ARGV, 2 do
     redis.call('HSET', KEYS[3], key, mine)
     reply[#reply + 1] = (i - 7) / 2 + 1
   elseif state and string.sub(state, 1, 2) == 'a:' then
-    redis.call('HSET', KEYS[3], key, 'u')
-    unsent(key, 'unknown', 'claimed by a worker that was lost', ARGV[i + 1])
+    lose(key, 'claimed by a worker that was lost', ARGV[i + 1])
     lost = lost + 1
   end
 end
@@ -321,8 +316,7 @@ for i = 3, #ARGV, 2 do
   local key = ARGV[i]
   local state = redis.call('HGET', KEYS[3], key)
   if not state or state == 'q' or string.sub(state, 1, 2) == 'a:' then
-    redis.call('HSET', KEYS[3], key, 'u')
-    unsent(key, 'unknown', '$LOST_CLAIM', ARGV[i + 1])
+    lose(key, '$LOST', ARGV[i + 1])
     if not state then incr('inputs', 1)
     elseif state == 'q' then incr('queued', -1)
     else incr('attempting', -1) end

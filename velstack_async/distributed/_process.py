@@ -37,12 +37,13 @@ class ClaimLog:
         self.directory = directory
         digest = hashlib.sha256(f"{campaign_id} {fence}".encode()).hexdigest()[:12]
         self._stem = f"{re.sub(r'[^A-Za-z0-9_-]', '_', campaign_id)[:40]}-{digest}"
-        self.path = self._new_path(f"{self._stem}.{socket.gethostname()}.{os.getpid()}")
+        self.path = self._new_path()
         self._fd: int | None = None
         self._lock = threading.Lock()  # appends run in worker threads
 
-    def _new_path(self, name: str) -> Path:
-        return self.directory / f"{name}.{secrets.token_hex(4)}.claims"
+    def _new_path(self) -> Path:
+        name = f"{self._stem}.{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}"
+        return self.directory / f"{name}.claims"
 
     def append(self, epoch: int, life: str, pairs: list[tuple[str, str]]) -> None:
         """Record ``(key, entry JSON)`` claims made at ``epoch``; durable when it returns."""
@@ -67,18 +68,16 @@ class ClaimLog:
                         claims.append((int(parts[0]), parts[1], parts[2], parts[3]))
         return claims, paths
 
-    def close(self, *, new: bool = False) -> None:
-        """Close the log (``new``: the next claim starts a new one)."""
+    def close(self) -> None:
         with self._lock:
             fd, self._fd = self._fd, None
             if fd is not None:
                 os.close(fd)
-            if new:
-                self.path = self._new_path(self.path.name.rsplit(".", 2)[0])
 
     def filed(self, paths: list[Path]) -> None:
         """Set filed logs aside (``*.filed``); this process's next claim starts a new log."""
-        self.close(new=True)
+        self.close()
+        self.path = self._new_path()
         for path in paths:
             if path.exists():
                 path.rename(path.with_suffix(".filed"))
@@ -92,10 +91,7 @@ def local_state(campaign_id: str, fence: str) -> Local:
 
 class Local:
     def __init__(self, campaign_id: str, fence: str) -> None:
-        self.campaign_id = campaign_id
-        self.fence = fence
-        self.seen = 0
-        self.life = "-"
+        self.campaign_id, self.fence, self.seen, self.life = campaign_id, fence, 0, "-"
         #: Recipients claimed (or being claimed) and unresolved: key -> claim token.
         self.claimed: dict[str, str] = {}
         #: Most recipients in `claimed` (0: no limit).
@@ -155,13 +151,8 @@ class Local:
             await anyio.sleep(_POLL * 10)
         return True
 
-    def give(self, slot: str) -> None:
-        self.slots[slot].release()
-
     def first_to_file(self, epoch: int) -> bool:
         """True once per rolled-back ``epoch``: this caller files the claim logs."""
         with self._lock:
-            if self.filed == epoch:
-                return False
-            self.filed = epoch
-            return True
+            first, self.filed = self.filed != epoch, epoch
+            return first

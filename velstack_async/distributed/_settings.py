@@ -77,17 +77,15 @@ class PolicySpec:
                 stacklevel=3,
             )
         window, cap, daily = policy.send_window, policy.frequency_cap, policy.max_credits_per_day
-        hours = frequency = None
-        if window is not None:
-            zone = window.timezone
-            if zone is not None and not isinstance(zone, ZoneInfo):
-                raise InvalidInputError(
-                    "a distributed campaign's SendWindow timezone must be an IANA name "
-                    "(such as 'Africa/Accra'), not a fixed tzinfo"
-                )
-            hours = f"{window.start:%H:%M}-{window.end:%H:%M}" + (f" {zone.key}" if zone else "")
-        if cap is not None:
-            frequency = f"{cap.messages} {cap.per.total_seconds()!r}"
+        zone = window and window.timezone
+        if zone is not None and not isinstance(zone, ZoneInfo):
+            raise InvalidInputError(
+                "a distributed campaign's SendWindow timezone must be an IANA name "
+                "(such as 'Africa/Accra'), not a fixed tzinfo"
+            )
+        where = f" {zone.key}" if zone else ""
+        hours = None if window is None else f"{window.start:%H:%M}-{window.end:%H:%M}{where}"
+        frequency = None if cap is None else f"{cap.messages} {cap.per.total_seconds()!r}"
         ttl = repr(policy.idempotency_ttl.total_seconds())
         return cls(store, hours, frequency, None if daily is None else str(daily), ttl)
 
@@ -112,14 +110,11 @@ class PolicySpec:
                 f"machine ({store}): its suppression list would be empty here. Run workers "
                 "on the machine that created the campaign, or create it with a redis:// store"
             )
-        window = cap = None
-        if self.window is not None:
-            hours, _, zone = self.window.partition(" ")
-            start, end = hours.split("-")
-            window = SendWindow(start, end, zone or None)
-        if self.frequency is not None:
-            messages, per = self.frequency.split()
-            cap = FrequencyCap(int(messages), timedelta(seconds=float(per)))
+        hours, _, zone = (self.window or "").partition(" ")
+        start, _, end = hours.partition("-")
+        window = SendWindow(start, end, zone or None) if hours else None
+        messages, _, per = (self.frequency or "").partition(" ")
+        cap = FrequencyCap(int(messages), timedelta(seconds=float(per))) if messages else None
         return SendingPolicy(
             store,
             send_window=window,

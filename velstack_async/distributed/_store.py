@@ -55,11 +55,9 @@ class Store:
         self.keys = keys_of(campaign_id)
         _, self.meta, self.state, self.counters, self.unsent, self.todo, *_ = self.keys
         self.prefix = self.keys[0].rsplit(":", 1)[0] + ":c:"
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(
-            url, decode_responses=True, health_check_interval=5
-        )
+        self.redis = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=5)
         self.fence = ""
-        self._local: Local | None = None
+        self.local: Local  # what this process's calls share (see `_process`), once opened
         self._pending: list[_Call] = []
         self._sending: anyio.Event | None = None  # set when the round trip under way ends
 
@@ -73,8 +71,7 @@ class Store:
         redis, key = store.redis, store.keys[0]
         try:
             if create is not False:
-                fence = secrets.token_hex(16)
-                made = await store.retry(lambda: redis.set(key, fence, nx=True))
+                made = await store.retry(lambda: redis.set(key, secrets.token_hex(16), nx=True))
                 if create and not made:
                     raise CampaignError(f"campaign {campaign_id!r} already exists in this Redis")
             store.fence = await store.retry(lambda: redis.get(key)) or ""
@@ -85,6 +82,7 @@ class Store:
                 )
             if meta:
                 await store.retry(lambda: redis.hset(store.meta, mapping=meta))
+            store.local = local_state(campaign_id, store.fence)
         except BaseException:
             await store.aclose()
             raise
@@ -92,13 +90,6 @@ class Store:
 
     async def aclose(self) -> None:
         await self.redis.aclose()
-
-    @property
-    def local(self) -> Local:
-        """What this process's calls of the campaign share (see `_process`)."""
-        if self._local is None:
-            self._local = local_state(self.campaign_id, self.fence)
-        return self._local
 
     async def run(self, name: str, *args: str | int | float, group: bool = False) -> Any:
         """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix;
@@ -109,7 +100,9 @@ class Store:
         call = _Call(name, [f"{self.fence} {local.seen} {local.life}", self.prefix, *args])
         try:
             await (self._grouped(call) if group and self.group_calls else self._send([call]))
-            epoch, life, *rest = call.outcome()
+            if isinstance(call.reply, BaseException):
+                raise call.reply
+            epoch, life, *rest = call.reply
         except BaseException as exc:
             local.release(reserved)
             if isinstance(exc, CampaignRolledBackError):
@@ -117,14 +110,11 @@ class Store:
             raise
         local.see(int(epoch), str(life))
         result: Any = rest[0] if rest else None
-        if claims:
-            if int(result[0]) != 2:  # nothing claimed
-                local.release(reserved)
-                return result
-            entries = [str(entry) for entry in args[5::2]]
-            mine = [(keys[int(i) - 1], entries[int(i) - 1]) for i in result[2:]]
-            log = local.attach(None, 0)  # the default directory unless attached
-            await anyio.to_thread.run_sync(log.append, int(epoch), life, mine)
+        if claims and int(result[0]) != 2:  # nothing claimed
+            local.release(reserved)
+        elif claims:
+            mine = [(keys[int(i) - 1], str(args[2 * int(i) + 3])) for i in result[2:]]
+            await anyio.to_thread.run_sync(local.attach(None, 0).append, int(epoch), life, mine)
             local.release(sorted(set(keys) - {key for key, _ in mine}))
         elif name == "OUTCOME":
             local.release([str(key) for key in args[5::3]])
@@ -133,10 +123,9 @@ class Store:
     async def file_claims(self, rollback: CampaignRolledBackError) -> int:
         """After a rollback (once per process): the claims in this machine's logs that Redis
         has no result for become unknown; the process carries on from where Redis is."""
-        local = self.local
-        if not local.first_to_file(rollback.epoch):
+        if not (local := self.local).first_to_file(rollback.epoch):
             return 0
-        log = local.attach(None, 0)
+        log = local.attach(None, 0)  # the default directory unless attached
         claims, paths = await anyio.to_thread.run_sync(log.read)
         pairs = list({key: entry for *_, key, entry in claims}.items())
         filed = 0
@@ -204,8 +193,7 @@ class Store:
 
     async def retry(self, call: Callable[[], Awaitable[Any]]) -> Any:
         """Await ``call()``; retry while Redis is unreachable (up to `REDIS_OUTAGE` s)."""
-        deadline = time.monotonic() + REDIS_OUTAGE
-        delay = 0.05
+        deadline, delay = time.monotonic() + REDIS_OUTAGE, 0.05
         while True:
             try:
                 return await call()
@@ -257,8 +245,3 @@ class _Call:
     args: list[str | int | float]
     reply: Any = None
     sent: bool = False
-
-    def outcome(self) -> Any:
-        if isinstance(self.reply, BaseException):
-            raise self.reply
-        return self.reply

@@ -1,17 +1,19 @@
 """`RedisCampaign`: one campaign shared by worker processes through Redis, exactly once by
 per-recipient claims (`_lua`, `_process`), never by the queue: a queue task reaching a
-process that already runs the campaign goes back to the queue (`run_chunk_task`).
+process that already runs the campaign goes back to the queue (`run_chunk_task`). A worker
+runs chunks until none is left; its watcher takes a dead worker's lapsed chunk within
+`watch_period`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,18 +23,16 @@ from .._bulk.models import BulkReport, BulkResult, BulkStatus
 from .._bulk.options import CampaignOptions
 from .._bulk.outcome import STALE
 from .._policy.limits import Category, Clock
-from ._loader import ChunkEntry, load
 from ._settings import DEFAULT_CHUNK_SIZE, DEFAULT_LEASE, PolicySpec, Settings
 from ._store import Store
-from ._worker import RunChunk, lease_and_run, work
-from .chunk_source import MICRO, ChunkRun, SmsClient
+from .chunk_source import MICRO, ChunkEntry, ChunkRun, SmsClient, load
 from .errors import CampaignError
 
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
 __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_TASK_NAME", "ClientFactory", "RedisCampaign"]
-__all__ += ["run_chunk_task", "send_task"]
+__all__ += ["lease_and_run", "run_chunk_task", "send_task", "watch_period", "work"]
 
 #: Batches in flight at once in one worker process, by default.
 DEFAULT_CONCURRENCY = 16
@@ -42,6 +42,10 @@ ClientFactory = Callable[[], AbstractAsyncContextManager[Any]]
 DEFAULT_TASK_NAME = "velstack.campaign.run_chunk"
 #: Longest a surplus queue task waits before it goes back to the queue (seconds).
 _MAX_HOP_WAIT = 10.0
+#: Runs one leased chunk under a token; True if it finished.
+RunChunk = Callable[[int, str], Awaitable[bool]]
+_ANY, _LAPSED = -1, -2
+_ENDED = ("done", "stopped")
 _COUNTS = (
     *("inputs", "queued", "attempting", "sent", "failed", "skipped", "unknown"),
     *("duplicates", "requests", "throttled", "suppressed", "capped", "deferred"),
@@ -129,9 +133,7 @@ class RedisCampaign:
     async def __aenter__(self) -> RedisCampaign:
         return self
 
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def load(self, recipients: object) -> int:
@@ -222,9 +224,8 @@ class RedisCampaign:
         unsent.sort(key=lambda result: result.index)
         elapsed = max(0.0, (float(raw.get("last_ms", 0)) - float(raw.get("first_ms", 0))) / 1000)
         left = raw.get("credit_left")
-        same = ("sent", "failed", "skipped", "unknown", "requests", "throttled")
         return BulkReport(
-            **{name: n[name] for name in (*same, "suppressed", "capped", "deferred")},
+            **{name: n[name] for name in _COUNTS[3:] if name != "duplicates"},
             total=n["inputs"],
             not_attempted=n["queued"] + n["attempting"] + n["deferred"],
             credit_used=Decimal(raw.get("credit", 0)) / MICRO,
@@ -269,9 +270,71 @@ class RedisCampaign:
     async def resume(self, *, resend_unknown: bool = False) -> int:
         """Clear a stop; with ``resend_unknown`` (once checked they were not delivered) the
         unknown recipients are queued again. Returns how many; run workers again after."""
-        flag = "1" if resend_unknown else "0"
-        requeued, _ = await self._store.run("RESUME", flag, self.settings.chunk_size)
+        requeued, _ = await self._store.run("RESUME", int(resend_unknown), self.settings.chunk_size)
         return int(requeued)
+
+
+def watch_period(lease: float) -> float:
+    """How often the watcher looks for lapsed chunks: a takeover waits at most lease + this."""
+    return min(1.0, lease / 4)
+
+
+async def lease_and_run(
+    store: Store, lease: float, run: RunChunk, which: int, *, wait: bool = True
+) -> tuple[str, int]:
+    """In a chunk slot (``busy`` if none and not ``wait``), lease chunk ``which`` (or `_ANY` /
+    `_LAPSED`) and run it: (``finished`` | ``halted`` | ``done`` | ``stopped`` | ``none``, ms)."""
+    local, token = store.local, secrets.token_hex(8)
+    if not await local.take("chunks", wait=wait):
+        return "busy", 0
+    try:
+        status, chunk, ms = await store.run("LEASE", which, token, int(lease * 1000))
+        if status != "ok":
+            return str(status), int(ms)
+        finished = await run(int(chunk), token)
+    finally:
+        local.forget(token)
+        local.slots["chunks"].release()
+    return ("finished" if finished else "halted"), 0
+
+
+async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> bool:
+    """Run chunks (``first``, then free or lapsed ones) until the campaign is finished
+    (True) or stopped (False), with the watcher alongside."""
+    finished = anyio.Event()
+    failure: list[Exception] = []  # raised once both ended (no exception group)
+
+    async def watching() -> None:
+        try:
+            while not finished.is_set():
+                with anyio.move_on_after(watch_period(lease)):
+                    await finished.wait()
+                if not finished.is_set():
+                    status, _ = await lease_and_run(store, lease, run, _LAPSED, wait=False)
+                    if status in _ENDED:
+                        return
+        except Exception as exc:
+            failure.append(exc)
+
+    status = ""
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watching)
+        try:
+            if first is not None:
+                await lease_and_run(store, lease, run, first)
+            while True:
+                status, wait = await lease_and_run(store, lease, run, _ANY)
+                if status in _ENDED:
+                    break
+                if status in ("busy", "none"):  # all leased by live workers (or still loading)
+                    await anyio.sleep(min(max(wait / 1000, 0.05), 1.0))
+        except Exception as exc:
+            failure.insert(0, exc)
+        finally:
+            finished.set()
+    if failure:
+        raise failure[0]
+    return status == "done"
 
 
 async def send_task(task: Any, *args: Any) -> None:
@@ -311,4 +374,4 @@ async def run_chunk_task(
                     client, concurrency=concurrency, claims_dir=claims_dir, first=index
                 )
         finally:
-            local.give("loops")
+            local.slots["loops"].release()

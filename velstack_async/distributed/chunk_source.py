@@ -1,40 +1,44 @@
-"""One leased chunk run on the ``send_bulk`` `Engine` (outcomes as ``_bulk.outcome``
-decides), with Redis as its ports: each recipient is claimed (``TAKE``) just before its
-request and its outcome applies only where the claim is still this token's (``OUTCOME``).
+"""A chunk's recipients and one leased run of it. `load` writes recipients prepared by
+``send_bulk``'s `Source` into chunks (`_lua.LOAD`: deduplicated by number, resumable from
+where the input was loaded: nothing twice). `ChunkRun` runs a chunk on the ``send_bulk``
+`Engine` (outcomes as ``_bulk.outcome`` decides) with Redis as its ports: each recipient is
+claimed (``TAKE``) just before its request and its outcome applies only where the claim is
+still this token's (``OUTCOME``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 import attrs
+from attrs import field, frozen
 
 from .. import _telemetry
 from .._bulk.admitting import Admitter
 from .._bulk.control import CampaignStop
 from .._bulk.engine import Engine
+from .._bulk.journal import Journal, Verdict
 from .._bulk.models import BulkResult, BulkStatus
 from .._bulk.outcome import not_attempted
-from .._bulk.ports import Job, SendOne, Ticket
-from .._bulk.source import BATCH
+from .._bulk.ports import Job, Ticket
+from .._bulk.source import BATCH, Source, iterate
 from .._exceptions import RateLimitError
 from .._models import SmsSummary
 from .._policy.campaign import campaign_ports
 from .._policy.reasons import verdict_of
 from .._retry import RetryPolicy
-from ._loader import ChunkEntry
 from ._settings import Settings
 from ._store import Store
+from .errors import CampaignError
 
 if TYPE_CHECKING:
     from .._policy.policy import SendingPolicy
 
-__all__ = ["HALTED", "MICRO", "ChunkRun", "RedisTally", "SmsClient"]
+__all__ = ["HALTED", "MICRO", "ChunkEntry", "ChunkRun", "RedisTally", "SmsClient", "load"]
 
 logger = logging.getLogger("velstack_async.distributed")
 
@@ -111,10 +115,15 @@ class ChunkRun:
                 self._jobs.append(job)
             elif state is not None and state.startswith("a:"):  # `TAKE` makes it unknown
                 self._lost.append(job)
-        options = attrs.evolve(settings.options, concurrency=self.concurrency)
+        # No retries in the client: every 429 reaches the engine (it pauses every worker).
+        derive = getattr(self.client, "with_options", None)
+        sms = (derive(max_retries=0) if derive is not None else self.client).sms
         engine = Engine(
-            self._send_one(), RetryPolicy(), options, self, self, self, self.control,
-            budget=self._budget, on_stop=self._stop,
+            lambda numbers, text, sender, title: sms.send(
+                recipient=numbers, message=text, sender=sender, title=title
+            ),
+            RetryPolicy(), attrs.evolve(settings.options, concurrency=self.concurrency),
+            self, self, self, self.control, budget=self._budget, on_stop=self._stop,
         )  # fmt: skip
         trace = self._trace()
         admission = self._admission
@@ -217,16 +226,6 @@ class ChunkRun:
         """`Ledger`: the claims stay until the next try; the request is counted."""
         await self.settle([], None, 1)
 
-    def _send_one(self) -> SendOne:
-        # No retries in the client: every 429 reaches the engine (it pauses every worker).
-        derive = getattr(self.client, "with_options", None)
-        sms = (derive(max_retries=0) if derive is not None else self.client).sms
-
-        def send(numbers: str, text: str, sender: str, title: str | None) -> Awaitable[SmsSummary]:
-            return sms.send(recipient=numbers, message=text, sender=sender, title=title)
-
-        return send
-
     def _stop(self, reason: str) -> None:
         if reason != HALTED:
             self._stopping = reason
@@ -282,3 +281,83 @@ class RedisTally:
 
 def _micro(credits: float) -> int:
     return int(Decimal(repr(credits)) * MICRO)
+
+
+_GROUP = 64
+
+
+@frozen
+class ChunkEntry:
+    """A recipient in a chunk. Stored as the JSON list ``[index, recipient, key, number,
+    text, sender]`` (the scripts keep it opaque); ``text`` / ``sender`` None: the campaign's."""
+
+    index: int
+    recipient: str
+    key: str | None = None
+    number: str | None = None
+    text: str | None = None
+    sender: str | None = None
+    #: The stored JSON (a claim script files it as is).
+    raw: str = field(default="", eq=False, repr=False)
+
+    @classmethod
+    def from_list(cls, values: list[Any], raw: str = "") -> ChunkEntry:
+        """From the stored list (a script may have dropped trailing nulls)."""
+        index, recipient, *rest = values
+        key, number, text, sender = (rest + [None] * 4)[:4]
+        return cls(int(index), str(recipient), key, number, text, sender, raw=raw)
+
+    def as_list(self) -> list[Any]:
+        return [self.index, self.recipient, self.key, self.number, self.text, self.sender]
+
+    def result(self, result: BulkResult) -> str:
+        """``result`` as stored (`RedisCampaign.report` and the scripts read it back)."""
+        return json.dumps({"s": str(result.status), "r": result.reason or "", "e": self.as_list()})
+
+
+class _AllNew:
+    """The `Source`'s journal: every number is new here (Redis deduplicates)."""
+
+    durable = False
+
+    async def aclassify(self, keys: list[int]) -> list[Verdict]:
+        return [Verdict.NEW] * len(keys)
+
+
+async def load(store: Store, settings: Settings, recipients: object) -> int:
+    """Load ``recipients``; return how many inputs the campaign holds. Resumable."""
+    options, plain = settings.options, settings.plain
+    source = Source(iterate(recipients), options, cast(Journal, _AllNew()))
+    meta = await store.retry(lambda: store.redis.hmget(store.meta, ["loaded_upto", "loaded"]))
+    if meta[1] == "1":
+        raise CampaignError(f"campaign {store.campaign_id!r} is already loaded")
+    start = int(meta[0] or 0)
+    group: list[str] = []
+    position = start
+    while True:
+        items = await source.take()
+        for item in items:
+            if item.index < start:
+                continue  # loaded by an earlier (interrupted) call
+            if isinstance(item, Job):  # the text and sender only where not the campaign's
+                text = None if item.text == plain else item.text
+                sender = None if item.sender == options.sender else item.sender
+                entry = ChunkEntry(
+                    item.index, item.recipient, str(item.key), item.number, text, sender
+                )
+                group += ("n", str(item.key), json.dumps(entry.as_list()))
+            else:  # a ready result: skipped or failed
+                stored = ChunkEntry(item.index, item.recipient).result(item)
+                group += ("s" if item.status == "skipped" else "f", f"i{item.index}", stored)
+        if group and (not items or len(group) >= 3 * _GROUP):
+            done, upto = await store.run("LOAD", position, settings.chunk_size, *group)
+            if done < 0:
+                raise CampaignError(
+                    f"campaign {store.campaign_id!r}: another producer is loading it "
+                    f"(it is at input {upto}, this one at {position})"
+                )
+            position, group = done, []
+        if not items:
+            break
+    await store.run("FINISH_LOAD")
+    return position

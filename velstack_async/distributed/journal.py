@@ -71,11 +71,8 @@ class RedisJournal:
     durable = True
 
     def __init__(self, url: str, journal_id: str) -> None:
-        self.url = url
-        self.journal_id = journal_id
+        self.url, self.journal_id, self._run, self._kept = url, journal_id, 0, "{}"
         self._store: Store | None = None
-        self._run = 0
-        self._kept = "{}"
 
     def __repr__(self) -> str:
         return f"RedisJournal({self.journal_id!r})"
