@@ -227,7 +227,6 @@ async def test_classify_gives_the_same_verdicts_with_or_without_returning(
 ) -> None:
     """SQLite before 3.35 has no ``RETURNING``: the row-by-row insert decides alike."""
     monkeypatch.setattr("velstack_async._bulk.journal._RETURNING", returning)
-    monkeypatch.setattr("velstack_async._bulk.journal._MOST_KEYS", 3)  # several statements
     temporary = Journal.temporary()
     keys = [5, 1, 5, 2, 1, 7, 8, 9, 7]
     assert temporary.classify(keys) == [

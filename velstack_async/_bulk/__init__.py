@@ -1,6 +1,4 @@
-"""Bulk campaigns: a bounded worker pool that sends each recipient's message once (`models`,
-`options`, `source`, `batcher`, `journal`, `pacer`, `outcome`, `delivery`, `engine`, `run`).
-"""
+"""Bulk campaigns: a bounded worker pool that sends each recipient's message once."""
 
 from typing import TYPE_CHECKING
 

@@ -1,6 +1,5 @@
-"""The sending policy's verdicts in a campaign: each prepared job is sent, ``skipped``
-(suppressed, capped), ``not_attempted`` (outside its window, ``wait_for_window=False``) or
-held until its window opens. `Admitter.take` is the `WorkSource.take` of both sources.
+"""The sending policy's verdicts in a campaign (`Admitter.take`, the `WorkSource.take` of both
+sources): each job sent, ``skipped``, ``not_attempted`` or held until its send window opens.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import anyio
 
 from .models import BulkResult, BulkStatus
 from .outcome import not_attempted
-from .ports import Admission, Admit, Job, WorkSource
+from .ports import Admission, Admit, Ended, Job, WorkSource
 
 __all__ = ["WINDOW_POLL", "Admitter"]
 
@@ -32,7 +31,7 @@ class Admitter:
         self,
         source: WorkSource,
         read: Callable[[], Awaitable[list[Job | BulkResult]]],
-        file: Callable[[list[tuple[Job, BulkResult]]], Awaitable[None]],
+        file: Callable[[Ended], Awaitable[None]],
     ) -> list[Job | BulkResult]:
         """The held jobs whose window opened, else ``read()``'s next items, admitted (those not
         admitted go to ``file`` first); [] at the end. Held jobs end once ``source`` stops."""
@@ -54,7 +53,7 @@ class Admitter:
             jobs = [item for item in ready if type(item) is Job]
             verdicts = iter(await self.admission.admit(jobs) if jobs else ())
             admitted: list[Job | BulkResult] = []  # each job not admitted as its result
-            ended: list[tuple[Job, BulkResult]] = []
+            ended: Ended = []
             for item in ready:
                 verdict = next(verdicts) if type(item) is Job else None
                 if verdict is None or verdict.verdict is Admit.SEND:

@@ -1,12 +1,4 @@
-"""`CampaignStop`: a graceful stop a caller asks of a running campaign.
-
-Pass ``stop=CampaignStop()`` to ``send_campaign`` / ``stream_campaign`` and call
-``stop.set()`` from anywhere (``on_result``, a task, a signal handler, another
-thread): no new request starts, the sends in flight finish, every later
-recipient is ``not_attempted`` with the stop's reason (``stopped_reason``).
-``set(hard=True)`` aborts: the sends in flight are cut off (``unknown``).
-The engine looks at it before each request and at least every 50 ms.
-"""
+"""`CampaignStop`: a graceful stop a caller asks of a running campaign."""
 
 from __future__ import annotations
 
@@ -16,7 +8,11 @@ STOPPED_BY_CALLER = "stopped by the caller"
 
 
 class CampaignStop:
-    """Ask a running campaign to stop gracefully: `set`. One object per campaign run."""
+    """Ask a running campaign to stop: pass ``stop=CampaignStop()`` to ``send_campaign`` /
+    ``stream_campaign``, call ``stop.set()`` from anywhere (``on_result``, a task, a signal
+    handler, another thread): no new request starts, the sends in flight finish (``set(hard=
+    True)``: cut off, ``unknown``), every later recipient is ``not_attempted`` with the stop's
+    reason. Seen before each request and at least every 50 ms. One per campaign run."""
 
     __slots__ = ("_reason", "hard")
 

@@ -27,7 +27,7 @@ from .models import BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import Action
 from .pacer import Pacer, RateLimiter
-from .ports import Budget, Gate, Job, Ledger, SendOne, Ticket
+from .ports import Budget, Ended, Gate, Job, Ledger, SendOne, Ticket
 
 __all__ = ["Delivery", "JournalLedger", "LocalGate"]
 
@@ -85,9 +85,7 @@ class JournalLedger:
         if self.journal is not None:  # all in one commit, before the request
             await self.journal.record_many([(Row.ATTEMPTING, None, j.key) for j in jobs])
 
-    async def settle(
-        self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
-    ) -> None:
+    async def settle(self, results: Ended, summary: SmsSummary | None, requests: int) -> None:
         if self.journal is not None and results:
             mid, sent = None if summary is None else summary.message_id, BulkStatus.SENT
             await self.journal.record_many(
@@ -147,8 +145,7 @@ class Delivery:
                     todo.extend(reversed(more))
         except anyio.get_cancelled_exc_class():
             rest = [j for part in todo for j in part.jobs]
-            with anyio.CancelScope(shield=True):
-                await self._cut_off(rest, BulkStatus.NOT_ATTEMPTED, 0)
+            await self._cut_off(rest, BulkStatus.NOT_ATTEMPTED, 0)
             self.aborted.extend(results)
             raise
         return results
@@ -156,7 +153,8 @@ class Delivery:
     async def _cut_off(self, jobs: list[Job], status: BulkStatus, requests: int) -> None:
         reason = outcome.ABORTED if status is BulkStatus.UNKNOWN else self._stop_reason()
         ended = outcome.ended(jobs, status, reason or outcome.CANCELLED)
-        await self._ledger.settle(ended, None, requests)
+        with anyio.CancelScope(shield=True):
+            await self._ledger.settle(ended, None, requests)
         self.aborted.extend(r for _, r in ended)
 
     async def _send_part(self, part: Batch, results: list[BulkResult]) -> list[Batch] | None:
@@ -190,7 +188,7 @@ class Delivery:
                 if self._budget is not None:
                     fits = await self._budget.reserve(len(jobs), estimate(part.text).credits)
                     if 0 < fits < len(jobs):  # those that fit first, the rest after
-                        return _parts(part, jobs, outcome.split(len(jobs), fits))
+                        return _parts(part, jobs, fits)
                     if not fits:
                         self._stop("spend cap reached: max_credits would be exceeded")
                         last = None  # nothing sent: not_attempted with the stop's reason
@@ -216,8 +214,7 @@ class Delivery:
                                     await self.stopped.wait()
                         round_ += 1
                         await self._refund(jobs, part.text)  # reserved again for the next attempt
-                        if self._records:
-                            await self._ledger.release(jobs)
+                        await self._ledger.release(jobs)
                         waited = backed_off if since == self.last_accepted else 0.0
                         seconds = time.monotonic() - self.last_accepted + self.gate.skipped + waited
                         stall = outcome.stalled(seconds, self._campaign.stall_timeout, exc)
@@ -248,23 +245,15 @@ class Delivery:
                         len(jobs) * estimate(part.text).credits, summary.credit_used
                     )
                 ended = outcome.answered(jobs, summary, self._region)
-                if self._records:
-                    await self._record(ended, summary, 1, results)
-                else:
-                    results.extend([result for _, result in ended])
+                await self._record(ended, summary, 1, results)
                 return None
         except anyio.get_cancelled_exc_class():
             status = BulkStatus.UNKNOWN if in_flight else BulkStatus.NOT_ATTEMPTED
-            with anyio.CancelScope(shield=True):
-                await self._cut_off(jobs, status, int(in_flight))
+            await self._cut_off(jobs, status, int(in_flight))
             raise
 
     async def _record(
-        self,
-        ended: list[tuple[Job, BulkResult]],
-        summary: SmsSummary | None,
-        requests: int,
-        results: list[BulkResult],
+        self, ended: Ended, summary: SmsSummary | None, requests: int, results: list[BulkResult]
     ) -> None:
         """Record outcomes (not cancellable: a result recorded is a result reported)."""
         if self._records:

@@ -53,9 +53,10 @@ class Engine:
         journal: JournalStore | None = None,
         budget: Budget | None = None,
         on_stop: Callable[[str], None] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self._control, self._campaign, self._journal = control, campaign, journal
-        self._source, self._on_stop = source, on_stop
+        self._source, self._on_stop, self._admission = source, on_stop, admission
         self._batcher = batcher = Batcher(source, campaign.batch_size)
         self.delivery = Delivery(
             send, policy, campaign, batcher, gate, ledger, self._stop, self._check_stop, budget
@@ -95,7 +96,7 @@ class Engine:
         ledger = JournalLedger(journal if journal.durable else None)
         return cls(
             send, policy, campaign, source, LocalGate(campaign), ledger, control,
-            journal=journal, budget=budget,
+            journal=journal, budget=budget, admission=admission,
         )  # fmt: skip
 
     @property
@@ -115,13 +116,17 @@ class Engine:
         return self._source.stop_reason
 
     async def aclose(self) -> None:
-        """Close the journal (safe twice): ``close()``, then its ``aclose()`` if any (shielded)."""
+        """Close the journal (``close()``, then its ``aclose()`` if any), then finish the
+        admission (`Engine.local`'s; shielded). Safe twice."""
         journal, self._journal = self._journal, None
+        admission, self._admission = self._admission, None
         if journal is not None:
             journal.close()
+        with anyio.CancelScope(shield=True):
             if (aclose := getattr(journal, "aclose", None)) is not None:
-                with anyio.CancelScope(shield=True):
-                    await aclose()
+                await aclose()
+            if admission is not None:
+                await admission.finish()
 
     async def run(self, emit: Emit, limit: int | None = None) -> None:
         """Send until the input ends, or about ``limit`` results were emitted; re-raise a
@@ -147,7 +152,7 @@ class Engine:
 
     async def report_rest(self, emit: Emit, limit: int | None = None) -> None:
         """After an abort or a cancellation: what was cut off, then every recipient left as
-        ``not_attempted`` (at most ``limit`` results, the rest in the next call)."""
+        ``not_attempted`` (no request: the campaign is stopped); at most ``limit`` results."""
         self._stop(outcome.CANCELLED)
         delivery, batcher = self.delivery, self._batcher
         pending, emitted = delivery.aborted, 0
@@ -161,7 +166,6 @@ class Engine:
             item = await batcher.next()
             if item is None:
                 return
-            # No request: the campaign is stopped.
             pending.extend(await delivery.deliver(item) if isinstance(item, Batch) else [item])
 
     async def _flush_stale(self, emit: Emit, limit: int | None) -> None:
@@ -176,7 +180,6 @@ class Engine:
                 batcher.unclaimed
                 and self._workers < self._campaign.concurrency
                 and not self._closing
-                and self._tg is not None
             ):
                 self._spawn(emit, limit)
 
@@ -194,8 +197,7 @@ class Engine:
                 item = await batcher.next()
                 if item is None:
                     return
-                if isinstance(item, Batch):
-                    # Busy with a send: let another worker take the next one, up to the pool size.
+                if isinstance(item, Batch):  # busy with a send: one more worker, up to the pool
                     if self._workers < self._campaign.concurrency and not self._closing:
                         self._spawn(emit, limit)
                     results = await delivery.deliver(item)

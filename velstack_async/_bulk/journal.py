@@ -114,10 +114,6 @@ def earlier_verdict(state: int, resend_unknown: bool) -> Verdict:
     return Verdict.ALREADY_CAPPED if state == Row.CAPPED else Verdict.NEW
 
 
-#: Keys per statement (SQLite allows 999 parameters before 3.32).
-_MOST_KEYS = 500
-
-
 @functools.lru_cache(maxsize=128)
 def _insert_returning(count: int) -> str:
     """Insert ``count`` keys (parameters: the run, then the keys), returning those inserted.
@@ -171,13 +167,8 @@ class Journal:
         conn, run = self._conn, self._run
         if not conn.in_transaction:
             conn.execute("BEGIN")
-        if _RETURNING:
-            fresh: set[int] = set()
-            for start in range(0, len(keys), _MOST_KEYS):
-                part = keys[start : start + _MOST_KEYS]
-                fresh.update(
-                    row[0] for row in conn.execute(_insert_returning(len(part)), [run, *part])
-                )
+        if _RETURNING:  # keys: a `source.BATCH`, far below SQLite's parameter limit
+            fresh = {row[0] for row in conn.execute(_insert_returning(len(keys)), [run, *keys])}
         else:
             fresh = {key for key in keys if conn.execute(_INSERT, (key, run)).rowcount}
         verdicts = [self._verdict(key, fresh) for key in keys]

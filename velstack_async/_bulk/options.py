@@ -83,12 +83,9 @@ def _checked(o: CampaignOptions) -> dict[str, Any]:
 
 @frozen(kw_only=True)
 class CampaignOptions:
-    """The settings of one campaign, checked when it is built (`InvalidInputError` if bad).
-
-    The fields are the keywords of ``send_bulk`` (see there); ``region`` None means
-    the client's default region. Pass one to ``client.sms.send_campaign(recipients,
-    options)`` (or ``stream_campaign``); `attrs.evolve` makes a checked copy.
-    """
+    """The settings of one campaign, checked when built (`InvalidInputError`): the keywords of
+    ``send_bulk`` (``region`` None: the client's default). Pass one to ``client.sms.
+    send_campaign(recipients, options)`` (or ``stream_campaign``); `attrs.evolve` checks too."""
 
     message: str | None = None
     sender: str

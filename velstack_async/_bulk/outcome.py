@@ -1,19 +1,15 @@
 """What one send request's answer or failure means for each of its recipients: decided here only.
 
-- **accepted** (`answered`): each number the answer lists is ``sent``; one missing is
-  ``failed`` (`NOT_ACCEPTED`), never resent.
-- **certainly not processed** (`Action.PACE`: 429, 503; `Action.RETRY`: no connection):
-  sent again; 429/503 slow the gate, a connection error waits a backoff. The campaign gives
-  up only when nothing was accepted for ``stall_timeout`` seconds (`stalled`).
-- **413, or a 422 about the list's size** (`Action.SPLIT`, `Decision.shrink`): the batch
-  size halves for good, the batch goes again in halves.
-- **another 422 about the numbers (or naming no field), insufficient balance**: halves, until
-  the offending numbers fail alone or the balance is used up; a spend cap sends the part
-  that fits first (`split`). A 422 about another field fails the whole batch.
-- **may have been processed** (timeout after sending, 500/502/504, dropped answer):
-  ``unknown``, never resent (`STALE`: a reused keep-alive connection closed under it).
-- **stops**: insufficient balance and a refused API key (`Decision.stop`); sends in flight
-  end as they end (cut off: `ABORTED`), every later recipient ``not_attempted``.
+- accepted (`answered`): each number the answer lists ``sent``, one missing ``failed``.
+- certainly not processed (`Action.PACE`: 429, 503; `Action.RETRY`: no connection): sent
+  again until nothing was accepted for ``stall_timeout`` seconds (`stalled`).
+- 413, or a 422 about the list's size: the batch size halves for good (`Decision.shrink`);
+  another 422 about the numbers (or no field), insufficient balance: halves, until the bad
+  numbers fail alone (`Action.SPLIT`). A 422 about another field fails the whole batch.
+- may have been processed (timeout after sending, 500/502/504, dropped answer): ``unknown``
+  (`STALE`: a reused keep-alive connection closed under it), never resent.
+- insufficient balance and a refused API key stop the campaign (`Decision.stop`): the rest
+  ``not_attempted``; sends cut off by an abort ``unknown`` (`ABORTED`).
 """
 
 from __future__ import annotations
@@ -36,7 +32,7 @@ from .._exceptions import (
 from .._models import SmsSummary
 from .._phone import echoed
 from .models import BulkResult, BulkStatus
-from .ports import Job
+from .ports import Ended, Job
 
 __all__ = [
     "ABORTED",
@@ -50,7 +46,6 @@ __all__ = [
     "ended",
     "not_attempted",
     "not_retried",
-    "split",
     "stalled",
 ]
 
@@ -78,8 +73,7 @@ class Action(enum.Enum):
 
 @frozen
 class Decision:
-    """`Action.SPLIT`: ``size`` recipients first, the batch size ``shrink`` from now on (0:
-    unchanged). ``stop``: the campaign stops with this reason."""
+    """`Action.SPLIT`: ``size`` first, the batch size ``shrink`` from now on (0: kept); ``stop``."""
 
     action: Action
     status: BulkStatus | None = None
@@ -98,32 +92,26 @@ def decide(error: VelstackError, count: int) -> Decision:
         return Decision(Action.PACE)
     if isinstance(error, APIConnectionError):  # refused, reset: certainly not sent
         return Decision(Action.RETRY)
-    if count > 1:
-        errors = error.errors if isinstance(error, ValidationError) else {}
+    if count > 1:  # split: the larger half first
+        half, errors = (count + 1) // 2, error.errors if isinstance(error, ValidationError) else {}
         named = [m.lower() for field, ms in errors.items() if "recipient" in field for m in ms]
         # Laravel's ``max`` rule: "must not have more than 1000 items" (a list), "must
         # not be greater than 12000 characters" (a comma string); other gateways' wording.
         if (isinstance(error, APIStatusError) and error.status_code == 413) or any(
             word in m for m in named for word in _SIZE_WORDS
         ):
-            return Decision(Action.SPLIT, size=split(count), shrink=count // 2)
+            return Decision(Action.SPLIT, size=half, shrink=count // 2)
         if isinstance(error, InsufficientBalanceError) or (
             isinstance(error, ValidationError)
             and (not errors or any("recipient" in field for field in errors))
         ):
-            return Decision(Action.SPLIT, size=split(count))
+            return Decision(Action.SPLIT, size=half)
     stop = None
     if isinstance(error, InsufficientBalanceError):
         stop = f"insufficient balance: {error.message}"
     elif isinstance(error, AuthenticationError):
         stop = f"authentication failed: {error.message}"
     return Decision(Action.END, BulkStatus.FAILED, error.message, stop)
-
-
-def split(count: int, fits: int | None = None) -> int:
-    """How many of ``count`` recipients go in the first part of a split: those that fit
-    (a spend cap's budget), else half (the first the larger). The rest go after it."""
-    return (count + 1) // 2 if fits is None else fits
 
 
 def stalled(seconds: float, limit: float, error: VelstackError) -> str | None:
@@ -141,7 +129,7 @@ def not_retried(error: VelstackError, stop: str) -> str:
     return f"{error.message} (not retried: campaign stopped: {stop})"
 
 
-def answered(jobs: list[Job], summary: SmsSummary, region: str) -> list[tuple[Job, BulkResult]]:
+def answered(jobs: list[Job], summary: SmsSummary, region: str) -> Ended:
     """An accepted request: ``sent`` for each number the answer lists, ``failed`` for the rest
     (all sent when it lists them all, or none but counts them all)."""
     echo = summary.recipients
@@ -162,7 +150,7 @@ def answered(jobs: list[Job], summary: SmsSummary, region: str) -> list[tuple[Jo
 
 def ended(
     jobs: list[Job], status: BulkStatus, reason: str | None, error: VelstackError | None = None
-) -> list[tuple[Job, BulkResult]]:
+) -> Ended:
     """The same end for every job of a request."""
     return [
         (j, BulkResult(j.recipient, status, None, error, reason=reason, index=j.index))

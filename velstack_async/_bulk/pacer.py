@@ -1,16 +1,13 @@
 """The request rate: fixed limits (`RateLimiter`) and, under throttling, AIMD over one rate.
 
-- Start window: `START_WINDOW` requests before answers, one more per accepted answer,
-  until the first throttle or `START` s. Unpaced until a 429 or a run of 503s (`BUSY_SHARE`
-  of the last `WINDOW` answers); paced: ``rate`` requests/s over all workers, spaced.
-- Seed: the rate accepted over the last second (at least half the start rate, and
-  ``X-RateLimit-Limit`` per minute), doubling per second until a decrease.
-- Decrease (429, throttling 503): to `DECREASE` of the rate (or of the accepted rate when
-  lower), once per `ROUND`. Increase: `STEP` of that rate per second while requests wait.
-- ``Retry-After``: no slot before it. `RELEASE` s without a throttle: unpaced again.
-
-Throttling never fails a request. `settled_rate`: accepted answers per second over the last
-`SETTLE` s of pacing. `is_testing` skips every wait.
+Start window: `START_WINDOW` requests, one more per accepted answer, until a throttle or
+`START` s. Paced from a 429 or a run of 503s (`BUSY_SHARE` of the last `WINDOW`): ``rate``
+requests/s over all workers, spaced; seeded from the rate accepted over the last second
+(and ``X-RateLimit-Limit``), doubling per second until a decrease. Each 429/throttling 503:
+`DECREASE` of the rate (or of the accepted rate), once per `ROUND`; then `STEP` more per
+second while requests wait. ``Retry-After``: no slot before it; `RELEASE` s without a
+throttle: unpaced. Throttling never fails a request. `settled_rate`: accepted per second
+over the last `SETTLE` s of pacing. `is_testing` skips every wait.
 """
 
 from __future__ import annotations

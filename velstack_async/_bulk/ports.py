@@ -1,6 +1,5 @@
-"""The interfaces the campaign engine runs over (local: `Source`, `LocalGate`, `JournalLedger`;
-Redis: ``distributed.chunk_source``; the sending policy: `Admission`, `Budget`) and the
-records through them. ``distributed`` imports these, nothing private of ``_bulk``.
+"""The interfaces the campaign engine runs over (local, Redis and the sending policy's) and the
+records through them: ``distributed`` imports these, nothing private of ``_bulk``.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ __all__ = [
     "Admit",
     "AdmissionVerdict",
     "Budget",
+    "Ended",
     "Gate",
     "Job",
     "Ledger",
@@ -44,6 +44,10 @@ class Job:
     number: str
     text: str
     sender: str
+
+
+#: Each job of a request with its result.
+Ended = list[tuple[Job, BulkResult]]
 
 
 @frozen
@@ -82,9 +86,7 @@ class Ledger(Protocol):
 
     async def attempting(self, jobs: list[Job]) -> None: ...
 
-    async def settle(
-        self, results: list[tuple[Job, BulkResult]], summary: SmsSummary | None, requests: int
-    ) -> None:
+    async def settle(self, results: Ended, summary: SmsSummary | None, requests: int) -> None:
         """Outcomes (``not_attempted``: queued again) of ``requests`` requests; may be []."""
 
     async def release(self, jobs: list[Job]) -> None:
@@ -92,8 +94,7 @@ class Ledger(Protocol):
 
 
 class Admit(enum.Enum):
-    """An `Admission`'s verdict: send, skip (``skipped``), or defer (``not_attempted``,
-    sendable from the verdict's ``until``)."""
+    """An `Admission`'s verdict: send, skip (``skipped``), defer (until the verdict's ``until``)."""
 
     SEND = "send"
     SKIP = "skip"
@@ -122,7 +123,7 @@ class Admission(Protocol):
 
 
 class Budget(Protocol):
-    """Credits reserved before each request (a spend cap)."""
+    """Credits reserved before each request (a spend cap): what fits is sent first."""
 
     async def reserve(self, count: int, credits_each: int) -> int:
         """Reserve credits for up to ``count`` recipients at ``credits_each``; how many fit."""

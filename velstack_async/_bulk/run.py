@@ -31,8 +31,7 @@ OnResult = Callable[[BulkResult], object]
 MAX_BURST = 16
 #: Seconds a cancelled `send_bulk` may spend reporting the recipients it did not send.
 REPORT_REST = 30.0
-#: Summaries remembered to count each request's credit once (a request's results come
-#: together: one worker emits them in a row).
+#: Summaries remembered to count each request's credit once (one worker emits them in a row).
 _RECENT_SUMMARIES = 4096
 
 
@@ -68,7 +67,7 @@ async def send_bulk(
                     await engine.report_rest(counted)
                 raise
     finally:
-        await _close(engine, admission)
+        await engine.aclose()
     gate = engine.delivery.gate
     pacer = gate.pacer if isinstance(gate, LocalGate) else None
     return report.build(engine.stop_reason, engine.delivery.requests, pacer)
@@ -106,7 +105,7 @@ async def stream_bulk(
                 yield result
     finally:
         _telemetry.finish(trace, engine.stop_reason)
-        await _close(engine, admission)
+        await engine.aclose()
 
 
 class ReportBuilder:
@@ -182,10 +181,3 @@ def _seen_by(
         add(result)
 
     return seen
-
-
-async def _close(engine: Engine, admission: Admission | None) -> None:
-    await engine.aclose()
-    if admission is not None:
-        with anyio.CancelScope(shield=True):
-            await admission.finish()

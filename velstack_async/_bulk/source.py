@@ -1,6 +1,5 @@
-"""Reading the recipients lazily (`BATCH` at a time) and turning each into a send job or a
-result, in order: normalised, rendered, checked against the journal, then the sending policy
-(`Admitter.take`). No buffer: the `Batcher`, its one reader, holds the read-ahead.
+"""Reading the recipients lazily (`BATCH` at a time), each a send job or a result, in order:
+normalised, rendered, checked by the journal and the policy. The `Batcher` holds the read-ahead.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from .journal import JournalStore, Row, Verdict
 from .models import BulkMessage, BulkResult, BulkStatus
 from .options import CampaignOptions
 from .outcome import not_attempted
-from .ports import Admission, Job
+from .ports import Admission, Ended, Job
 from .template import Template
 
 __all__ = ["BATCH", "Recipients", "Source", "iterate"]
@@ -97,9 +96,8 @@ class Source:
             for item in prepared
         ]
 
-    async def _file(self, ended: list[tuple[Job, BulkResult]]) -> None:
-        """The sending policy's skips, recorded durably before they are reported (a resumed
-        campaign keeps them)."""
+    async def _file(self, ended: Ended) -> None:
+        """The sending policy's skips, recorded before they are reported (a resume keeps them)."""
         kept: list[tuple[int, str | None, int]] = [
             (row, None, job.key)
             for job, result in ended

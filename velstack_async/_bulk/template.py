@@ -1,9 +1,6 @@
-"""Message templates: ``str.format`` placeholders filled from `BulkMessage.fields`.
-
-``"Hi {first_name}"`` renders with ``str.format_map(fields)``; ``{{`` and ``}}``
-are literal braces. Only named placeholders, without conversions (``{name!r}``),
-nested placeholders (``{code:>{width}}``) or private attributes (``{u._secret}``).
-A field that is missing, None or blank fails that recipient unless blanks are allowed.
+"""Message templates: ``"Hi {first_name}"`` filled by ``str.format_map(fields)``, ``{{``/``}}``
+literal; named placeholders only, without conversions, nested placeholders or private
+attributes. A field missing, None or blank fails that recipient unless blanks are allowed.
 """
 
 from __future__ import annotations
