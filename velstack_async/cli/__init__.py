@@ -8,7 +8,6 @@ __all__ = ["main"]
 
 
 def main() -> None:
-    """Entry point of the ``velstack`` console script."""
     try:
         from .app import cli
     except ImportError as exc:  # pragma: no cover - depends on the installed extras

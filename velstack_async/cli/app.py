@@ -92,15 +92,8 @@ def configure_logging(verbosity: int, console: Console) -> None:
 )
 @click.version_option(__version__, prog_name="velstack")
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    api_key: str | None,
-    base_url: str | None,
-    json_output: bool,
-    sandbox: bool,
-    verbose: int,
-) -> None:
-    session = Session(api_key=api_key, base_url=base_url, json=json_output, sandbox=sandbox)
+def cli(ctx: click.Context, /, json_output: bool, verbose: int, **settings: Any) -> None:
+    session = Session(json=json_output, **settings)
     if ctx.get_parameter_source("sandbox") is click.core.ParameterSource.ENVIRONMENT:
         session.sandbox_why = "VELSTACK_SANDBOX=1"
     configure_logging(verbose, session.err)

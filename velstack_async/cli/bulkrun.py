@@ -45,8 +45,6 @@ def cli_reason(reason: str) -> str:
 
 @attrs.frozen
 class Plan:
-    """A campaign's checked input and settings (``campaign.journal`` is set to run it)."""
-
     source: CsvFile
     phone_column: str
     campaign: CampaignOptions
@@ -217,25 +215,16 @@ def _document(outcome: Outcome, code: ExitCode) -> dict[str, Any]:
     report, plan = outcome.report, outcome.plan
     counts = "total sent failed unknown unknown_stale skipped not_attempted suppressed capped"
     counts += " deferred credit_used credit_left"
-    return {
-        "file": plan.source.path,
-        "rows": plan.source.row_count,
-        **{name: getattr(report, name) for name in counts.split()},
-        "elapsed": round(report.elapsed, 3),
-        "messages_per_second": round(report.messages_per_second, 1),
-        "stopped_reason": report.stopped_reason,
-        "interrupted": outcome.interrupted,
-        "exit_code": int(code),
-        "journal": plan.journal,
-        "failed_out": plan.failed_out,
-        "failed_out_rows": outcome.failed_out_rows,
-        "reasons": [
-            {"status": status, "reason": reason, "count": count}
-            for (status, reason), count in outcome.reasons.most_common()
-        ],
-        "unsent": outcome.unsent,
-        "unsent_omitted": outcome.unsent_omitted,
-    }
+    doc = {"file": plan.source.path, "rows": plan.source.row_count}
+    doc |= {name: getattr(report, name) for name in counts.split()}
+    doc["elapsed"] = round(report.elapsed, 3)
+    doc["messages_per_second"] = round(report.messages_per_second, 1)
+    doc |= {"stopped_reason": report.stopped_reason, "interrupted": outcome.interrupted}
+    doc |= {"exit_code": int(code), "journal": plan.journal, "failed_out": plan.failed_out}
+    doc |= {"failed_out_rows": outcome.failed_out_rows}
+    reasons = outcome.reasons.most_common()
+    doc["reasons"] = [{"status": s, "reason": r, "count": n} for (s, r), n in reasons]
+    return doc | {"unsent": outcome.unsent, "unsent_omitted": outcome.unsent_omitted}
 
 
 def _count(value: int, style: str) -> Text:

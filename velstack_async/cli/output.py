@@ -112,8 +112,7 @@ def describe(exc: VelstackError) -> str:
 
 @contextmanager
 def handle_errors(json_output: Callable[[], bool]) -> Iterator[None]:
-    """Expected exceptions as one ``error:`` line on stderr (and a JSON error document with
-    --json) and an exit code."""
+    """Expected errors: one ``error:`` line on stderr (and JSON with --json), an exit code."""
     try:
         yield
         return
@@ -178,8 +177,7 @@ def table(
     title: str | None = None,
     no_wrap: Sequence[str] = (),
 ) -> Table:
-    """Rows under ``headers`` (the ``no_wrap`` columns never folded); without headers,
-    (name, value) pairs in a box."""
+    """Rows under ``headers`` (``no_wrap`` columns never fold), else (name, value) in a box."""
     grid = Table(
         title=title,
         title_justify="left",
@@ -201,8 +199,7 @@ def table(
 def fields_table(
     item: object, names: str, title: str, *more: tuple[str, object], **labels: str
 ) -> Table:
-    """Attributes ``names`` of ``item``, each labelled by ``labels`` or as its name reads
-    (credit_used: "Credit used"), then the rows ``more``."""
+    """``item``'s attributes ``names``, labelled as the name reads unless in ``labels``."""
     rows = [
         (labels.get(k) or k.replace("_", " ").capitalize(), getattr(item, k)) for k in names.split()
     ]

@@ -66,8 +66,7 @@ class Session:
         return key
 
     def show(self, doc: object, view: RenderableType) -> None:
-        """``doc`` as the one JSON document with --json (an object made in the sandbox says
-        ``"sandbox": true``); else ``view``, a table or a sentence, on stdout."""
+        """``doc`` as JSON with --json (``"sandbox": true`` in the sandbox), else ``view``."""
         if not self.json:
             self.out.print(view, markup=False)
             return
@@ -89,8 +88,6 @@ class Session:
         raise click.UsageError("--sender is required (or set VELSTACK_SENDER)")
 
     def run(self, work: Callable[[AsyncVelstack], Awaitable[_T]]) -> _T:
-        """``work(client)`` on an event loop, with the client open."""
-
         async def main() -> _T:
             async with self.client() as client:
                 return await work(client)
@@ -176,7 +173,6 @@ def apply_change(
 
 
 def _sandbox(session: Session) -> dict[str, Any]:
-    """Client settings of an in-process fake Velstack with the demo account."""
     from ..testing import DEFAULT_BASE_URL, FakeVelstack
 
     ignored = " (--base-url is ignored)" if session.base_url else ""

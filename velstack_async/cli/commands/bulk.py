@@ -90,7 +90,15 @@ def bulk(
     sent are skipped, and a completed campaign is not sent again.
     """
     session = Session.current()
-    file, message = _bulk_input(file, message, demo=demo, sandbox=session.sandbox, dry_run=dry_run)
+    if demo and file is not None:
+        raise click.UsageError("give FILE.csv or --demo, not both")
+    if demo and not (session.sandbox or dry_run):
+        raise click.UsageError("--demo sends to made-up numbers: add --sandbox (or --dry-run)")
+    file, message = (str(DEMO_FILE), message or DEMO_MESSAGE) if demo else (file, message)
+    if file is None:
+        raise click.UsageError("Missing argument 'FILE.csv' (or --demo for the demo campaign).")
+    if message is None:
+        raise click.UsageError("Missing option '--message' / '-m'.")
     campaign = CampaignOptions(
         message=message, sender=sender or SANDBOX_SENDER, keep_unsent=0, **settings
     )
@@ -193,21 +201,3 @@ def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(outcome.plan.failed_out)
     raise fatal
-
-
-def _bulk_input(
-    file: str | None, message: str | None, *, demo: bool, sandbox: bool, dry_run: bool
-) -> tuple[str, str]:
-    if demo:
-        if file is not None:
-            raise click.UsageError("give FILE.csv or --demo, not both")
-        if not (sandbox or dry_run):
-            raise click.UsageError(
-                "--demo sends to made-up numbers: add --sandbox (or --dry-run) to run it"
-            )
-        return str(DEMO_FILE), message or DEMO_MESSAGE
-    if file is None:
-        raise click.UsageError("Missing argument 'FILE.csv' (or --demo for the demo campaign).")
-    if message is None:
-        raise click.UsageError("Missing option '--message' / '-m'.")
-    return file, message

@@ -1,5 +1,4 @@
-"""``velstack campaign``: one campaign in Redis (the ``distributed`` extra), sent by any
-number of ``worker`` processes; every command takes its id and ``--redis URL``."""
+"""``velstack campaign``: one campaign in Redis, sent by any number of ``worker`` processes."""
 
 from __future__ import annotations
 
@@ -50,7 +49,6 @@ def _open(
     work: Callable[[RedisCampaign], Awaitable[_T]],
     create: dict[str, Any] | None = None,
 ) -> _T:
-    """``work`` on the campaign (made first, with the ``create`` settings, if given)."""
     try:
         from ...distributed import RedisCampaign
     except ImportError as exc:  # pragma: no cover - the extra is missing

@@ -180,11 +180,8 @@ async def _import(
     client: AsyncVelstack, session: Session, source: CsvFile, group_id: str, concurrency: int
 ) -> ImportReport:
     phone_column = source.column(*PHONE_COLUMNS)
-    columns = {
-        "first_name": source.find_column("first_name"),
-        "last_name": source.find_column("last_name"),
-        "email_address": source.find_column("email_address", "email"),
-    }
+    wanted = (("first_name",), ("last_name",), ("email_address", "email"))
+    columns = {names[0]: source.find_column(*names) for names in wanted}
     await client.groups.get(group_id)  # an unknown group fails once, not once a row
     report, seen, fatal = ImportReport(group_id), set[str](), list[VelstackError]()
     slots = anyio.Semaphore(concurrency)

@@ -76,18 +76,15 @@ class DryRun:
         self.smart_encoding_saves += cost.saved_credits
 
 
-def dry_run(plan: Plan) -> DryRun:
-    campaign = plan.campaign
-    smart = campaign.smart_encoding
+def dry_run_estimate(session: Session, plan: Plan) -> None:
+    campaign, smart = plan.campaign, plan.campaign.smart_encoding
     result = DryRun(plan.source.path, smart_encoding=smart)
     result.ucs2_characters = ucs2_characters(campaign.message or "", MAX_LISTED)
     texts: Counter[str] = Counter()
-    others = 0  # rows past MAX_TEXTS distinct texts: a request each
     # The texts as written: the estimate says what smart encoding saves on them.
     prepared = attrs.evolve(campaign, smart_encoding=False, journal=None)
 
     async def count() -> None:
-        nonlocal others
         with plan.source.rows() as rows, contextlib.closing(Journal.temporary()) as journal:
             source = Source(map(plan.message, rows), prepared, journal)
             while items := await source.take():
@@ -98,7 +95,7 @@ def dry_run(plan: Plan) -> DryRun:
                         if item.text in texts or len(texts) < MAX_TEXTS:
                             texts[item.text] += 1
                         else:
-                            others += 1
+                            result.requests += 1  # past MAX_TEXTS distinct texts: one each
                     elif item.status is BulkStatus.FAILED:
                         result.template_errors += 1
                     elif item.error is not None:
@@ -109,18 +106,8 @@ def dry_run(plan: Plan) -> DryRun:
     anyio.run(count)
     # The fewest requests: recipients of one text share one, up to the batch size (the
     # engine may split a group that arrives slowly).
-    result.requests = others + sum(math.ceil(n / campaign.batch_size) for n in texts.values())
-    return result
-
-
-def dry_run_estimate(session: Session, plan: Plan) -> None:
-    result = dry_run(plan)
-    saves = f"{result.smart_encoding_saves:,} credits"
-    smart = (
-        f"on: saves {saves}"
-        if result.smart_encoding
-        else f"off (--no-smart-encoding): would save {saves}"
-    )
+    result.requests += sum(math.ceil(n / campaign.batch_size) for n in texts.values())
+    saves = "on: saves" if smart else "off (--no-smart-encoding): would save"
     pairs = [
         ("Rows", result.rows),
         ("Would be sent", result.to_send),
@@ -133,7 +120,7 @@ def dry_run_estimate(session: Session, plan: Plan) -> None:
         ("UCS-2 messages", result.ucs2_messages),
         ("Estimated credits", result.credits),
         ("Template", describe(result.ucs2_characters)),
-        ("Smart encoding", smart),
+        ("Smart encoding", f"{saves} {result.smart_encoding_saves:,} credits"),
     ]
     view = table(pairs, title="Dry run: nothing was sent")
     session.show({"dry_run": True, **attrs.asdict(result)}, view)

@@ -267,13 +267,7 @@ def _state(info: JournalInfo) -> str:
 
 
 def _document(info: JournalInfo) -> dict[str, Any]:
-    done = info.completed
-    return {
-        "path": info.path,
-        "completed_at": None if done is None else done.at.isoformat(),
-        "completed": None if done is None else done.summary,
-        "runs": info.runs,
-        **info.counts,
-        "modified": info.modified.isoformat(),
-        "size": info.size,
-    }
+    done, doc = info.completed, dict[str, Any](path=info.path)
+    doc["completed_at"] = None if done is None else done.at.isoformat()
+    doc |= {"completed": None if done is None else done.summary, "runs": info.runs, **info.counts}
+    return doc | {"modified": info.modified.isoformat(), "size": info.size}

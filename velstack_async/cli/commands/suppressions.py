@@ -52,7 +52,6 @@ def _window(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 
 
 def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
-    """The policy options of ``bulk`` and ``campaign create``."""
     options = (
         click.option(
             "--max-credits",
