@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from .._version import __version__
-from .commands import bulk, campaign, contacts, estimate, journals, send, suppressions
+from .commands import bulk, campaign, contacts, journals, send, suppressions
 from .output import EXIT_CODES_HELP, handle_errors
 from .session import Session
 
@@ -100,7 +100,7 @@ def cli(ctx: click.Context, /, json_output: bool, verbose: int, **settings: Any)
     ctx.obj = session
 
 
-for _module in (bulk, campaign, contacts, estimate, journals, send, suppressions):
+for _module in (bulk, campaign, contacts, journals, send, suppressions):
     for _name in _module.__all__:
         if isinstance(_command := getattr(_module, _name), click.Command):
             cli.add_command(_command)

@@ -152,12 +152,10 @@ def _failed_out(plan: Plan) -> Iterator[Callable[[Row, BulkResult], None] | None
         handle = open_private(path)
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-    added = ["status", "reason"]
-    if set(added) & set(columns):
-        added = ["velstack_status", "velstack_reason"]
+    prefix = "velstack_" if {"status", "reason"} & set(columns) else ""
     with handle:
         writer = csv.writer(handle)
-        writer.writerow([*columns, *added])
+        writer.writerow([*columns, f"{prefix}status", f"{prefix}reason"])
 
         def write(row: Row, result: BulkResult) -> None:
             reason = None if result.reason is None else cli_reason(result.reason)

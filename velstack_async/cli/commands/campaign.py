@@ -52,10 +52,8 @@ def _open(
     try:
         from ...distributed import RedisCampaign
     except ImportError as exc:  # pragma: no cover - the extra is missing
-        extra = "pip install 'velstack-async[distributed]'"
-        raise CliError(
-            f"distributed campaigns need the extra: {extra} ({exc})", ExitCode.USAGE
-        ) from None
+        need = "distributed campaigns need the extra: pip install 'velstack-async[distributed]'"
+        raise CliError(f"{need} ({exc})", ExitCode.USAGE) from None
 
     async def main() -> _T:
         made = RedisCampaign.create(url, campaign_id, **create) if create is not None else None
@@ -75,19 +73,13 @@ def _open(
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500)
 @click.option("--lease", type=click.FloatRange(min=1), default=30.0)
 @policy_options("the campaign's Redis when --send-window is given, else no policy")
-def create(
-    campaign_id: str,
-    redis_url: str,
-    sender: str | None,
-    send_window: SendWindow | None,
-    policy_store: str | None,
-    **settings: Any,
-) -> None:
+def create(campaign_id: str, redis_url: str, sender: str | None, **settings: Any) -> None:
     """Create campaign ID in Redis (its message and settings). With --policy-store (a
     redis:// URL every worker reaches) or --send-window, every worker applies the policy."""
     session = Session.current()
     settings["sender"] = session.default_sender(sender)
-    store = policy_store or (redis_url if send_window is not None else None)
+    send_window: SendWindow | None = settings.pop("send_window")
+    store = settings.pop("policy_store") or (redis_url if send_window is not None else None)
     policy = None if store is None else open_policy(store, send_window=send_window)
     settings["policy"] = policy
     try:

@@ -187,27 +187,26 @@ async def _import(
     slots = anyio.Semaphore(concurrency)
     stats = (("added", "green"), ("failed", "red"), ("skipped", "yellow"))
 
-    async def add(row: Row, phone: str, bar: LiveProgress) -> None:
+    async def add(row: Row, phone: str) -> None:
         names = {k: (row.fields[c].strip() or None) if c else None for k, c in columns.items()}
         try:
             await client.contacts.create(group_id=group_id, phone_number=phone, **names)
+            report.added += 1
+            bar.done(added=1)
         except _FATAL as exc:
             fatal.append(exc)
             tg.cancel_scope.cancel()
-            return
         except VelstackError as exc:
             report.failed += 1
             report.note(row, phone, exc.message)
             bar.done(failed=1)
-            return
         finally:
             slots.release()
-        report.added += 1
-        bar.done(added=1)
 
-    total = source.row_count
     with (
-        LiveProgress(session.err, description="Importing", total=total, stats=stats) as bar,
+        LiveProgress(
+            session.err, description="Importing", total=source.row_count, stats=stats
+        ) as bar,
         source.rows() as rows,
     ):
         async with anyio.create_task_group() as tg:
@@ -226,7 +225,7 @@ async def _import(
                     continue
                 seen.add(key)
                 await slots.acquire()
-                tg.start_soon(add, row, phone, bar)
+                tg.start_soon(add, row, phone)
     if fatal:
         raise fatal[0]
     return report

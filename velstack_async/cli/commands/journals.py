@@ -233,11 +233,8 @@ def _age(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
 def prune_command(older_than: timedelta, unfinished: bool, yes: bool) -> None:
     """Delete old journals of completed campaigns."""
     cutoff = datetime.now(timezone.utc) - older_than
-    doomed = [
-        info
-        for info in _readable("kept")
-        if info.modified < cutoff and (info.completed is not None or unfinished)
-    ]
+    old = [info for info in _readable("kept") if info.modified < cutoff]
+    doomed = [info for info in old if info.completed is not None or unfinished]
     if doomed:
         confirm(yes, f"Delete {len(doomed)} journal(s) from {journal_dir()}?")
     for info in doomed:
