@@ -53,11 +53,10 @@ def configure_logging(verbosity: int, console: Console) -> None:
     logger = logging.getLogger("velstack_async")
     for handler in [h for h in logger.handlers if isinstance(h, _LogHandler)]:
         logger.removeHandler(handler)
-    if verbosity <= 0:
-        logger.setLevel(logging.NOTSET)  # the library's NullHandler keeps Python quiet
-        return
-    logger.addHandler(_LogHandler(console=console, show_path=False, markup=False))
-    logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+    if verbosity:
+        logger.addHandler(_LogHandler(console=console, show_path=False, markup=False))
+    # NOTSET without -v: the library's NullHandler keeps Python quiet.
+    logger.setLevel((logging.NOTSET, logging.INFO, logging.DEBUG)[min(verbosity, 2)])
 
 
 @click.group(

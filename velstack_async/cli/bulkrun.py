@@ -229,8 +229,8 @@ def _count(value: int, style: str) -> Text:
     return Text(f"{value:,}", style=style if value else "dim")
 
 
-def _of_which(*counts: tuple[str, int]) -> list[tuple[str, object]]:
-    return [(f"  of which {name}", _count(value, "yellow")) for name, value in counts if value]
+def _of_which(name: str, value: int) -> list[tuple[str, object]]:
+    return [(f"  of which {name}", _count(value, "yellow"))] if value else []
 
 
 def _tables(outcome: Outcome) -> Group:
@@ -243,13 +243,12 @@ def _tables(outcome: Outcome) -> Group:
         ("Sent", _count(report.sent, "bold green")),
         ("Failed", _count(report.failed, "bold red")),
         ("Unknown (may have been sent)", _count(report.unknown, "bold yellow")),
-        *_of_which(("stale connection (safe to resend)", report.unknown_stale)),
+        *_of_which("stale connection (safe to resend)", report.unknown_stale),
         ("Skipped", _count(report.skipped, "yellow")),
-        *_of_which(
-            ("suppressed (opted out)", report.suppressed), ("over the frequency cap", report.capped)
-        ),
+        *_of_which("suppressed (opted out)", report.suppressed),
+        *_of_which("over the frequency cap", report.capped),
         ("Not attempted", _count(report.not_attempted, "yellow")),
-        *_of_which(("outside the send window", report.deferred)),
+        *_of_which("outside the send window", report.deferred),
         ("Credits used", report.credit_used),
         ("Credit left (balance)", balance),
         ("Time", f"{report.elapsed:.1f} s ({report.messages_per_second:,.0f} messages/s)"),

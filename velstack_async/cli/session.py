@@ -192,10 +192,9 @@ def _sandbox(session: Session) -> dict[str, Any]:
 
 def _sandbox_setting(name: str, default: float, maximum: float) -> float:
     raw = os.environ.get(name, "").strip()
-    try:
+    value = -1.0
+    with suppress(ValueError):
         value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
     if not 0 <= value <= maximum:
         raise click.UsageError(f"{name} must be a number from 0 to {maximum:g}")
     return value

@@ -123,12 +123,9 @@ def worker(campaign_id: str, redis_url: str, concurrency: int) -> None:
 
 def _status_table(status: dict[str, Any]) -> Any:
     done = sum(status[k] for k in ("sent", "failed", "skipped", "unknown"))
-    pairs = [
-        ("Loaded", "yes" if status["loaded"] else "loading..."),
-        ("Inputs", status["inputs"]),
-        ("Done", done),
-        ("Sent", status["sent"]),
-        ("Failed", status["failed"]),
+    pairs = [("Loaded", "yes" if status["loaded"] else "loading..."), ("Inputs", status["inputs"])]
+    pairs += [("Done", done), ("Sent", status["sent"]), ("Failed", status["failed"])]
+    pairs += [
         ("Skipped (duplicates)", f"{status['skipped']:,} ({status['duplicates']:,})"),
         ("Unknown", status["unknown"]),
         ("Queued / in flight", f"{status['queued']:,} / {status['attempting']:,}"),

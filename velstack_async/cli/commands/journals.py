@@ -193,23 +193,15 @@ def show_command(journal: str) -> None:
     info = None if found is None else read_info(str(found))
     if info is None:
         raise click.BadParameter(f"no journal {journal!r} (see velstack journals list)")
-    pairs: list[tuple[str, object]] = [
-        ("Path", info.path),
-        ("State", _state(info)),
-        ("Runs", info.runs),
-        ("Sent", info.counts["sent"]),
-        ("Failed", info.counts["failed"]),
-        ("Unknown (may have been sent)", info.counts["unknown"]),
-        ("Not attempted yet", info.counts["queued"]),
-        ("Changed", info.modified.astimezone()),
-    ]
+    pairs: list[tuple[str, object]] = [("Path", info.path), ("State", _state(info))]
+    counts = {"sent": "Sent", "failed": "Failed", "unknown": "Unknown (may have been sent)"}
+    counts["queued"] = "Not attempted yet"
+    pairs += [("Runs", info.runs), *((label, info.counts[k]) for k, label in counts.items())]
+    pairs.append(("Changed", info.modified.astimezone()))
     if info.completed is not None:
-        summary = info.completed.summary
-        pairs += [
-            ("File", summary.get("file")),
-            ("Credits used", summary.get("credit_used")),
-            ("Credit left then", summary.get("credit_left")),
-        ]
+        then = info.completed.summary
+        pairs += [("File", then.get("file")), ("Credits used", then.get("credit_used"))]
+        pairs.append(("Credit left then", then.get("credit_left")))
     Session.current().show(_document(info), table(pairs, title="Journal"))
 
 
@@ -248,12 +240,10 @@ def _readable(verb: str) -> list[JournalInfo]:
     infos, found = [], [p for p in journal_dir().glob(f"*{SUFFIX}") if p.is_file()]
     for path in sorted(found, key=lambda p: (p.stat().st_mtime, p.name)):
         try:
-            info = read_info(str(path))
+            if (info := read_info(str(path))) is not None:
+                infos.append(info)
         except CliError as exc:
             Session.current().notice(f"{verb}: {exc.message}")
-            continue
-        if info is not None:
-            infos.append(info)
     return infos
 
 

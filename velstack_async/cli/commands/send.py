@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ __all__ = ["send", "send_group", "sender_ids"]
 @message_option
 @sender_option
 @title_option
-def send(to: tuple[str, ...], message: str, sender: str | None, title: str | None) -> None:
+def send(to: tuple[str, ...], sender: str | None, **text: Any) -> None:
     """Send a message to one or more phone numbers."""
     numbers = [n.strip() for value in to for n in value.split(",")]
     for position, number in enumerate(numbers, 1):
@@ -37,9 +38,7 @@ def send(to: tuple[str, ...], message: str, sender: str | None, title: str | Non
             which = f"number {position} of {len(numbers)}" if len(numbers) > 1 else "the number"
             raise CliError(f"--to: {which} ({mask_phone(number) or 'empty'}): {exc}") from None
     recipient = ",".join(numbers)
-    _send(
-        lambda c, s: c.sms.send(recipient=recipient, message=message, sender=s, title=title), sender
-    )
+    _send(sender, lambda c, s: c.sms.send(recipient=recipient, sender=s, **text))
 
 
 @click.command("send-group")
@@ -47,16 +46,13 @@ def send(to: tuple[str, ...], message: str, sender: str | None, title: str | Non
 @message_option
 @sender_option
 @title_option
-def send_group(group_id: str, message: str, sender: str | None, title: str | None) -> None:
+def send_group(group_id: str, sender: str | None, **text: Any) -> None:
     """Send a message to every contact of a group."""
-    _send(
-        lambda c, s: c.sms.send_group(group_id=group_id, message=message, sender=s, title=title),
-        sender,
-    )
+    _send(sender, lambda c, s: c.sms.send_group(group_id=group_id, sender=s, **text))
 
 
 def _send(
-    request: Callable[[AsyncVelstack, str], Awaitable[SmsSummary]], sender: str | None
+    sender: str | None, request: Callable[[AsyncVelstack, str], Awaitable[SmsSummary]]
 ) -> None:
     session = Session.current()
     chosen = session.default_sender(sender)

@@ -42,11 +42,8 @@ policy_store_option = _store_option()
 
 
 def _window(_ctx: click.Context, _param: click.Parameter, value: str | None) -> SendWindow | None:
-    if value is None:
-        return None
-    start, _, end = value.partition("-")
     try:
-        return SendWindow(start, end)
+        return None if value is None else SendWindow(*value.partition("-")[::2])
     except InvalidInputError as exc:
         raise click.BadParameter(f"{exc} (expected HH:MM-HH:MM, e.g. 08:00-20:00)") from None
 
