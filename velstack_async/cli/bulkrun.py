@@ -22,7 +22,7 @@ from .._csvfile import CsvFile, Row
 from .._exceptions import AuthenticationError, InsufficientBalanceError, VelstackError
 from .._files import open_private
 from .commands.journals import file_stamp, mark_completed
-from .output import CliError, ExitCode, LiveProgress, exit_code_for, table
+from .output import CliError, ExitCode, LiveProgress, exit_code_for, jsonable, table
 from .session import Session, with_ctrl_c
 
 __all__ = ["PHONE_COLUMNS", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
@@ -198,11 +198,10 @@ def finish(session: Session, outcome: Outcome) -> ExitCode:
     code, report, plan = exit_code(outcome), outcome.report, outcome.plan
     file = plan.source.path
     if code is ExitCode.OK:
-        left = None if report.credit_left is None else str(report.credit_left)
         summary: dict[str, Any] = {"file": file, "file_stamp": file_stamp(file)}
         summary |= {"rows": plan.source.row_count, "sent": report.sent, "skipped": report.skipped}
-        summary |= {"credit_used": str(report.credit_used), "credit_left": left}
-        mark_completed(plan.journal, summary)
+        summary |= {"credit_used": report.credit_used, "credit_left": report.credit_left}
+        mark_completed(plan.journal, jsonable(summary))
     session.show(_document(outcome, code), _tables(outcome))
     for line in _next_steps(outcome, code):
         session.notice(line, style="")

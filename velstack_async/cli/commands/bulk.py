@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -121,8 +120,8 @@ def bulk(
     path = journal or journals.default_journal(file, message, sender, session.target_url)
     campaign = attrs.evolve(campaign, sender=sender, journal=path)
     plan = attrs.evolve(plan, campaign=campaign, journal_given=bool(journal), failed_out=failed_out)
-    info, done = _earlier_run(session, plan, new_campaign)
-    if done:
+    info = _earlier_run(session, plan, new_campaign)
+    if info is not None and info.completed is not None:
         return  # already completed: said so, nothing sent
     session.policy = campaign_policy(policy_store, send_window)  # suppressions, caps
     try:
@@ -136,21 +135,19 @@ def bulk(
         raise click.exceptions.Exit(int(code))
 
 
-def _earlier_run(
-    session: Session, options: Plan, new_campaign: bool
-) -> tuple[journals.JournalInfo | None, bool]:
-    """The journal of an earlier run (None: a new campaign), and whether it completed."""
-    path = options.journal
+def _earlier_run(session: Session, plan: Plan, new_campaign: bool) -> journals.JournalInfo | None:
+    """The journal of an earlier run (None: a new campaign); ``completed`` if it is done."""
+    path = plan.journal
     info = journals.read_info(path)
     if info is None:
-        return None, False
-    if info.campaign != options.campaign.identity:
+        return None
+    if info.campaign != plan.campaign.identity:
         raise CliError(
             f"journal {path} belongs to another campaign (its message template or sender "
             "differ): use a new journal path for a new campaign"
         )
     if new_campaign:
-        if options.journal_given:
+        if plan.journal_given:
             raise click.UsageError(
                 f"--new-campaign: the journal {path} holds an earlier run; "
                 "give a new --journal path for the new campaign"
@@ -158,35 +155,34 @@ def _earlier_run(
         when = info.completed.at if info.completed else info.modified
         moved = journals.archive_journal(path, when)
         session.notice(f"Starting a new campaign; the earlier one's journal is now {moved}")
-        return None, False
+        return None
     if info.completed is not None:
-        if info.completed.summary.get("file_stamp") == journals.file_stamp(options.source.path):
-            _show_completed(session, options, info)
-            return info, True
+        if info.completed.summary.get("file_stamp") == journals.file_stamp(plan.source.path):
+            _show_completed(session, plan, info.completed)
+            return info
         journals.remove_journal(path, (journals.COMPLETED,))
         session.notice(
-            f"{options.source.path} changed since this campaign completed: resuming it from its "
+            f"{plan.source.path} changed since this campaign completed: resuming it from its "
             f"journal ({path}), rows already sent are skipped (add --new-campaign to send "
             "to every row again)"
         )
-        return info, False
+        return attrs.evolve(info, completed=None)
     session.notice(
         f"Resuming this campaign from the journal of an earlier run ({path}): rows "
         "already sent are skipped (add --new-campaign to start afresh)"
     )
-    return info, False
+    return info
 
 
-def _show_completed(session: Session, plan: Plan, info: journals.JournalInfo) -> None:
-    done = info.completed
-    assert done is not None
+def _show_completed(session: Session, plan: Plan, done: journals.Completion) -> None:
     when = done.at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
     document = {"file": plan.source.path, "already_completed": True}
     document |= {"completed_at": done.at.isoformat(), "completed": done.summary, "sent": 0}
     document |= {"journal": plan.journal, "exit_code": 0}
     then = {"rows": "Rows", "sent": "Sent then", "skipped": "Skipped then"}
     then |= {"credit_used": "Credits used", "credit_left": "Credit left then"}
-    pairs = [(label, _amount(done.summary.get(key))) for key, label in then.items()]
+    values = {key: done.summary.get(key) for key in then}
+    pairs = [(then[k], None if v is None else Decimal(str(v))) for k, v in values.items()]
     view = table([("Completed", when), *pairs, ("Sent now", 0)], title="Campaign already completed")
     session.show(document, view)
     how = "use a new --journal path" if plan.journal_given else "add --new-campaign"
@@ -197,10 +193,6 @@ def _show_completed(session: Session, plan: Plan, info: journals.JournalInfo) ->
     )
 
 
-def _amount(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
 def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
     """A key rejected before anything was sent: one error line, no journal left behind."""
     fatal = outcome.fatal
@@ -209,8 +201,7 @@ def _refuse_rejected_key(outcome: Outcome, *, journal_was_new: bool) -> None:
     if journal_was_new:
         journals.remove_journal(outcome.plan.journal)
     if outcome.plan.failed_out:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(outcome.plan.failed_out)
+        Path(outcome.plan.failed_out).unlink(missing_ok=True)
     raise fatal
 
 

@@ -102,9 +102,7 @@ def load(campaign_id: str, redis_url: str, file: str) -> None:
             return await opened.load(BulkMessage(r.fields[phone], fields=r.fields) for r in rows)
 
     count = _open(redis_url, campaign_id, work)
-    Session.current().notice(
-        f"{count:,} rows loaded; next: start workers (velstack campaign worker)"
-    )
+    Session.current().notice(f"{count:,} rows loaded; next: run workers (velstack campaign worker)")
 
 
 @_command

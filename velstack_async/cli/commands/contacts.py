@@ -166,9 +166,8 @@ def import_file(file: str, group_id: str, concurrency: int) -> None:
     labels |= {"duplicates": "Duplicates skipped", "invalid_numbers": "Invalid numbers skipped"}
     session.show(report, fields_table(report, names, "Contacts import", **labels))
     if report.failures and not session.json:
-        rows = [
-            (f["line"], mask_phone(f["phone_number"]), f["reason"]) for f in report.failures[:10]
-        ]
+        shown = report.failures[:10]
+        rows = [(f["line"], mask_phone(f["phone_number"]), f["reason"]) for f in shown]
         listed = report.failed + report.invalid_numbers
         title = "Rows not added" + (f" (first {len(rows)} of {listed:,})" if listed > 10 else "")
         session.out.print(table(rows, ("Line", "Phone", "Reason"), title=title))
