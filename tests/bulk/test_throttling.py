@@ -103,6 +103,30 @@ async def test_once_paced_a_503_decreases_the_rate_as_a_429_does() -> None:
     assert pacer.throttled == 2 + 3
 
 
+async def test_once_paced_a_flaky_backends_scattered_503s_do_not_wear_the_rate_down() -> None:
+    """One answer in ten a 503, at random, for a minute of pacing: each is backed off, none
+    decreases the rate (a 503 after another within `QUIET` s is no limiter's edge). Before,
+    each lone one of 32 answers cut it: it wore down to about 30 requests/s."""
+    import random
+
+    pacer, rate, clock = await paced(100.0)
+    started = clock.now
+    flaky = random.Random(7)
+    decreases = 0
+    for _ in range(6000):  # about a minute at the rate
+        ticket = await pacer.acquire()
+        if flaky.random() < 0.1:
+            before = pacer.rate
+            if pacer.unavailable(ticket, None):
+                decreases += int(pacer.rate != before)
+        else:
+            pacer.accepted()
+    assert decreases <= 2
+    # It grew while requests waited, then, `RELEASE` s without a throttle, stopped pacing.
+    assert pacer.rate is None
+    assert clock.now - started <= 6000 / rate, clock.now - started
+
+
 async def test_requests_are_spaced_by_the_rate_and_it_grows_back_additively() -> None:
     pacer, _r, clock = await paced(100.0)
     await next_round(pacer, clock)

@@ -3,9 +3,11 @@
 Start window: `START_WINDOW` requests, one more per accepted answer, until a throttle or
 `START` s. Paced from a 429 or a run of 503s (`BUSY_SHARE` of the last `WINDOW`): ``rate``
 requests/s over all workers, spaced; seeded from the rate accepted over the last second
-(and ``X-RateLimit-Limit``), doubling per second until a decrease. Each 429/throttling 503:
-`DECREASE` of the rate (or of the accepted rate), once per `ROUND`; then `STEP` more per
-second while requests wait. ``Retry-After``: no slot before it; `RELEASE` s without a
+(and ``X-RateLimit-Limit``), doubling per second until a decrease. Each 429, and once paced
+each 503 of a run or after a quiet spell (no other 503 in `WINDOW` answers and `QUIET` s: the
+rate crossed a limiter's; a flaky backend's scattered 503s are backed off, never paced):
+`DECREASE` of the rate (or of the accepted rate, never below half the rate), once per
+`ROUND`; then `STEP` more per second while requests wait. ``Retry-After``: no slot before it; `RELEASE` s without a
 throttle: unpaced. Throttling never fails a request. `settled_rate`: accepted per second
 over the last `SETTLE` s of pacing. `is_testing` skips every wait.
 """
@@ -33,6 +35,7 @@ STEP = 0.02
 SLOW_START = 2.0
 WINDOW = 32
 BUSY_SHARE = 0.3
+QUIET = 1.0
 RELEASE = 30.0
 SETTLE = 5.0
 _MARK = 0.1  # the accepted count is marked at most this often
@@ -71,6 +74,7 @@ class Pacer:
         self.throttled = 0  # throttle answers met (429 and 503)
         self._base = 0.0  # the rate set at the last decrease; 0: slow start
         self._next = self._updated = self._last_throttle = self._paced_since = 0.0
+        self._last_503 = -math.inf
         self._started = self._last_accepted = 0.0
         self._tickets = self._floor = 0
         self._room: int | None = START_WINDOW  # tickets the start window still grants
@@ -143,10 +147,12 @@ class Pacer:
 
     def unavailable(self, ticket: int, headers: Headers) -> bool:
         """A 503 answered ``ticket``. True: it throttles, as a 429 (one of a run, or the only
-        one of the last `WINDOW` answers once paced); False: the caller backs off."""
+        one of the last `WINDOW` answers and `QUIET` s once paced); False: the caller backs off."""
         self._answers.append(True)
         busy, seen = self._answers.count(True), len(self._answers)
-        if (seen >= WINDOW // 4 and busy >= BUSY_SHARE * seen) or (busy == 1 and self.rate):
+        now = self._clock()
+        quiet, self._last_503 = busy == 1 and now - self._last_503 >= QUIET, now
+        if (seen >= WINDOW // 4 and busy >= BUSY_SHARE * seen) or (quiet and self.rate):
             self.throttle(ticket, headers)
             return True
         self.throttled += 1
@@ -167,7 +173,8 @@ class Pacer:
                     rate = max(rate, float((headers or {}).get("x-ratelimit-limit", 0)) / 60)
                 self.rate, self._base, self._paced_since = rate, 0.0, now
             else:
-                lower = DECREASE * min(self.rate, measured or self.rate)  # not above accepted
+                # not above the accepted rate, nor below half the rate (a latency spike)
+                lower = DECREASE * max(min(self.rate, measured or self.rate), self.rate / 2)
                 self.rate = self._base = max(MIN_RATE, lower)
             self._floor = self._tickets + int(self.rate * ROUND)
             self._updated = now
