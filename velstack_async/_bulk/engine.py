@@ -38,7 +38,8 @@ _PROBLEMS = (BulkStatus.FAILED, BulkStatus.UNKNOWN)
 
 
 class Engine:
-    """One campaign run over its ports: `run` (any number of times), then `aclose`."""
+    """One campaign run over its ports: `run` (any number of times), then `aclose`. An
+    ``admission`` is told of each result before it is emitted (`Admission.ended`)."""
 
     def __init__(
         self,
@@ -117,7 +118,7 @@ class Engine:
 
     async def aclose(self) -> None:
         """Close the journal (``close()``, then its ``aclose()`` if any), then finish the
-        admission (`Engine.local`'s; shielded). Safe twice."""
+        admission (shielded). Safe twice."""
         journal, self._journal = self._journal, None
         admission, self._admission = self._admission, None
         if journal is not None:
@@ -158,6 +159,8 @@ class Engine:
         pending, emitted = delivery.aborted, 0
         while True:
             while pending and (limit is None or emitted < limit):
+                if self._admission is not None:
+                    self._admission.ended(pending[0])
                 if (waiting := emit(pending.popleft())) is not None:
                     await waiting
                 emitted += 1
@@ -176,17 +179,15 @@ class Engine:
             await anyio.sleep(MAX_WAIT)
             self._check_stop()  # the caller's stop is seen within MAX_WAIT while waiting
             batcher.flush_stale()
-            if (
-                batcher.unclaimed
-                and self._workers < self._campaign.concurrency
-                and not self._closing
-            ):
+            if batcher.unclaimed:
                 self._spawn(emit, limit)
 
     def _spawn(self, emit: Emit, limit: int | None) -> None:
-        assert self._tg is not None
-        self._workers += 1
-        self._tg.start_soon(self._worker, emit, limit)
+        """One more worker, up to ``concurrency``; none once closing."""
+        if self._workers < self._campaign.concurrency and not self._closing:
+            assert self._tg is not None
+            self._workers += 1
+            self._tg.start_soon(self._worker, emit, limit)
 
     async def _worker(self, emit: Emit, limit: int | None) -> None:
         batcher, delivery = self._batcher, self.delivery
@@ -197,9 +198,8 @@ class Engine:
                 item = await batcher.next()
                 if item is None:
                     return
-                if isinstance(item, Batch):  # busy with a send: one more worker, up to the pool
-                    if self._workers < self._campaign.concurrency and not self._closing:
-                        self._spawn(emit, limit)
+                if isinstance(item, Batch):  # busy with a send: one more worker
+                    self._spawn(emit, limit)
                     results = await delivery.deliver(item)
                 else:
                     results = [item]
@@ -210,6 +210,8 @@ class Engine:
                         self._problems += 1
                         if self._problems == self._campaign.max_failures:
                             self._stop(f"max_failures reached ({self._problems} failed or unknown)")
+                    if self._admission is not None:
+                        self._admission.ended(result)
                     try:
                         if (pending := emit(result)) is not None:
                             await pending

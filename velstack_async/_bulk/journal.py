@@ -131,12 +131,8 @@ class Journal:
     def __init__(
         self, conn: sqlite3.Connection, *, durable: bool, run: int, resend_unknown: bool
     ) -> None:
-        self._conn, self.durable, self._run, self._resend_unknown = (
-            conn,
-            durable,
-            run,
-            resend_unknown,
-        )
+        self._conn, self.durable = conn, durable
+        self._run, self._resend_unknown = run, resend_unknown
         #: One SQLite call at a time, in a worker thread (durable journals only).
         self._limiter = anyio.CapacityLimiter(1)
         self._pending: list[tuple[int, str | None, int]] = []
@@ -278,7 +274,7 @@ def _start_run(conn: sqlite3.Connection, name: str, campaign: str) -> int:
         conn.execute("BEGIN IMMEDIATE")
         for statement in _SCHEMA:
             conn.execute(statement)
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        meta = read_meta(conn)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc):
             raise InvalidInputError(

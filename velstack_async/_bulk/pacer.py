@@ -2,14 +2,13 @@
 
 Start window: `START_WINDOW` requests, one more per accepted answer, until a throttle or
 `START` s. Paced from a 429 or a run of 503s (`BUSY_SHARE` of the last `WINDOW`): ``rate``
-requests/s over all workers, spaced; seeded from the rate accepted over the last second
-(and ``X-RateLimit-Limit``), doubling per second until a decrease. Each 429, and once paced
-each 503 of a run or after a quiet spell (no other 503 in `WINDOW` answers and `QUIET` s: the
-rate crossed a limiter's; a flaky backend's scattered 503s are backed off, never paced):
-`DECREASE` of the rate (or of the accepted rate, never below half the rate), once per
-`ROUND`; then `STEP` more per second while requests wait. ``Retry-After``: no slot before it; `RELEASE` s without a
-throttle: unpaced. Throttling never fails a request. `settled_rate`: accepted per second
-over the last `SETTLE` s of pacing. `is_testing` skips every wait.
+requests/s over all workers, spaced; seeded from the rate accepted over the last second (and
+``X-RateLimit-Limit``), doubling per second until a decrease. Each 429, and once paced each
+503 of a run or after a quiet spell (no other 503 in `WINDOW` answers and `QUIET` s; scattered
+503s are backed off, never paced): `DECREASE` of the rate (or of the accepted rate, never below
+half the rate), once per `ROUND`; then `STEP` more per second while requests wait.
+``Retry-After``: no slot before it; `RELEASE` s without a throttle: unpaced. Throttling never
+fails a request. `settled_rate`: accepted per second over the last `SETTLE` s of pacing.
 """
 
 from __future__ import annotations

@@ -59,38 +59,34 @@ class Ticket:
 
 
 class WorkSource(Protocol):
-    """Where the engine's work comes from; ``stop_reason`` once set: the rest `not_attempted`."""
+    """Where the engine's work comes from: `take` the next jobs and ready results ([] at the
+    end); ``stop_reason`` once set: the rest `not_attempted`."""
 
     stop_reason: str | None
 
-    async def take(self) -> list[Job | BulkResult]:
-        """The next jobs and ready results; [] at the end."""
+    async def take(self) -> list[Job | BulkResult]: ...
 
 
 class Gate(Protocol):
-    """The rate and pause gate; ``skipped``: waits ``set_testing`` skipped since an accept."""
+    """The rate and pause gate: `acquire` a request slot (None: the campaign stopped meanwhile);
+    `refused`: a 429 or 503 answered, slow down (False: the caller backs off too).
+    ``skipped``: waits ``set_testing`` skipped since an accept."""
 
     skipped: float
 
-    async def acquire(self, jobs: list[Job]) -> Ticket | None:
-        """Wait for a request slot for ``jobs``; None when the campaign stopped meanwhile."""
-
-    async def refused(self, ticket: Ticket, error: Exception) -> bool:
-        """A 429 or 503 answered ``ticket``: slow down. False: the caller backs off too."""
-
+    async def acquire(self, jobs: list[Job]) -> Ticket | None: ...
+    async def refused(self, ticket: Ticket, error: Exception) -> bool: ...
     def accepted(self, ticket: Ticket) -> None: ...
 
 
 class Ledger(Protocol):
-    """The campaign's durable record, written before each request and each report."""
+    """The campaign's durable record, written before each request and each report: `settle`
+    the outcomes (``not_attempted``: queued again, may be []) of ``requests`` requests;
+    `release` jobs whose request was certainly not processed and will be made again."""
 
     async def attempting(self, jobs: list[Job]) -> None: ...
-
-    async def settle(self, results: Ended, summary: SmsSummary | None, requests: int) -> None:
-        """Outcomes (``not_attempted``: queued again) of ``requests`` requests; may be []."""
-
-    async def release(self, jobs: list[Job]) -> None:
-        """A request for ``jobs`` was certainly not processed and will be made again."""
+    async def settle(self, results: Ended, summary: SmsSummary | None, requests: int) -> None: ...
+    async def release(self, jobs: list[Job]) -> None: ...
 
 
 class Admit(enum.Enum):
@@ -109,24 +105,20 @@ class AdmissionVerdict:
 
 
 class Admission(Protocol):
-    """The sending policy's verdict on each new recipient (opt-outs, caps, send windows)."""
+    """The sending policy's verdict on each new recipient (opt-outs, caps, send windows).
+    `now`: its clock (aware), when a deferred job's ``until`` is due; `ended`: every result,
+    as reported (what was counted for one not sent is given back)."""
 
     async def admit(self, jobs: list[Job]) -> list[AdmissionVerdict]: ...
-
-    def now(self) -> datetime:
-        """The policy's clock (aware): when a deferred job's ``until`` is due."""
-
-    def ended(self, result: BulkResult) -> None:
-        """Every result, as reported (what was counted for one not sent is given back)."""
-
+    def now(self) -> datetime: ...
+    def ended(self, result: BulkResult) -> None: ...
     async def finish(self) -> None: ...
 
 
 class Budget(Protocol):
-    """Credits reserved before each request (a spend cap): what fits is sent first."""
+    """Credits reserved before each request (a spend cap): what fits is sent first. `reserve`
+    for up to ``count`` recipients at ``credits_each`` says how many fit; `settle`: ``used``
+    credits of the ``reserved`` ones were spent."""
 
-    async def reserve(self, count: int, credits_each: int) -> int:
-        """Reserve credits for up to ``count`` recipients at ``credits_each``; how many fit."""
-
-    async def settle(self, reserved: int, used: Decimal | int) -> None:
-        """A request's answer: ``used`` credits of the ``reserved`` ones were spent."""
+    async def reserve(self, count: int, credits_each: int) -> int: ...
+    async def settle(self, reserved: int, used: Decimal | int) -> None: ...

@@ -50,10 +50,9 @@ async def send_bulk(
     engine = await Engine.local(send, policy, campaign, recipients, stop, admission, budget)
     trace = _telemetry.campaign_trace(telemetry, "send_bulk", campaign)
     report = ReportBuilder(campaign.keep_unsent)
-    add = _seen_by(admission, report.add)
 
     def emit(result: BulkResult) -> Awaitable[Any] | None:
-        add(result)
+        report.add(result)
         return None if on_result is None else _awaitable(on_result(result))
 
     counted = _telemetry.counting(trace, emit)
@@ -93,8 +92,7 @@ async def stream_bulk(
     try:
         while True:
             with _telemetry.running(trace):  # not across a yield: per burst
-                add = _seen_by(admission, results.append)
-                await engine.run(_telemetry.counting(trace, add), burst)
+                await engine.run(_telemetry.counting(trace, results.append), burst)
             burst = min(2 * burst, MAX_BURST * campaign.concurrency)
             if not results:
                 return
@@ -167,17 +165,3 @@ class ReportBuilder:
 
 def _awaitable(value: object) -> Awaitable[Any] | None:
     return value if inspect.isawaitable(value) else None
-
-
-def _seen_by(
-    admission: Admission | None, add: Callable[[BulkResult], None]
-) -> Callable[[BulkResult], None]:
-    """``add``, telling the admission of each result first (`Admission.ended`)."""
-    if admission is None:
-        return add
-
-    def seen(result: BulkResult) -> None:
-        admission.ended(result)
-        add(result)
-
-    return seen

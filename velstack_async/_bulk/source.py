@@ -5,6 +5,7 @@ normalised, rendered, checked by the journal and the policy. The `Batcher` holds
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 import anyio
@@ -110,7 +111,10 @@ class Source:
     async def _read(self) -> list[Any]:
         """Up to `BATCH` input items (of an async input, what came within `READ_WAIT`)."""
         items, batch = self._items, list[Any]()
-        if isinstance(items, AsyncIterator):
+        if not isinstance(items, AsyncIterator):
+            batch = list(islice(items, BATCH))
+            self._exhausted = len(batch) < BATCH
+        else:
             deadline = anyio.current_time() + READ_WAIT
             try:
                 while len(batch) < BATCH:
@@ -118,13 +122,6 @@ class Source:
                     if anyio.current_time() >= deadline:
                         break
             except StopAsyncIteration:
-                self._exhausted = True
-        else:
-            for item in items:
-                batch.append(item)
-                if len(batch) == BATCH:
-                    break
-            else:
                 self._exhausted = True
         self._index += len(batch)
         return batch
@@ -169,17 +166,17 @@ def _result(
     return BulkResult(recipient, status, None, error, reason=reason or error.message, index=index)
 
 
-_UNKNOWN = (
-    "outcome unknown in an earlier run (journal): it may have been sent; "
-    "pass resend_unknown=True to send it again"
-)
 #: The result of a number the journal has already seen, by its verdict.
 _SEEN = {
     Verdict.DUPLICATE: (BulkStatus.SKIPPED, "duplicate"),
     Verdict.ALREADY_SENT: (BulkStatus.SKIPPED, "already sent (journal of an earlier run)"),
     Verdict.ALREADY_SUPPRESSED: (BulkStatus.SKIPPED, f"{SUPPRESSED} (journal of an earlier run)"),
     Verdict.ALREADY_CAPPED: (BulkStatus.SKIPPED, f"{FREQUENCY_CAP}: in an earlier run (journal)"),
-    Verdict.ALREADY_UNKNOWN: (BulkStatus.UNKNOWN, _UNKNOWN),
+    Verdict.ALREADY_UNKNOWN: (
+        BulkStatus.UNKNOWN,
+        "outcome unknown in an earlier run (journal): it may have been sent; "
+        "pass resend_unknown=True to send it again",
+    ),
 }
 
 

@@ -52,15 +52,11 @@ class Template:
     __slots__ = ("_source", "_static", "names", "static")
 
     def __init__(self, source: str) -> None:
-        names: list[str] = []
         try:
-            for _, name, spec, conversion in _FORMATTER.parse(source):
-                if name is not None:
-                    names.append(_check_placeholder(name, spec or "", conversion))
+            parsed = list(_FORMATTER.parse(source))
         except ValueError as exc:
-            if isinstance(exc, TemplateError):
-                raise
             raise TemplateError(f"message template: {exc} {_BRACES}") from None
+        names = [_check_placeholder(n, s or "", c) for _, n, s, c in parsed if n is not None]
         self._source = source
         #: The placeholder names, in order of first use.
         self.names = tuple(dict.fromkeys(names))
