@@ -1,10 +1,9 @@
-"""The Lua scripts that keep a distributed campaign exactly-once (run atomically by Redis).
+"""The Lua scripts that keep a distributed campaign exactly-once (atomic in Redis).
 
-Every script checks the fencing key: a Redis that lost its data refuses (``VSFENCED``).
-Every write that matters advances ``meta.epoch``; replies are ``{epoch, life, result}``
-and callers send the highest epoch their process saw: a Redis behind it (an older
-snapshot, a replica that missed writes) is marked rolled back and refuses
-(``VSROLLBACK``) all but `RESTORE` and `RESUME`. Times are Redis ``TIME``.
+Every script checks the fencing key (a Redis that lost its data refuses: ``VSFENCED``).
+Every write that matters advances ``meta.epoch``; replies are ``{epoch, life, result}``;
+callers send the highest epoch their process saw: a Redis behind it is marked rolled back
+and refuses (``VSROLLBACK``) all but `RESTORE` and `RESUME`. Times are Redis ``TIME``.
 
 KEYS (one ``{hash tag}``): 1 fence, 2 meta (hash), 3 state (hash: key -> q | a:<token> |
 s | f | u | k skipped by the policy | w deferred), 4 counters (hash), 5 unsent (hash: key
@@ -30,10 +29,9 @@ ROLLED_BACK = (
 )
 _LOST_CLAIM = "claimed before Redis rolled back (the claim was lost): it may have been sent"
 
-# A life is one run of Redis (its run_id), recorded by its first script (life:<run_id> =
-# <n>:<epoch it began at>, lifeseq:<n> = that epoch). A caller that saw epoch S in life L
-# is behind if S is above the epoch L's next life began at (L unknown: S > 0); in the
-# same life, above the epoch: workers that never saw lost writes cannot hide a rollback.
+# A life is one run of Redis (run_id), recorded by its first script (life:<run_id> =
+# <n>:<start epoch>, lifeseq:<n> = that epoch). A caller that saw epoch S in life L is
+# behind if S is above the start of L's next life (L unknown: S > 0), in L above the epoch.
 _HEAD = """
 local fence, seen, seen_life = string.match(ARGV[1], '^(%S*) (%d+) (%S+)$')
 $GUARD
@@ -98,10 +96,9 @@ def _script(body: str, head: str = _HEAD + _EPOCH) -> str:
 _unchecked = functools.partial(_script, head=_HEAD)  # run even for a caller behind a rollback
 
 
-#: ARGV: position of the first item, chunk size, then (kind, key, payload) triples; kind n:
-#: a recipient (payload: its chunk entry), s / f: a ready result (payload: JSON; key: a
-#: unique id). Returns {new load position, the campaign's}: -1 first if the caller is not
-#: where the campaign's load is (another producer, a restarted one).
+#: ARGV: position of the first item, chunk size, then (kind, key, payload) triples: n a
+#: recipient (its chunk entry), s / f a ready result (JSON; key a unique id). Returns {new
+#: load position, the campaign's}; -1 first if the load is elsewhere (another producer).
 LOAD = _script("""
 local pos, size = tonumber(ARGV[3]), tonumber(ARGV[4])
 local upto = num(KEYS[2], 'loaded_upto')
@@ -190,18 +187,15 @@ return 1
 """)
 
 #: ARGV: messages, message and request interval ms, token, then (key, chunk entry) pairs.
-#: The pause gate, a rate slot booked on Redis time, then (if the slot is now) the claim:
-#: queued -> a:<token>; one another token holds (its lease lapsed) becomes unknown. Returns
-#: {kind, wait ms, positions claimed...}: 2 claimed, 0 slot booked for later (ask again
-#: after the wait, with intervals 0), 1 paused (ask again after it), -1 stopped.
+#: Pause gate, rate slot booked, then (slot now) the claim: queued -> a:<token>; another
+#: token's (lapsed) becomes unknown. Returns {kind, wait ms, positions claimed...}: 2
+#: claimed, 0 slot booked (ask again after the wait, intervals 0), 1 paused, -1 stopped.
 TAKE = _script("""
 if redis.call('HGET', KEYS[2], 'stopped') then return {-1, 0} end
 local paused = redis.call('PTTL', KEYS[9])
 if paused > 0 then return {1, paused} end
 local n, mi, ri = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local slot = now
-if mi > 0 then slot = math.max(slot, num(KEYS[8], 'm')) end
-if ri > 0 then slot = math.max(slot, num(KEYS[8], 'r')) end
+local slot = math.max(now, mi > 0 and num(KEYS[8], 'm') or 0, ri > 0 and num(KEYS[8], 'r') or 0)
 if mi > 0 then redis.call('HSET', KEYS[8], 'm', tostring(slot + n * mi)) end
 if ri > 0 then redis.call('HSET', KEYS[8], 'r', tostring(slot + ri)) end
 local wait = math.floor(slot - now)
@@ -224,10 +218,9 @@ if got > 0 or lost > 0 then advance() end
 return reply
 """)
 
-#: ARGV: token, outcome id, requests, credit used (micro), credit left (micro or ''), then
-#: (key, state, result JSON or '') triples, state s | f | u | q (released: certainly not
-#: sent). Applied where the claim is still this token's; an outcome id seen before is
-#: ignored (a retry after a lost reply counts nothing twice).
+#: ARGV: token, outcome id, requests, credit used and left (micro; left may be ''), then
+#: (key, state s | f | u | q (not sent), result JSON or '') triples. Applied where the claim
+#: is still this token's; an outcome id seen before is ignored (a retried call).
 OUTCOME = _script("""
 if not redis.call('SET', prefix .. 'o:' .. ARGV[4], '1', 'NX', 'PX', 86400000) then return 0 end
 local mine, applied = 'a:' .. ARGV[3], 0
@@ -270,16 +263,14 @@ redis.call('HSETNX', KEYS[2], 'stopped', ARGV[3])
 return 1
 """)
 
-#: ARGV: resend unknown (1/0), chunk size. Clears the stop (and a rollback); the deferred
-#: recipients and, with resend, the unknown ones go back to queued in new chunks. Returns
-#: {requeued, chunks}.
+#: ARGV: resend unknown (1/0), chunk size. Clears the stop (and a rollback); deferred and
+#: (resend) unknown recipients are queued in new chunks. Returns {requeued, chunks}.
 RESUME = _unchecked("""
 if redis.call('HEXISTS', KEYS[2], 'rolled_back') == 1 then
   -- every epoch a worker reported since is now behind: they run again
-  epoch = math.max(epoch, num(KEYS[2], 'seen_max'))
+  epoch = math.max(epoch, num(KEYS[2], 'seen_max')) + 1
   redis.call('HSET', KEYS[2], 'epoch', epoch)
   redis.call('HDEL', KEYS[2], 'rolled_back')
-  advance()
 end
 redis.call('HDEL', KEYS[2], 'stopped')
 local requeued, deferred = 0, 0
@@ -307,9 +298,8 @@ end
 return {requeued, num(KEYS[2], 'chunks')}
 """)
 
-#: ARGV: (key, chunk entry) pairs from a worker's claim log, after a rollback (run even
-#: then). Each recipient the log claimed that Redis has not finished (queued, attempting
-#: or missing: the claim was lost) becomes unknown. Returns how many.
+#: ARGV: (key, chunk entry) pairs from a claim log, after a rollback: each one Redis has
+#: not finished (queued, attempting, missing: the claim was lost) becomes unknown (count).
 RESTORE = _unchecked("""
 local restored = 0
 for i = 3, #ARGV, 2 do
@@ -327,10 +317,9 @@ end
 return restored
 """)
 
-#: ARGV: (key, state, counter, result JSON) quads: the sending policy's verdict on
-#: recipients no worker claimed; state k (skipped: suppressed, capped) or w (deferred,
-#: outside the send window: RESUME queues them again); counter: the report's count.
-#: Applied only where the recipient is still queued. Returns how many.
+#: ARGV: (key, state, counter, result JSON) quads: the policy's verdict on queued recipients:
+#: k skipped (suppressed, capped) or w deferred (RESUME queues it again); counter: the
+#: report's count. Returns how many applied.
 VERDICT = _script("""
 local applied = 0
 for i = 3, #ARGV, 4 do
@@ -348,8 +337,8 @@ if applied > 0 then advance() end
 return applied
 """)
 
-#: ARGV: credits, cap (micro-credits): ``max_credits`` across every worker. Reserves the
-#: credits if every worker's reservations stay within the cap. Returns {1 | 0, left before}.
+#: ARGV: credits, cap (micro): reserves the credits if all reservations stay within
+#: ``max_credits``. Returns {1 | 0, left before}.
 BUDGET = _script("""
 local credits, cap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local left = cap - num(KEYS[4], 'reserved')
@@ -359,8 +348,7 @@ advance()
 return {1, left}
 """)
 
-#: ARGV: micro-credits to add to the reservations (negative: given back; an answer's
-#: ``credit_used`` corrects what was reserved).
+#: ARGV: micro-credits added to the reservations (negative: an answer's lower cost).
 SPEND = _script("""
 redis.call('HINCRBY', KEYS[4], 'reserved', ARGV[3])
 advance()

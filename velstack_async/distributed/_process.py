@@ -1,7 +1,7 @@
 """What one worker process keeps of a campaign. `Local` (thread-safe): the highest epoch
-and Redis life seen, the claim budget (unresolved claims: at most ``concurrency x
-batch_size``, what a killed process can leave unknown), the chunk slots. `ClaimLog`: lines
-``<epoch> <life> <key> <chunk entry JSON>``, fsynced before the batch is sent.
+and Redis life seen, the claim budget (at most ``concurrency x batch_size`` unresolved: what
+a killed process can leave unknown), the chunk slots. `ClaimLog`: lines ``<epoch> <life>
+<key> <chunk entry JSON>``, fsynced before the batch is sent.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from .._files import private_directory, state_dir
 
 __all__ = ["CLAIMS_DIR_ENV", "MAX_CHUNKS", "ClaimLog", "Local", "local_state"]
 
-#: The environment variable naming the claims directory.
 CLAIMS_DIR_ENV = "VELSTACK_CLAIMS_DIR"
 #: Chunks one process runs at once per campaign: its own and one taken over from a dead worker.
 MAX_CHUNKS = 2
@@ -57,8 +56,7 @@ class ClaimLog:
             os.fsync(self._fd)
 
     def read(self) -> tuple[list[tuple[int, str, str, str]], list[Path]]:
-        """Every claim in this machine's logs of the campaign (epoch, life, key, entry
-        JSON; a torn last line, never sent, is skipped), and the logs."""
+        """Every claim (epoch, life, key, entry; not a torn line) in the logs here, and them."""
         paths, claims = sorted(self.directory.glob(f"{self._stem}.*.claims")), []
         for path in paths:
             with path.open(encoding="utf-8") as file:
@@ -92,15 +90,12 @@ def local_state(campaign_id: str, fence: str) -> Local:
 class Local:
     def __init__(self, campaign_id: str, fence: str) -> None:
         self.campaign_id, self.fence, self.seen, self.life = campaign_id, fence, 0, "-"
-        #: Recipients claimed (or being claimed) and unresolved: key -> claim token.
-        self.claimed: dict[str, str] = {}
-        #: Most recipients in `claimed` (0: no limit).
-        self.limit = 0
+        self.claimed: dict[str, str] = {}  # unresolved claims: key -> claim token
+        self.limit = 0  # most recipients in `claimed` (0: no limit)
         #: Chunks leased, and queue tasks running the campaign's loop (`campaign.run_chunk_task`).
         self.slots = {"chunks": threading.Semaphore(MAX_CHUNKS), "loops": threading.Semaphore(1)}
         self.log: ClaimLog | None = None
-        #: The rolled-back epoch whose claims this process already filed.
-        self.filed: int | None = None
+        self.filed: int | None = None  # the rolled-back epoch whose claims were filed here
         self._lock = threading.Lock()
 
     def see(self, epoch: int, life: str, *, adopt: bool = False) -> None:
@@ -143,8 +138,7 @@ class Local:
             self.claimed = {key: held for key, held in self.claimed.items() if held != token}
 
     async def take(self, slot: str, *, wait: bool = True) -> bool:
-        """A ``chunks`` slot (`MAX_CHUNKS`) or the ``loops`` one; False if none is free and
-        ``wait`` is False."""
+        """A ``chunks`` or ``loops`` slot; False if none is free and not ``wait``."""
         while not self.slots[slot].acquire(blocking=False):
             if not wait:
                 return False

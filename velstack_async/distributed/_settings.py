@@ -1,7 +1,5 @@
-"""A distributed campaign's settings: checked once at create time, stored in its meta hash.
-
-A `SendingPolicy` cannot travel (a connection, a clock), so `PolicySpec` keeps what
-rebuilds it in each worker: its store's URL (or SQLite path), window and caps.
+"""A distributed campaign's settings: checked once at create time, stored in its meta hash;
+`PolicySpec`: what rebuilds its `SendingPolicy` in each worker (store URL, window, caps).
 """
 
 from __future__ import annotations
@@ -36,8 +34,7 @@ _FIELDS = ("message", "sender", "title", "region", "category", *_TYPES)
 _FLAGS = ("allow_blank_fields", "wait_for_window")
 _URL = ("redis://", "rediss://", "unix://")
 _PASSWORD = re.compile(r"//[^@/]*:[^@/]*@")
-#: The store is the campaign's own Redis (the URL a worker opened the campaign with).
-_CAMPAIGN = "campaign"
+_CAMPAIGN = "campaign"  # the policy store is the campaign's own Redis
 
 
 @frozen
@@ -48,8 +45,7 @@ class PolicySpec:
     store: str
     #: ``HH:MM-HH:MM``, then `` <IANA zone>`` if it has one.
     window: str | None
-    #: ``<messages> <per seconds>``
-    frequency: str | None
+    frequency: str | None  # "<messages> <per seconds>"
     daily: str | None
     ttl: str
 
@@ -59,15 +55,14 @@ class PolicySpec:
         store = policy.spec
         if store is None:
             raise InvalidInputError(
-                "a distributed campaign's policy needs its store given as a redis:// URL (or "
-                "a SQLite path), not a store object: every worker opens it again"
+                "a distributed campaign's policy store must be a redis:// URL or a SQLite path"
             )
         if store == campaign_url:
             store = _CAMPAIGN
         elif store.startswith(_URL) and _PASSWORD.search(store):
             raise InvalidInputError(
-                "the policy store's URL holds a password, and a campaign's settings are "
-                "readable in its Redis: use the campaign's own Redis URL for the policy"
+                "the policy store's URL holds a password (readable in the campaign's Redis): "
+                "use the campaign's own Redis URL for the policy"
             )
         elif not store.startswith(_URL):
             store = os.path.abspath(store)
@@ -80,8 +75,7 @@ class PolicySpec:
         zone = window and window.timezone
         if zone is not None and not isinstance(zone, ZoneInfo):
             raise InvalidInputError(
-                "a distributed campaign's SendWindow timezone must be an IANA name "
-                "(such as 'Africa/Accra'), not a fixed tzinfo"
+                "a distributed campaign's SendWindow timezone must be an IANA name, not a tzinfo"
             )
         where = f" {zone.key}" if zone else ""
         hours = None if window is None else f"{window.start:%H:%M}-{window.end:%H:%M}{where}"
@@ -106,9 +100,8 @@ class PolicySpec:
         store = campaign_url if self.store == _CAMPAIGN else self.store
         if not store.startswith(_URL) and not os.path.exists(store):
             raise CampaignError(
-                f"the campaign's sending-policy store is a SQLite file that is not on this "
-                f"machine ({store}): its suppression list would be empty here. Run workers "
-                "on the machine that created the campaign, or create it with a redis:// store"
+                f"the campaign's sending-policy store, a SQLite file, is not on this machine "
+                f"({store}): run workers where it is, or use a redis:// store"
             )
         hours, _, zone = (self.window or "").partition(" ")
         start, _, end = hours.partition("-")

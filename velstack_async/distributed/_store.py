@@ -1,7 +1,6 @@
-"""One campaign's keys in Redis and `Store.run`, which runs its scripts (retried across
-outages) with the epoch this process saw; a claim waits for room in the claim budget and
-is fsynced in the claim log before it returns (nothing is sent before); on a rollback the
-claim logs are filed (``RESTORE``).
+"""One campaign's keys and `Store.run`, which runs its scripts (retried across outages)
+with the epoch this process saw; a claim waits for room in the claim budget and is fsynced
+in the claim log before it returns; on a rollback the claim logs are filed (``RESTORE``).
 """
 
 from __future__ import annotations
@@ -65,8 +64,7 @@ class Store:
     async def opened(
         cls, url: str, campaign_id: str, *, create: bool | None, meta: Any = None
     ) -> Store:
-        """The store with its fence: ``create`` True writes a new one (and ``meta``), False
-        reads it, None does either; `CampaignError` if it exists / is missing."""
+        """The store with its fence: ``create`` True writes one (and ``meta``), False reads."""
         store = cls(url, campaign_id)
         redis, key = store.redis, store.keys[0]
         try:
@@ -92,8 +90,7 @@ class Store:
         await self.redis.aclose()
 
     async def run(self, name: str, *args: str | int | float, group: bool = False) -> Any:
-        """Run the script ``name`` (see `_lua`) with ``args`` after the fence and prefix;
-        ``group``: calls made at the same time share one round trip."""
+        """Run the script ``name`` (`_lua`); ``group``: concurrent calls share a round trip."""
         local, claims = self.local, name == "TAKE"  # args: n, 2 intervals, token, pairs
         keys = [str(key) for key in args[4::2]] if claims else []
         reserved = await local.reserve(keys, str(args[3])) if claims else []
@@ -121,8 +118,7 @@ class Store:
         return result
 
     async def file_claims(self, rollback: CampaignRolledBackError) -> int:
-        """After a rollback (once per process): the claims in this machine's logs that Redis
-        has no result for become unknown; the process carries on from where Redis is."""
+        """After a rollback (once per process): logged claims Redis lacks become unknown."""
         if not (local := self.local).first_to_file(rollback.epoch):
             return 0
         log = local.attach(None, 0)  # the default directory unless attached
@@ -142,8 +138,7 @@ class Store:
         return filed
 
     async def _grouped(self, call: _Call) -> None:
-        """One caller at a time sends every pending call (once the concurrent callers
-        joined); the others wait for that round trip, then for their turn if still pending."""
+        """One caller sends every pending call; the others wait for it, then their turn."""
         self._pending.append(call)
         try:
             while not call.sent:
@@ -165,8 +160,7 @@ class Store:
             raise
 
     async def _send(self, calls: list[_Call]) -> None:
-        """One round trip (retried while Redis is unreachable or loading); each call gets
-        its reply, a script's refusal as its campaign error."""
+        """One round trip (retried); each call gets its reply or campaign error."""
         try:
             replies = await self.retry(lambda: self._pipeline(calls))
         except Exception as exc:
@@ -239,8 +233,6 @@ def _sha(name: str) -> str:
 
 @attrs.define(eq=False)
 class _Call:
-    """A script call waiting for its round trip."""
-
     name: str
     args: list[str | int | float]
     reply: Any = None

@@ -1,8 +1,6 @@
 """`RedisCampaign`: one campaign shared by worker processes through Redis, exactly once by
-per-recipient claims (`_lua`, `_process`), never by the queue: a queue task reaching a
-process that already runs the campaign goes back to the queue (`run_chunk_task`). A worker
-runs chunks until none is left; its watcher takes a dead worker's lapsed chunk within
-`watch_period`.
+per-recipient claims (`_lua`, `_process`), never by the queue (a surplus queue task goes
+back to it). A worker's watcher takes a dead worker's lapsed chunk within `watch_period`.
 """
 
 from __future__ import annotations
@@ -36,14 +34,12 @@ __all__ += ["lease_and_run", "run_chunk_task", "send_task", "watch_period", "wor
 
 #: Batches in flight at once in one worker process, by default.
 DEFAULT_CONCURRENCY = 16
-#: Makes the client a queue task sends with (default: ``AsyncVelstack()`` from the
-#: environment: ``VELSTACK_API_KEY``, ``VELSTACK_BASE_URL``).
+#: Makes a queue task's client (default: ``AsyncVelstack()`` from the environment).
 ClientFactory = Callable[[], AbstractAsyncContextManager[Any]]
 DEFAULT_TASK_NAME = "velstack.campaign.run_chunk"
 #: Longest a surplus queue task waits before it goes back to the queue (seconds).
 _MAX_HOP_WAIT = 10.0
-#: Runs one leased chunk under a token; True if it finished.
-RunChunk = Callable[[int, str], Awaitable[bool]]
+RunChunk = Callable[[int, str], Awaitable[bool]]  # (chunk, lease token) -> finished
 _ANY, _LAPSED = -1, -2
 _ENDED = ("done", "stopped")
 _COUNTS = (
@@ -94,14 +90,9 @@ class RedisCampaign:
         wait_for_window: bool = True,
     ) -> RedisCampaign:
         """Create the campaign ``campaign_id`` in the Redis at ``url`` (an error if it exists).
-
-        ``rate_limit`` (messages/s) and ``request_rate_limit`` (requests/s) hold across
-        every worker; ``chunk_size`` recipients make one unit of work (one queue task);
-        ``lease``: how long a chunk stays with a worker that stopped heartbeating.
-        ``policy``: a `SendingPolicy` every worker applies; its store must reach every
-        worker (a ``redis://`` URL; a SQLite path warns). ``max_credits`` caps the whole
-        campaign. The other keywords are ``send_bulk``'s.
-        """
+        ``chunk_size`` recipients make one queue task; ``lease``: how long a chunk stays with
+        a silent worker; ``policy``'s store: a ``redis://`` URL (every worker opens it). Rate
+        limits and ``max_credits`` hold across workers; the rest are ``send_bulk``'s."""
         keywords = {**locals(), "region": region or "GH", "keep_unsent": 0}
         options = CampaignOptions.from_keywords(keywords)
         spec = None if policy is None else PolicySpec.of(policy, url)
@@ -111,8 +102,7 @@ class RedisCampaign:
 
     @classmethod
     async def open(cls, url: str, campaign_id: str, *, clock: Clock | None = None) -> RedisCampaign:
-        """Open an existing campaign (`CampaignError` if Redis has none), with its policy
-        (its store opened here; ``clock``, for tests, is the policy's clock)."""
+        """Open an existing campaign (`CampaignError` if none) and its policy (``clock``)."""
         store = await Store.opened(url, campaign_id, create=False)
         try:
             meta = await store.retry(lambda: store.redis.hgetall(store.meta))
@@ -137,9 +127,8 @@ class RedisCampaign:
         await self.aclose()
 
     async def load(self, recipients: object) -> int:
-        """Add the recipients (iterable or async iterable of str | BulkMessage), once per
-        campaign; after an interruption, again with the same input (what was loaded is
-        skipped). Returns the number of inputs."""
+        """Add the recipients (iterable or async iterable of str | BulkMessage) once; after
+        an interruption, again with the same input. Returns the number of inputs."""
         return await load(self._store, self.settings, recipients)
 
     async def run_worker(
@@ -150,13 +139,10 @@ class RedisCampaign:
         claims_dir: str | Path | None = None,
         first: int | None = None,
     ) -> bool:
-        """Run chunks (``first``, then free or lapsed ones) until the campaign is finished
-        (True) or stopped (False), taking over dead workers' chunks meanwhile.
-
-        ``concurrency``: batches in flight in this process (a killed process leaves at most
-        ``concurrency x batch_size`` recipients unknown). ``claims_dir``: this machine's
-        claim log (``$VELSTACK_CLAIMS_DIR`` or ``~/.local/state/velstack/claims``).
-        """
+        """Run chunks (``first``, then free or lapsed ones, a dead worker's too) until the
+        campaign is finished (True) or stopped (False). ``concurrency``: batches in flight
+        here (a killed process leaves at most ``concurrency x batch_size`` unknown);
+        ``claims_dir``: the claim log (``$VELSTACK_CLAIMS_DIR``, else the state directory)."""
         run = self._attach(client, concurrency, claims_dir)
         return await work(self._store, self.settings.lease, run, first)
 
@@ -180,7 +166,6 @@ class RedisCampaign:
     def _attach(
         self, client: SmsClient, concurrency: int, claims_dir: str | Path | None
     ) -> RunChunk:
-        """Set this process's claim log and budget; return what runs one leased chunk."""
         check.count("concurrency", concurrency, 1)
         budget = concurrency * self.settings.options.batch_size
         self._store.local.attach(None if claims_dir is None else Path(claims_dir), budget)
@@ -195,9 +180,8 @@ class RedisCampaign:
         return [int(c) for c in await store.retry(lambda: store.redis.zrange(store.todo, 0, -1))]
 
     async def enqueue(self, task: Any) -> int:
-        """Send every unfinished chunk to ``task`` (from ``taskiq.register`` or
-        ``celery.register``); returns how many were sent. Call it after `load`, and again
-        after restarting a whole fleet: a finished chunk's task does nothing."""
+        """Send every unfinished chunk to ``task`` (``taskiq.register`` / ``celery.register``),
+        after `load` or a fleet restart; returns how many."""
         chunks = await self.chunks()
         for chunk in chunks:
             await send_task(task, self.url, self.id, chunk)
@@ -211,16 +195,15 @@ class RedisCampaign:
         unsent: list[BulkResult] = []
         stale = 0
         # With unknown ones every stored result is read (to count the stale ones).
-        if n["unknown"] or keep is None or keep > 0:
-            async for _, value in store.redis.hscan_iter(store.unsent, count=500):
-                data = json.loads(value)
-                status, reason = BulkStatus(data["s"]), data["r"] or None
-                stale += status is BulkStatus.UNKNOWN and reason == STALE
-                if keep is None or len(unsent) < keep:
-                    e = ChunkEntry.from_list(data["e"])
-                    unsent.append(BulkResult(e.recipient, status, reason=reason, index=e.index))
-                elif not n["unknown"]:
-                    break
+        async for _, value in store.redis.hscan_iter(store.unsent, count=500):
+            data = json.loads(value)
+            status, reason = BulkStatus(data["s"]), data["r"] or None
+            stale += status is BulkStatus.UNKNOWN and reason == STALE
+            if keep is None or len(unsent) < keep:
+                e = ChunkEntry.from_list(data["e"])
+                unsent.append(BulkResult(e.recipient, status, reason=reason, index=e.index))
+            elif not n["unknown"]:
+                break
         unsent.sort(key=lambda result: result.index)
         elapsed = max(0.0, (float(raw.get("last_ms", 0)) - float(raw.get("first_ms", 0))) / 1000)
         left = raw.get("credit_left")
@@ -268,8 +251,8 @@ class RedisCampaign:
         return list(await store.retry(read))
 
     async def resume(self, *, resend_unknown: bool = False) -> int:
-        """Clear a stop; with ``resend_unknown`` (once checked they were not delivered) the
-        unknown recipients are queued again. Returns how many; run workers again after."""
+        """Clear a stop; ``resend_unknown`` (checked as not delivered) queues the unknown
+        recipients again. Returns how many."""
         requeued, _ = await self._store.run("RESUME", int(resend_unknown), self.settings.chunk_size)
         return int(requeued)
 
@@ -282,8 +265,7 @@ def watch_period(lease: float) -> float:
 async def lease_and_run(
     store: Store, lease: float, run: RunChunk, which: int, *, wait: bool = True
 ) -> tuple[str, int]:
-    """In a chunk slot (``busy`` if none and not ``wait``), lease chunk ``which`` (or `_ANY` /
-    `_LAPSED`) and run it: (``finished`` | ``halted`` | ``done`` | ``stopped`` | ``none``, ms)."""
+    """In a chunk slot, lease chunk ``which`` (or `_ANY` / `_LAPSED`) and run it: (status, ms)."""
     local, token = store.local, secrets.token_hex(8)
     if not await local.take("chunks", wait=wait):
         return "busy", 0
@@ -299,8 +281,7 @@ async def lease_and_run(
 
 
 async def work(store: Store, lease: float, run: RunChunk, first: int | None) -> bool:
-    """Run chunks (``first``, then free or lapsed ones) until the campaign is finished
-    (True) or stopped (False), with the watcher alongside."""
+    """`RedisCampaign.run_worker`'s loop, with the watcher alongside."""
     finished = anyio.Event()
     failure: list[Exception] = []  # raised once both ended (no exception group)
 
@@ -355,8 +336,7 @@ async def run_chunk_task(
     index: int,
     hops: int,
 ) -> bool:
-    """A queue task: run the campaign from chunk ``index`` on, or, in a process that
-    already runs it, go back to the queue (see the module). True if it finished."""
+    """A queue task: run the campaign from chunk ``index`` on (a surplus one requeues)."""
     async with await RedisCampaign.open(redis_url, campaign_id) as campaign:
         local = campaign._store.local
         if not await local.take("loops", wait=False):

@@ -1,8 +1,7 @@
 """Distributed campaigns on Celery: ``register(app)`` gives the (sync) task that runs one chunk.
 
 The task runs `RedisCampaign.run_worker` from its chunk on with ``anyio.run`` (any pool
-but gevent/eventlet); liveness never depends on Celery redelivering. Queue settings: see
-the docs, "Scaling out over Redis".
+but gevent/eventlet); liveness never depends on Celery redelivering.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ def register(
     task_name: str = DEFAULT_TASK_NAME,
     claims_dir: str | Path | None = None,
 ) -> Any:
-    """Register on ``app`` (a ``celery.Celery``) the task that runs one chunk (with
-    ``acks_late`` and ``reject_on_worker_lost``), for `RedisCampaign.enqueue`; returns it.
-    The keywords are `taskiq.register`'s."""
+    """Register on ``app`` (a ``celery.Celery``) the chunk task for `RedisCampaign.enqueue`
+    (``acks_late``, ``reject_on_worker_lost``); returns it. Keywords: `taskiq.register`'s."""
 
     def run_chunk(redis_url: str, campaign_id: str, index: int, hops: int = 0) -> bool:
         settings = (task, client_factory, concurrency, claims_dir)

@@ -1,9 +1,8 @@
-"""A chunk's recipients and one leased run of it. `load` writes recipients prepared by
-``send_bulk``'s `Source` into chunks (`_lua.LOAD`: deduplicated by number, resumable from
-where the input was loaded: nothing twice). `ChunkRun` runs a chunk on the ``send_bulk``
-`Engine` (outcomes as ``_bulk.outcome`` decides) with Redis as its ports: each recipient is
-claimed (``TAKE``) just before its request and its outcome applies only where the claim is
-still this token's (``OUTCOME``).
+"""A chunk's recipients and one leased run of it. `load` writes ``send_bulk``'s `Source`
+output into chunks (deduplicated by number, resumable: nothing twice). `ChunkRun` runs a
+chunk on the ``send_bulk`` `Engine` with Redis as its ports: each recipient is claimed
+(``TAKE``) just before its request; its outcome applies only while the claim is this
+token's (``OUTCOME``).
 """
 
 from __future__ import annotations
@@ -42,8 +41,7 @@ __all__ = ["HALTED", "MICRO", "ChunkEntry", "ChunkRun", "RedisTally", "SmsClient
 
 logger = logging.getLogger("velstack_async.distributed")
 
-#: Credits are kept in Redis as integer millionths.
-MICRO = Decimal(1_000_000)
+MICRO = Decimal(1_000_000)  # credits are kept in Redis as integer millionths
 #: The engine's stop reason when this run must stop but the campaign goes on.
 HALTED = "halted: the lease was lost or the campaign stopped"
 _STATES = dict(zip((BulkStatus.SENT, BulkStatus.FAILED, BulkStatus.UNKNOWN), "sfu", strict=True))
@@ -65,8 +63,7 @@ class SmsClient(Protocol):
 class ChunkRun:
     """One run of one chunk under one lease token: the engine's ports over Redis."""
 
-    #: `Gate.skipped`: Redis waits are real.
-    skipped = 0.0
+    skipped = 0.0  # `Gate.skipped`: Redis waits are real
 
     def __init__(
         self,
@@ -115,8 +112,7 @@ class ChunkRun:
                 self._jobs.append(job)
             elif state is not None and state.startswith("a:"):  # `TAKE` makes it unknown
                 self._lost.append(job)
-        # No retries in the client: every 429 reaches the engine (it pauses every worker).
-        derive = getattr(self.client, "with_options", None)
+        derive = getattr(self.client, "with_options", None)  # 429s pause every worker
         sms = (derive(max_retries=0) if derive is not None else self.client).sms
         engine = Engine(
             lambda numbers, text, sender, title: sms.send(
@@ -143,14 +139,13 @@ class ChunkRun:
         if self._error is not None:
             raise self._error
         if engine.stop_reason is not None:
-            # Let another worker (or a resume) take the chunk at once.
-            await store.run("HEARTBEAT", self.chunk, self.token, 0)
+            await store.run("HEARTBEAT", self.chunk, self.token, 0)  # free it at once
             return False
         return bool(await store.run("COMPLETE", self.chunk, self.token))
 
     async def take(self) -> list[Job | BulkResult]:
-        """`WorkSource`: the whole chunk; with a policy, `BATCH` jobs at a time, admitted."""
-        if self._lost:  # a lost run's claims, not admitted again: `TAKE` makes them unknown
+        """`WorkSource`: the chunk; with a policy, admitted (not a lost run's claims)."""
+        if self._lost:
             lost, self._lost = self._lost, []
             return lost
         if self._admitter is None:
@@ -199,7 +194,7 @@ class ChunkRun:
         return True
 
     def accepted(self, ticket: Ticket) -> None:
-        """`Gate`: nothing to learn (Redis paces by its pause gate)."""
+        """`Gate`: nothing to learn (Redis paces)."""
 
     async def attempting(self, jobs: list[Job]) -> None:
         """`Ledger`: nothing, `acquire` claims each batch once its rate slot has come."""
@@ -264,11 +259,11 @@ class ChunkRun:
             self.control.set(HALTED)
 
 
+@frozen
 class RedisTally:
     """`_policy.campaign.Tally`: ``max_credits`` reserved in the campaign's counters."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    store: Store
 
     async def take(self, credits: float, cap: float) -> float | None:
         reserved, left = await self.store.run("BUDGET", _micro(credits), _micro(cap))
@@ -283,13 +278,10 @@ def _micro(credits: float) -> int:
     return int(Decimal(repr(credits)) * MICRO)
 
 
-_GROUP = 64
-
-
 @frozen
 class ChunkEntry:
-    """A recipient in a chunk. Stored as the JSON list ``[index, recipient, key, number,
-    text, sender]`` (the scripts keep it opaque); ``text`` / ``sender`` None: the campaign's."""
+    """A recipient in a chunk, stored as ``[index, recipient, key, number, text, sender]``
+    (JSON, opaque to the scripts); ``text`` / ``sender`` None: the campaign's."""
 
     index: int
     recipient: str
@@ -349,7 +341,7 @@ async def load(store: Store, settings: Settings, recipients: object) -> int:
             else:  # a ready result: skipped or failed
                 stored = ChunkEntry(item.index, item.recipient).result(item)
                 group += ("s" if item.status == "skipped" else "f", f"i{item.index}", stored)
-        if group and (not items or len(group) >= 3 * _GROUP):
+        if group and (not items or len(group) >= 3 * BATCH):
             done, upto = await store.run("LOAD", position, settings.chunk_size, *group)
             if done < 0:
                 raise CampaignError(

@@ -35,8 +35,7 @@ repeat
 until cursor == '0'
 return run
 """
-#: ARGV: fence, run, {state: verdict} of the rows an earlier run left that keep their
-#: state (JSON; any other becomes queued: NEW), keys... Returns a Verdict per key.
+#: ARGV: fence, run, {state: verdict} kept from earlier runs (JSON; others: NEW), keys...
 _CLASSIFY = f"""{_HEAD}
 local run, kept, verdicts = ARGV[2], cjson.decode(ARGV[3]), {{}}
 for i = 4, #ARGV do
@@ -61,11 +60,8 @@ return 1
 
 
 class RedisJournal:
-    """A campaign journal kept in the Redis at ``url`` under ``journal_id``.
-
-    Pass it as ``journal=`` to ``send_bulk`` / ``stream_bulk``. Rerunning the same
-    campaign (same message template and sender) with the same id skips what was
-    sent; another campaign on the same id is refused.
+    """A campaign journal in the Redis at ``url`` under ``journal_id``, for ``journal=`` of
+    ``send_bulk`` / ``stream_bulk``: a rerun skips what was sent; another campaign is refused.
     """
 
     durable = True
@@ -79,8 +75,7 @@ class RedisJournal:
 
     async def open_journal(self, campaign: str, *, resend_unknown: bool) -> RedisJournal:
         """Start a run of ``campaign`` (rows left attempting become unknown); returns self."""
-        store = await Store.opened(self.url, f"journal:{self.journal_id}", create=None)
-        self._store = store
+        self._store = await Store.opened(self.url, f"journal:{self.journal_id}", create=None)
         try:
             if (run := int(await self._call(_OPEN, campaign))) < 0:
                 raise InvalidInputError(
