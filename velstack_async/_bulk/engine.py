@@ -82,17 +82,14 @@ class Engine:
     ) -> Engine:
         """A campaign of the caller's ``recipients``, with its journal (opened here)."""
         items = iterate(recipients)  # a bad input raises before a journal is opened
+        where, resend = campaign.journal, campaign.resend_unknown
         journal: JournalStore
-        if campaign.journal is None:
+        if where is None:
             journal = Journal.temporary()
-        elif isinstance(campaign.journal, JournalOpener):
-            journal = await campaign.journal.open_journal(
-                campaign.identity, resend_unknown=campaign.resend_unknown
-            )
+        elif isinstance(where, JournalOpener):
+            journal = await where.open_journal(campaign.identity, resend_unknown=resend)
         else:
-            journal = await Journal.open(
-                campaign.journal, campaign.identity, resend_unknown=campaign.resend_unknown
-            )
+            journal = await Journal.open(where, campaign.identity, resend_unknown=resend)
         source = Source(items, campaign, journal, admission)
         ledger = JournalLedger(journal if journal.durable else None)
         return cls(
