@@ -25,10 +25,10 @@ from .commands.journals import file_stamp, mark_completed
 from .output import CliError, ExitCode, LiveProgress, exit_code_for, jsonable, table
 from .session import Session, with_ctrl_c
 
-__all__ = ["PHONE_COLUMNS", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
+__all__ = ["MAX_LISTED", "PHONE_COLUMNS", "Outcome", "Plan", "finish", "make_plan", "run_bulk"]
 
 PHONE_COLUMNS = ("phone_number", "recipient")
-MAX_LISTED = 1000  # rows not sent listed one by one in the JSON report (all are counted)
+MAX_LISTED = 1000  # rows not sent (bulk) or not added (contacts import) listed one by one
 MAX_REASONS = 50  # distinct reasons counted apart; the rest are grouped
 INTERRUPTED = "interrupted (Ctrl-C)"  # the stopped_reason after Ctrl-C
 _STATS = (("sent", "green"), ("failed", "red"), ("skipped", "yellow"), ("credits", "cyan"))
@@ -94,9 +94,8 @@ class Outcome:
         if len(self.unsent) >= MAX_LISTED:
             self.unsent_omitted += 1
             return
-        listed = None if result.reason is None else reason
         self.unsent.append({"line": row.line, "recipient": result.recipient, "status": status})
-        self.unsent[-1]["reason"] = listed
+        self.unsent[-1]["reason"] = None if result.reason is None else reason
 
 
 def run_bulk(session: Session, plan: Plan) -> Outcome:

@@ -40,8 +40,8 @@ __all__ = [
     "LiveProgress",
     "fields_table",
     "handle_errors",
+    "table",
 ]
-__all__ += ["table"]
 
 
 class ExitCode(enum.IntEnum):

@@ -158,15 +158,8 @@ def confirm(yes: bool, question: str) -> None:
         click.confirm(question, abort=True, err=True)
 
 
-def apply_change(
-    change: Callable[[AsyncVelstack], Awaitable[None]],
-    what: str,
-    ident: str,
-    confirm_with: tuple[bool, str] | None = None,
-) -> None:
-    """Run a change (``confirm_with``: ``(--yes, question)``); print ``{"id", what: true}``."""
-    if confirm_with is not None:
-        confirm(*confirm_with)
+def apply_change(change: Callable[[AsyncVelstack], Awaitable[None]], what: str, ident: str) -> None:
+    """Run a change; print ``{"id", what: true}``."""
     session = Session.current()
     session.run(change)
     session.show({"id": ident, what: True}, f"{what.capitalize()} {ident}.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +10,6 @@ import click
 
 from ... import BulkMessage
 from ..._csvfile import CsvFile
-from ..._policy.window import SendWindow
 from ..bulkrun import PHONE_COLUMNS
 from ..output import CliError, ExitCode, fields_table, table
 from ..session import RATE, Session, message_option, sender_option, title_option, with_ctrl_c
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["campaign"]
 
 _T = TypeVar("_T")
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @click.group()
@@ -31,7 +28,7 @@ def campaign() -> None:
     """Distributed campaigns: one campaign in Redis, sent by many worker processes."""
 
 
-def _command(command: _F) -> _F:
+def _command(command: Callable[..., Any]) -> click.Command:
     command = click.option(
         "--redis",
         "redis_url",
@@ -40,7 +37,7 @@ def _command(command: _F) -> _F:
         metavar="URL",
         help="Redis holding the campaign [env: VELSTACK_REDIS_URL].",
     )(command)
-    return campaign.command()(click.argument("campaign_id", metavar="ID")(command))  # type: ignore[return-value]
+    return campaign.command()(click.argument("campaign_id", metavar="ID")(command))
 
 
 def _open(
@@ -78,10 +75,9 @@ def create(campaign_id: str, redis_url: str, sender: str | None, **settings: Any
     redis:// URL every worker reaches) or --send-window, every worker applies the policy."""
     session = Session.current()
     settings["sender"] = session.default_sender(sender)
-    send_window: SendWindow | None = settings.pop("send_window")
-    store = settings.pop("policy_store") or (redis_url if send_window is not None else None)
-    policy = None if store is None else open_policy(store, send_window=send_window)
-    settings["policy"] = policy
+    window = settings.pop("send_window")
+    store = settings.pop("policy_store") or (redis_url if window is not None else None)
+    settings["policy"] = policy = None if store is None else open_policy(store, send_window=window)
     try:
         _open(redis_url, campaign_id, lambda _: anyio.lowlevel.checkpoint(), create=settings)
     finally:
@@ -181,8 +177,5 @@ def report(campaign_id: str, redis_url: str) -> None:
 )
 def resume(campaign_id: str, redis_url: str, resend_unknown: bool) -> None:
     """Clear a stop (e.g. after a top-up) and, with --resend-unknown, requeue the unknowns."""
-    session = Session.current()
-    started = time.monotonic()
     count = _open(redis_url, campaign_id, lambda c: c.resume(resend_unknown=resend_unknown))
-    took = time.monotonic() - started
-    session.notice(f"{count:,} unknown recipients requeued ({took:.1f} s); now run workers")
+    Session.current().notice(f"{count:,} unknown recipients requeued; now run workers")

@@ -15,14 +15,13 @@ from ..._exceptions import AuthenticationError, NotFoundError, PermissionDeniedE
 from ..._models import Contact, Group
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
-from ..bulkrun import PHONE_COLUMNS
+from ..bulkrun import MAX_LISTED, PHONE_COLUMNS
 from ..output import ExitCode, LiveProgress, fields_table, table
-from ..session import Session, apply_change, concurrency_option, confirm_option
+from ..session import Session, apply_change, concurrency_option, confirm, confirm_option
 
 __all__ = ["contacts", "groups"]
 
 _FATAL = (AuthenticationError, PermissionDeniedError, NotFoundError)
-MAX_LISTED = 1000  # failures listed one by one (all are counted)
 _GROUP = click.option(
     "--group", "group_id", required=True, metavar="ID", help="The group to add to."
 )
@@ -39,13 +38,10 @@ def _show_groups(items: Group | list[Group], title: str | None = None) -> None:
 
 def _show_contacts(items: Contact | list[Contact], title: str | None = None) -> None:
     listed = items if isinstance(items, list) else [items]
-    rows = [(c.id, _name(c), c.phone_number, c.email_address, c.group) for c in listed]
+    names = {c.id: " ".join(filter(None, (c.first_name, c.last_name))) or None for c in listed}
+    rows = [(c.id, names[c.id], c.phone_number, c.email_address, c.group) for c in listed]
     headers = ("ID", "Name", "Phone", "Email", "Group")
     Session.current().show(items, table(rows, headers, title=title, no_wrap=("ID", "Phone")))
-
-
-def _name(contact: Contact) -> str | None:
-    return " ".join(n for n in (contact.first_name, contact.last_name) if n) or None
 
 
 @click.group()
@@ -86,8 +82,8 @@ def rename_group(group_id: str, new_name: str) -> None:
 @confirm_option
 def delete_group(group_id: str, yes: bool) -> None:
     """Delete a group and its contacts."""
-    question = f"Delete group {group_id} and all its contacts?"
-    apply_change(lambda c: c.groups.delete(group_id), "deleted", group_id, (yes, question))
+    confirm(yes, f"Delete group {group_id} and all its contacts?")
+    apply_change(lambda c: c.groups.delete(group_id), "deleted", group_id)
 
 
 @click.group()
@@ -134,8 +130,8 @@ def update_contact(contact_id: str, **fields: str | None) -> None:
 @confirm_option
 def delete_contact(contact_id: str, yes: bool) -> None:
     """Delete a contact."""
-    question = f"Delete contact {contact_id}?"
-    apply_change(lambda c: c.contacts.delete(contact_id), "deleted", contact_id, (yes, question))
+    confirm(yes, f"Delete contact {contact_id}?")
+    apply_change(lambda c: c.contacts.delete(contact_id), "deleted", contact_id)
 
 
 @attrs.define
@@ -185,6 +181,7 @@ async def _import(
     report, seen, fatal = ImportReport(group_id), set[str](), list[VelstackError]()
     slots = anyio.Semaphore(concurrency)
     stats = (("added", "green"), ("failed", "red"), ("skipped", "yellow"))
+    bar = LiveProgress(session.err, description="Importing", total=source.row_count, stats=stats)
 
     async def add(row: Row, phone: str) -> None:
         names = {k: (row.fields[c].strip() or None) if c else None for k, c in columns.items()}
@@ -202,12 +199,7 @@ async def _import(
         finally:
             slots.release()
 
-    with (
-        LiveProgress(
-            session.err, description="Importing", total=source.row_count, stats=stats
-        ) as bar,
-        source.rows() as rows,
-    ):
+    with bar, source.rows() as rows:
         async with anyio.create_task_group() as tg:
             for row in rows:
                 phone = row.fields[phone_column]

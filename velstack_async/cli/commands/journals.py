@@ -71,8 +71,16 @@ def read_info(path: str) -> JournalInfo | None:
         counts = dict.fromkeys(("sent", "failed", "unknown", "queued", "skipped"), 0)
         for state, count in conn.execute("SELECT state, count(*) FROM recipients GROUP BY state"):
             counts[STATE_NAMES.get(Row(state), "unknown")] += count
+    try:
+        with open(path + COMPLETED, encoding="utf-8") as handle:
+            record = json.load(handle)
+        done = Completion(datetime.fromisoformat(record["at"]), record["summary"])
+    except FileNotFoundError:
+        done = None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read {path}{COMPLETED}: {exc}") from None
     modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
-    runs, done = int(meta.get("run", "0")), read_completion(path)
+    runs = int(meta.get("run", "0"))
     return JournalInfo(path, meta.get("campaign", ""), runs, counts, done, modified, stat.st_size)
 
 
@@ -93,17 +101,6 @@ def _connect(path: str) -> Iterator[sqlite3.Connection]:
         raise CliError(f"journal {path} is not a campaign journal ({exc})") from None
     finally:
         conn.close()
-
-
-def read_completion(journal: str) -> Completion | None:
-    try:
-        with open(journal + COMPLETED, encoding="utf-8") as handle:
-            record = json.load(handle)
-        return Completion(datetime.fromisoformat(record["at"]), record["summary"])
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CliError(f"cannot read {journal}{COMPLETED}: {exc}") from None
 
 
 def mark_completed(journal: str, summary: dict[str, Any]) -> None:

@@ -84,19 +84,16 @@ def policy_options(store_default: str | None = None) -> Callable[[_F], _F]:
     return decorate
 
 
-def default_policy_store() -> str:
-    return str(journal_dir() / POLICY_FILE)
-
-
 def campaign_policy(store: str | None, window: SendWindow | None) -> SendingPolicy | None:
     """The named store, else the default one if it exists (nothing is made for nothing)."""
-    if store is None and window is None and not os.path.exists(default_policy_store()):
+    if store is None and window is None and not (journal_dir() / POLICY_FILE).exists():
         return None
     return open_policy(store, send_window=window)
 
 
 def open_policy(store: str | None, **settings: Any) -> SendingPolicy:
-    return SendingPolicy(os.path.expanduser(store) if store else default_policy_store(), **settings)
+    path = os.path.expanduser(store) if store else journal_dir() / POLICY_FILE
+    return SendingPolicy(str(path), **settings)
 
 
 _region_option = click.option(
