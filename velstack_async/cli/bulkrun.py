@@ -64,8 +64,7 @@ def make_plan(file: str, campaign: CampaignOptions) -> Plan:
     source = CsvFile.open(file)
     phone_column = source.column(*PHONE_COLUMNS)
     assert campaign.template is not None  # a message is always given
-    names = campaign.template.names
-    if unknown := ", ".join("{" + n + "}" for n in names if n not in source.columns):
+    if unknown := ", ".join(f"{{{n}}}" for n in campaign.template.names if n not in source.columns):
         columns = ", ".join(source.columns)
         raise CliError(
             f"the message uses {unknown}, but {file} has no such column (columns: {columns})"
@@ -128,11 +127,10 @@ def run_bulk(session: Session, plan: Plan) -> Outcome:
             session.notice(aborting if presses > 1 else f"{_STOPPING} (Ctrl-C again to abort now)")
             return presses > 1
 
-        campaign = plan.campaign
         outcome.report = session.run(
             lambda client: with_ctrl_c(
                 on_ctrl_c,
-                client.sms.send_campaign(messages(), campaign, on_result=on_result, stop=stop),
+                client.sms.send_campaign(messages(), plan.campaign, on_result=on_result, stop=stop),
             )
         )
     outcome.interrupted = "aborted" if stop.hard else "stopped" if stop.is_set() else None

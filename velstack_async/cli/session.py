@@ -22,7 +22,7 @@ from .output import CliError, ExitCode, emit_json, jsonable, make_console
 
 __all__ = ["RATE", "SANDBOX_SENDER", "Session", "apply_change", "concurrency_option", "confirm"]
 __all__ += ["confirm_option", "flag", "message_option", "sender_option", "title_option"]
-__all__ += ["with_ctrl_c"]
+__all__ += ["message_options", "with_ctrl_c"]
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -127,15 +127,18 @@ async def with_ctrl_c(on_press: Callable[[int], bool | None], work: Awaitable[_T
     raise error
 
 
-message_option = click.option(
-    "--message", "-m", required=True, help="The message text (never logged)."
-)
+message_option = click.option("--message", "-m", required=True, help="Message text (never logged).")
 sender_option = click.option(
     "--sender",
     envvar="VELSTACK_SENDER",
     help="Sender ID [env: VELSTACK_SENDER; sandbox: VELSTACK].",
 )
 title_option = click.option("--title", help='Campaign title, e.g. "Announcement".')
+
+
+def message_options(command: _F) -> _F:
+    """--message, --sender and --title (send, send-group, campaign create)."""
+    return message_option(sender_option(title_option(command)))
 
 
 def flag(*names: str, help: str) -> Callable[[_F], _F]:

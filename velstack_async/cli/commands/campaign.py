@@ -12,7 +12,7 @@ from ... import BulkMessage
 from ..._csvfile import CsvFile
 from ..bulkrun import PHONE_COLUMNS
 from ..output import CliError, ExitCode, fields_table, table
-from ..session import RATE, Session, message_option, sender_option, title_option, with_ctrl_c
+from ..session import RATE, Session, flag, message_options, with_ctrl_c
 from .suppressions import open_policy, policy_options
 
 if TYPE_CHECKING:
@@ -61,9 +61,7 @@ def _open(
 
 
 @_command
-@message_option
-@sender_option
-@title_option
+@message_options
 @click.option("--rate-limit", type=RATE, help="Messages/s.")
 @click.option("--request-rate-limit", type=RATE, help="Requests/s.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=100)
@@ -132,7 +130,7 @@ def _status_table(status: dict[str, Any]) -> Any:
 
 
 @_command
-@click.option("--once", is_flag=True, help="Print once instead of a live view.")
+@flag("--once", help="Print once instead of a live view.")
 def status(campaign_id: str, redis_url: str, once: bool) -> None:
     """A live view of campaign ID across every worker (Ctrl-C to leave it)."""
     session = Session.current()
@@ -172,9 +170,7 @@ def report(campaign_id: str, redis_url: str) -> None:
 
 
 @_command
-@click.option(
-    "--resend-unknown", is_flag=True, help="Requeue the unknowns (once you know they got none)."
-)
+@flag("--resend-unknown", help="Requeue the unknowns (once you know they got none).")
 def resume(campaign_id: str, redis_url: str, resend_unknown: bool) -> None:
     """Clear a stop (e.g. after a top-up) and, with --resend-unknown, requeue the unknowns."""
     count = _open(redis_url, campaign_id, lambda c: c.resume(resend_unknown=resend_unknown))

@@ -22,9 +22,7 @@ from ..session import Session, apply_change, concurrency_option, confirm, confir
 __all__ = ["contacts", "groups"]
 
 _FATAL = (AuthenticationError, PermissionDeniedError, NotFoundError)
-_GROUP = click.option(
-    "--group", "group_id", required=True, metavar="ID", help="The group to add to."
-)
+_GROUP = click.option("--group", "group_id", required=True, metavar="ID", help="Group to add to.")
 _FIRST = click.option("--first-name", help="First name.")
 _LAST = click.option("--last-name", help="Last name.")
 _EMAIL = click.option("--email", "email_address", help="Email address.")
@@ -104,11 +102,9 @@ def list_contacts(group_id: str | None) -> None:
 @_FIRST
 @_LAST
 @_EMAIL
-def add_contact(group_id: str, phone_number: str, **names: str | None) -> None:
+def add_contact(group_id: str, **fields: Any) -> None:
     """Add a contact to a group."""
-    contact = Session.current().run(
-        lambda client: client.contacts.create(group_id=group_id, phone_number=phone_number, **names)
-    )
+    contact = Session.current().run(lambda c: c.contacts.create(group_id=group_id, **fields))
     _show_contacts(contact, title="Added")
 
 

@@ -12,7 +12,7 @@ from ..._models import SmsSummary
 from ..._phone import InvalidNumber, normalize
 from ..._redact import mask_phone
 from ..output import CliError, fields_table
-from ..session import Session, message_option, sender_option, title_option
+from ..session import Session, message_options
 
 __all__ = ["send", "send_group", "sender_ids"]
 
@@ -25,9 +25,7 @@ __all__ = ["send", "send_group", "sender_ids"]
     metavar="NUMBER",
     help="Recipient phone number; repeat it, or separate numbers with commas.",
 )
-@message_option
-@sender_option
-@title_option
+@message_options
 def send(to: tuple[str, ...], sender: str | None, **text: Any) -> None:
     """Send a message to one or more phone numbers."""
     numbers = [n.strip() for value in to for n in value.split(",")]
@@ -37,15 +35,12 @@ def send(to: tuple[str, ...], sender: str | None, **text: Any) -> None:
         except InvalidNumber as exc:
             which = f"number {position} of {len(numbers)}" if len(numbers) > 1 else "the number"
             raise CliError(f"--to: {which} ({mask_phone(number) or 'empty'}): {exc}") from None
-    recipient = ",".join(numbers)
-    _send(sender, lambda c, s: c.sms.send(recipient=recipient, sender=s, **text))
+    _send(sender, lambda c, s: c.sms.send(recipient=",".join(numbers), sender=s, **text))
 
 
 @click.command("send-group")
 @click.option("--group", "group_id", required=True, metavar="ID", help="The group's id.")
-@message_option
-@sender_option
-@title_option
+@message_options
 def send_group(group_id: str, sender: str | None, **text: Any) -> None:
     """Send a message to every contact of a group."""
     _send(sender, lambda c, s: c.sms.send_group(group_id=group_id, sender=s, **text))
