@@ -249,7 +249,7 @@ async def test_a_partial_batch_waits_only_a_short_time(client: AsyncVelstack) ->
         for i, number in enumerate(numbers(30)):
             arrived[i] = time.monotonic()
             yield number
-            await anyio.sleep(0.02)
+            await anyio.sleep(0.05)
 
     def done(result: BulkResult) -> None:
         finished[result.index] = time.monotonic()
@@ -259,9 +259,11 @@ async def test_a_partial_batch_waits_only_a_short_time(client: AsyncVelstack) ->
     )
     assert report.sent == 30
     assert report.requests > 3  # partial batches went out as the input came
-    waits = [finished[i] - arrived[i] for i in range(30)]
-    # The whole input takes 0.6 s; nobody waited for it to end.
-    assert max(waits) < 0.3, waits
+    # The input takes 1.5 s: the first two thirds were answered before its last recipient
+    # came (a batch waiting to fill would hold them to the end), which leaves a loaded
+    # machine half a second of slack.
+    late = {i: finished[i] - arrived[29] for i in range(20) if finished[i] >= arrived[29]}
+    assert not late, late
 
 
 async def test_request_rate_limit_spaces_requests(client: AsyncVelstack, probe: Probe) -> None:
