@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
 
 import velstack_async
+
+# The suite starts a few thousand Python subprocesses (servers, workers, CLI runs, example
+# programs): they write and reuse bytecode, as a user's install does, even where the machine
+# sets PYTHONDONTWRITEBYTECODE=1 (each would compile every module from source again).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # No per-example deadline for the property tests: the first run on a fresh machine pays
 # one-off costs inside an example (libphonenumber loading a region's metadata, say), and
