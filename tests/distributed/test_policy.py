@@ -296,3 +296,31 @@ async def test_a_lost_workers_claim_stays_unknown_under_a_policy(
     lost = [r for r in report.unsent if r.status == "unknown"]
     assert [r.recipient for r in lost] == [recipients[0]]  # may have been sent: not skipped
     assert fake.stats()["messages"] == 8
+
+
+async def test_a_spend_cap_gives_back_the_frequency_counts_of_recipients_not_sent(
+    redis_server: RedisServer, fake: FakeProcess
+) -> None:
+    """Admitted (and counted against the cap) in a batch, then stopped by the spend cap:
+    those recipients were certainly not sent, so a later send may reach them."""
+    url, recipients = redis_server.url, numbers(20)
+    cap = FrequencyCap(messages=1, per=timedelta(days=1))
+    campaign = await RedisCampaign.create(
+        url, "given-back", message="Sale!", sender="SHOP", batch_size=1, chunk_size=20,
+        max_credits=5, policy=SendingPolicy(url, frequency_cap=cap),
+    )  # fmt: skip
+    async with campaign:
+        await campaign.load(recipients)
+        async with client_for(fake) as client:
+            await campaign.run_worker(client, concurrency=1)
+        report = await campaign.report(keep_unsent=None)
+    assert (report.sent, report.not_attempted, report.capped) == (5, 15, 0)
+    sent = set(delivered(fake.log))
+    unsent = [number for number in recipients if number not in sent]
+    assert len(sent) == 5
+    async with client_for(fake, SendingPolicy(url, frequency_cap=cap)) as local:
+        again = await local.sms.send_bulk(unsent, message="Sale!", sender="SHOP")
+        assert (again.sent, again.capped) == (15, 0)
+        capped = await local.sms.send_bulk(sorted(sent), message="Sale!", sender="SHOP")
+        assert (capped.sent, capped.capped) == (0, 5)  # those sent stay counted
+    assert fake.stats()["messages"] == 20

@@ -120,21 +120,17 @@ class ChunkRun:
             ),
             RetryPolicy(), attrs.evolve(settings.options, concurrency=self.concurrency),
             self, self, self, self.control, budget=self._budget, on_stop=self._stop,
+            admission=self._admission,  # told of every result, finished by `aclose`
         )  # fmt: skip
         trace = self._trace()
-        admission = self._admission
-        # Every result: the policy gives back what it counted for one not sent.
-        ended = (lambda _: None) if admission is None else admission.ended
         try:
             with _telemetry.running(trace, lambda: engine.stop_reason):
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._heartbeat)
-                    await engine.run(_telemetry.counting(trace, ended))
+                    await engine.run(_telemetry.counting(trace, lambda _: None))
                     tg.cancel_scope.cancel()
         finally:
-            if admission is not None:
-                with anyio.CancelScope(shield=True):
-                    await admission.finish()
+            await engine.aclose()
         await self._flush_stop()
         if self._error is not None:
             raise self._error
