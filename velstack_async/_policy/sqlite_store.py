@@ -70,7 +70,10 @@ class SQLiteStore(PolicyStore):
             )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
-            db.executescript(_SCHEMA)
+            # One write transaction, its lock taken first (waiting up to the timeout): a
+            # CREATE on its own reads the schema, then cannot upgrade once another process
+            # wrote it meanwhile ("database is locked" at once, no waiting).
+            db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
         except (OSError, sqlite3.Error) as exc:
             raise PolicyStoreError(f"cannot open the policy store {self.path}: {exc}") from None
         return db
